@@ -1,0 +1,180 @@
+/*
+ * cnn.h — the model contract shared by every backend and by the harness.
+ *
+ * The network (DESIGN.md §1): 3x3 valid conv with F filters + bias + ReLU,
+ * 2x2/2 max-pool, flatten in NCHW order, FC to 10 classes, softmax
+ * cross-entropy (mean over the batch), plain SGD.
+ *
+ * Shape letters used in comments throughout the project:
+ *   B  batch size          F  conv filters
+ *   P  pixels per image (28*28 = 784)
+ *   K  flattened features per image = F * 13 * 13
+ *   C  classes (10)
+ *
+ * A backend is one `const struct cnn_backend` of function pointers (the idea
+ * of dav1d's DSP contexts). Parameters cross the boundary only in the
+ * canonical (PyTorch) layout; inside, a backend keeps whatever layout it likes.
+ */
+#ifndef CNN_H
+#define CNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- fixed sizes: the only place these numbers are written ---- */
+enum {
+    CNN_IMG = 28,                            /* input is CNN_IMG x CNN_IMG */
+    CNN_PIXELS = CNN_IMG * CNN_IMG,          /* P = 784 */
+    CNN_KSIZE = 3,                           /* conv kernel is 3x3 */
+    CNN_KTAPS = CNN_KSIZE * CNN_KSIZE,       /* 9 weights per filter */
+    CNN_CONV = CNN_IMG - CNN_KSIZE + 1,      /* conv output is 26x26 */
+    CNN_POOLW = 2,                           /* 2x2 windows, stride 2 */
+    CNN_POOL = CNN_CONV / CNN_POOLW,         /* pooled output is 13x13 */
+    CNN_POOL_AREA = CNN_POOL * CNN_POOL,     /* 169 features per filter */
+    CNN_CLASSES = 10,                        /* C */
+};
+
+/* Limits the CLI enforces, so that every size product fits comfortably. */
+enum {
+    CNN_MAX_BATCH = 1 << 16,
+    CNN_MAX_FILTERS = 4096,
+};
+
+/* ---- status codes: every fallible call returns one ---- */
+typedef enum cnn_status {
+    CNN_OK = 0,
+    CNN_E_ARG = 1,          /* invalid argument or configuration */
+    CNN_E_NOMEM = 2,        /* host allocation failed */
+    CNN_E_IO = 3,           /* file could not be opened, read or written */
+    CNN_E_DATA = 4,         /* file contents are malformed */
+    CNN_E_DEVICE = 5,       /* CUDA/CUPTI runtime error */
+    CNN_E_DEVICE_OOM = 6,   /* device allocation does not fit */
+    CNN_E_UNAVAILABLE = 7,  /* backend built but cannot run here (no GPU) */
+    CNN_E_INTERRUPTED = 8,  /* SIGINT arrived */
+} cnn_status;
+
+/* ---- configuration of one training run ---- */
+struct cnn_config {
+    int batch;     /* B: images per step, 1..CNN_MAX_BATCH */
+    int filters;   /* F: conv filters, 1..CNN_MAX_FILTERS */
+    float lr;      /* SGD learning rate */
+    int threads;   /* CPU threads; 0 = backend default (OMP_NUM_THREADS) */
+    int variant;   /* kernel variant; 0 = backend default */
+};
+
+/* ---- parameters: one contiguous buffer with typed views ----
+ * The canonical layout, identical to PyTorch's state_dict:
+ *   conv_w [F][1][3][3]   conv_b [F]   fc_w [C][K]   fc_b [C]
+ * Gradients use the same struct, so compare/zero/copy are one call each. */
+struct cnn_params {
+    int filters;    /* F */
+    size_t count;   /* total floats in buf */
+    float *buf;     /* owns the storage */
+    float *conv_w;  /* [F][9] */
+    float *conv_b;  /* [F] */
+    float *fc_w;    /* [C][K], K = F*169 */
+    float *fc_b;    /* [C] */
+};
+
+/* Number of floats for F filters (10*(1+169F) + 10F). */
+size_t cnn_param_count(int filters);
+/* Flattened FC input size K = F*169. */
+static inline size_t cnn_features(int filters) { return (size_t)filters * CNN_POOL_AREA; }
+
+/* ---- timed regions: stable numbers, they are CSV keys ----
+ * conv = convolution + bias + ReLU + max-pool; loss = softmax + CE + dlogits. */
+enum cnn_region {
+    CNN_REGION_H2D = 0,
+    CNN_REGION_CONV_FWD = 1,
+    CNN_REGION_FC_FWD = 2,
+    CNN_REGION_LOSS_FWD = 3,
+    CNN_REGION_LOSS_BWD = 4,
+    CNN_REGION_FC_BWD = 5,
+    CNN_REGION_CONV_BWD = 6,
+    CNN_REGION_UPDATE = 7,
+    CNN_REGION_D2H = 8,
+    CNN_REGION_COUNT = 9,
+};
+const char *cnn_region_name(enum cnn_region r);
+
+/* ---- capabilities a backend claims ---- */
+enum {
+    CNN_CAP_THREADS = 1u << 0,  /* honours set_threads */
+    CNN_CAP_VARIANTS = 1u << 1, /* has numbered kernel variants, set_variant */
+    CNN_CAP_DEVICE = 1u << 2,   /* separate device memory: h2d/d2h regions are real,
+                                   region timing is asynchronous (timer_* slots) */
+};
+
+/* Opaque per-run state of a backend. */
+typedef struct cnn_state cnn_state;
+
+/*
+ * The backend interface. Every function returns a cnn_status; on failure it
+ * has recorded a message with cnn_fail() (impl/common/error.h).
+ *
+ * A training step is driven by cnn_step() (impl/common/step.c) in this order:
+ *   load_batch, conv_forward, fc_forward, loss_forward, loss_backward,
+ *   fc_backward, conv_backward, update, read_metrics
+ * Backward calls overwrite (never accumulate into) the gradients.
+ */
+struct cnn_backend {
+    const char *name;        /* CLI and CSV key: "seq", "omp", "cuda" */
+    const char *description; /* one line for --help */
+    unsigned caps;           /* CNN_CAP_* */
+    int variant_count;       /* >= 1; variants are numbered 1..variant_count */
+    const char *const *variant_names; /* [variant_count], short descriptions */
+
+    /* CNN_OK if the backend can run on this machine; else a reason. */
+    cnn_status (*probe)(void);
+    cnn_status (*create)(const struct cnn_config *cfg, cnn_state **out);
+    void (*destroy)(cnn_state *s);
+
+    /* canonical layout in and out; p->filters must equal cfg->filters */
+    cnn_status (*set_params)(cnn_state *s, const struct cnn_params *p);
+    cnn_status (*get_params)(cnn_state *s, struct cnn_params *p);
+    cnn_status (*get_grads)(cnn_state *s, struct cnn_params *g);
+
+    /* x: [n][P] floats (pixels already /255 by the harness), y: [n] in 0..9.
+     * n == cfg->batch for training steps. Region h2d. */
+    cnn_status (*load_batch)(cnn_state *s, const float *x, const uint8_t *y, int n);
+
+    cnn_status (*conv_forward)(cnn_state *s);  /* x -> pooled m [B][K] + argmax */
+    cnn_status (*fc_forward)(cnn_state *s);    /* m -> logits [B][C] */
+    cnn_status (*loss_forward)(cnn_state *s);  /* logits -> probs, loss, correct */
+    cnn_status (*loss_backward)(cnn_state *s); /* -> dlogits = (p - onehot)/B */
+    cnn_status (*fc_backward)(cnn_state *s);   /* -> dfc_w, dfc_b, dm */
+    cnn_status (*conv_backward)(cnn_state *s); /* dm -> dconv_w, dconv_b */
+    cnn_status (*update)(cnn_state *s);        /* theta -= lr * grad */
+    /* Mean loss and number of correct argmax predictions of the last
+     * loss_forward. Region d2h. */
+    cnn_status (*read_metrics)(cnn_state *s, double *loss, int *correct);
+
+    /* Test hooks for the bit-exact layer checks: read the logits [B][C] of
+     * the last fc_forward, or overwrite dlogits [B][C] before fc_backward. */
+    cnn_status (*get_logits)(cnn_state *s, float *logits);
+    cnn_status (*set_logit_grad)(cnn_state *s, const float *dlogits);
+
+    /* Forward only, n images in chunks of at most cfg->batch; pred [n]. */
+    cnn_status (*predict)(cnn_state *s, const float *x, int n, uint8_t *pred);
+
+    /* CNN_CAP_THREADS */
+    cnn_status (*set_threads)(cnn_state *s, int threads);
+    /* CNN_CAP_VARIANTS: 1..variant_count */
+    cnn_status (*set_variant)(cnn_state *s, int variant);
+
+    /* CNN_CAP_DEVICE: asynchronous region timing. timer_mark records the
+     * start (end = 0) or end (end = 1) of a region on the training stream;
+     * timer_read waits for the step and returns milliseconds per region
+     * (negative = region not run). */
+    cnn_status (*timer_mark)(cnn_state *s, enum cnn_region r, int end);
+    cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT]);
+};
+
+/* ---- the registry of backends that were built ---- */
+/* NULL-terminated, in a fixed order (seq first: it is the reference). */
+extern const struct cnn_backend *const cnn_backends[];
+const struct cnn_backend *cnn_backend_find(const char *name);
+/* CNN_E_ARG if a required slot, or a slot its caps claim, is NULL. */
+cnn_status cnn_backend_validate(const struct cnn_backend *be);
+
+#endif

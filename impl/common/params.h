@@ -1,0 +1,24 @@
+/*
+ * params.h — allocation, initialisation and comparison of struct cnn_params
+ * (the canonical-layout parameter buffer declared in cnn.h).
+ */
+#ifndef CNN_PARAMS_H
+#define CNN_PARAMS_H
+
+#include "cnn.h"
+
+/* Allocates a zeroed buffer for F filters and points the typed views into it. */
+cnn_status cnn_params_alloc(struct cnn_params *p, int filters);
+void cnn_params_free(struct cnn_params *p);
+/* Points the typed views of p into an existing buffer of cnn_param_count(F)
+ * floats (p does not own it; do not free). */
+void cnn_params_view(struct cnn_params *p, int filters, float *buf);
+void cnn_params_copy(struct cnn_params *dst, const struct cnn_params *src);
+/* Every parameter from N(0, 0.1^2), drawn in canonical order from a
+ * cnn_rng seeded with seed (DESIGN §1). */
+void cnn_params_init(struct cnn_params *p, uint64_t seed);
+
+/* The standard deviation of the initial parameters. */
+#define CNN_INIT_STDDEV 0.1
+
+#endif

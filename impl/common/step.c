@@ -1,0 +1,98 @@
+/* step.c — the training step and evaluation, shared by every caller. */
+#include "step.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "error.h"
+
+double cnn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+typedef cnn_status (*cnn_region_fn)(cnn_state *);
+
+/* The compute regions of a step, in execution order. */
+static const enum cnn_region compute_regions[] = {
+    CNN_REGION_CONV_FWD, CNN_REGION_FC_FWD, CNN_REGION_LOSS_FWD, CNN_REGION_LOSS_BWD,
+    CNN_REGION_FC_BWD,   CNN_REGION_CONV_BWD, CNN_REGION_UPDATE,
+};
+
+static cnn_region_fn region_fn(const struct cnn_backend *be, enum cnn_region r)
+{
+    switch (r) {
+    case CNN_REGION_CONV_FWD: return be->conv_forward;
+    case CNN_REGION_FC_FWD: return be->fc_forward;
+    case CNN_REGION_LOSS_FWD: return be->loss_forward;
+    case CNN_REGION_LOSS_BWD: return be->loss_backward;
+    case CNN_REGION_FC_BWD: return be->fc_backward;
+    case CNN_REGION_CONV_BWD: return be->conv_backward;
+    case CNN_REGION_UPDATE: return be->update;
+    default: return NULL;
+    }
+}
+
+/* CPU backend: no copies, each region timed by the wall clock. */
+static cnn_status step_host(const struct cnn_backend *be, cnn_state *s, const float *x,
+                            const uint8_t *y, int n, struct cnn_step_result *out)
+{
+    CNN_TRY(be->load_batch(s, x, y, n));
+    for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
+        enum cnn_region r = compute_regions[i];
+        double t0 = cnn_now_ms();
+        CNN_TRY(region_fn(be, r)(s));
+        out->region_ms[r] = cnn_now_ms() - t0;
+    }
+    return be->read_metrics(s, &out->loss, &out->correct);
+}
+
+/* Device backend: event pairs on the stream, read once at the end. */
+static cnn_status step_device(const struct cnn_backend *be, cnn_state *s, const float *x,
+                              const uint8_t *y, int n, struct cnn_step_result *out)
+{
+    CNN_TRY(be->timer_mark(s, CNN_REGION_H2D, 0));
+    CNN_TRY(be->load_batch(s, x, y, n));
+    CNN_TRY(be->timer_mark(s, CNN_REGION_H2D, 1));
+    for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
+        enum cnn_region r = compute_regions[i];
+        CNN_TRY(be->timer_mark(s, r, 0));
+        CNN_TRY(region_fn(be, r)(s));
+        CNN_TRY(be->timer_mark(s, r, 1));
+    }
+    CNN_TRY(be->timer_mark(s, CNN_REGION_D2H, 0));
+    CNN_TRY(be->read_metrics(s, &out->loss, &out->correct));
+    CNN_TRY(be->timer_mark(s, CNN_REGION_D2H, 1));
+    return be->timer_read(s, out->region_ms);
+}
+
+cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s, const float *x,
+                    const uint8_t *y, int n, struct cnn_step_result *out)
+{
+    for (int r = 0; r < CNN_REGION_COUNT; r++)
+        out->region_ms[r] = -1.0;
+    double t0 = cnn_now_ms();
+    cnn_status st = (be->caps & CNN_CAP_DEVICE) ? step_device(be, s, x, y, n, out)
+                                                : step_host(be, s, x, y, n, out);
+    out->step_ms = cnn_now_ms() - t0;
+    return st;
+}
+
+cnn_status cnn_evaluate(const struct cnn_backend *be, cnn_state *s, const float *x,
+                        const uint8_t *y, int n, double *accuracy)
+{
+    uint8_t *pred = malloc((size_t)n);
+    if (!pred)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate %d predictions", n);
+    cnn_status st = be->predict(s, x, n, pred);
+    if (st == CNN_OK) {
+        long correct = 0;
+        for (int i = 0; i < n; i++)
+            correct += pred[i] == y[i];
+        *accuracy = n > 0 ? (double)correct / n : 0.0;
+    }
+    free(pred);
+    return st;
+}

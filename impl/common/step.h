@@ -1,0 +1,36 @@
+/*
+ * step.h — one training step driven through the backend interface, with
+ * per-region timing. This is the single place the region order and the
+ * timing rules live; the CLI, the sweep, the micro-benchmarks and the tests
+ * all train through cnn_step().
+ *
+ * Timing: CPU backends are timed with CLOCK_MONOTONIC around each region
+ * call (never clock(), which sums OpenMP threads). CNN_CAP_DEVICE backends
+ * record a CUDA event pair per region on their stream and are read once after
+ * the step, so timing adds no synchronisation.
+ */
+#ifndef CNN_STEP_H
+#define CNN_STEP_H
+
+#include "cnn.h"
+
+struct cnn_step_result {
+    double loss;                            /* mean cross-entropy of the batch */
+    int correct;                            /* argmax == label count */
+    double region_ms[CNN_REGION_COUNT];     /* < 0: region does not apply */
+    double step_ms;                         /* wall time of the whole step */
+};
+
+/* Monotonic wall clock in milliseconds. */
+double cnn_now_ms(void);
+
+/* Load x [n][P], y [n] and run forward, backward and update. */
+cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s,
+                    const float *x, const uint8_t *y, int n,
+                    struct cnn_step_result *out);
+
+/* Test-set accuracy: predict in chunks, count matches. */
+cnn_status cnn_evaluate(const struct cnn_backend *be, cnn_state *s,
+                        const float *x, const uint8_t *y, int n, double *accuracy);
+
+#endif

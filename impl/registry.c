@@ -1,0 +1,81 @@
+/*
+ * registry.c — the list of backends this build contains, and the start-up
+ * check that every backend fills every slot it claims (no silent fallback to
+ * another backend's code, DESIGN §3).
+ */
+#include <string.h>
+
+#include "cnn.h"
+#include "cnnbench_config.h"
+#include "error.h"
+
+extern const struct cnn_backend cnn_backend_seq;
+#if CNN_HAVE_OMP
+extern const struct cnn_backend cnn_backend_omp;
+#endif
+#if CNN_HAVE_CUDA
+extern const struct cnn_backend cnn_backend_cuda;
+#endif
+
+const struct cnn_backend *const cnn_backends[] = {
+    &cnn_backend_seq,
+#if CNN_HAVE_OMP
+    &cnn_backend_omp,
+#endif
+#if CNN_HAVE_CUDA
+    &cnn_backend_cuda,
+#endif
+    NULL,
+};
+
+const struct cnn_backend *cnn_backend_find(const char *name)
+{
+    for (int i = 0; cnn_backends[i]; i++)
+        if (strcmp(cnn_backends[i]->name, name) == 0)
+            return cnn_backends[i];
+    return NULL;
+}
+
+#define REQUIRE_SLOT(be, slot)                                                           \
+    do {                                                                                 \
+        if (!(be)->slot)                                                                 \
+            return cnn_fail(CNN_E_ARG, "backend '%s' leaves slot '%s' empty", (be)->name, \
+                            #slot);                                                      \
+    } while (0)
+
+cnn_status cnn_backend_validate(const struct cnn_backend *be)
+{
+    if (!be->name || !be->description)
+        return cnn_fail(CNN_E_ARG, "a backend has no name or description");
+    REQUIRE_SLOT(be, probe);
+    REQUIRE_SLOT(be, create);
+    REQUIRE_SLOT(be, destroy);
+    REQUIRE_SLOT(be, set_params);
+    REQUIRE_SLOT(be, get_params);
+    REQUIRE_SLOT(be, get_grads);
+    REQUIRE_SLOT(be, load_batch);
+    REQUIRE_SLOT(be, conv_forward);
+    REQUIRE_SLOT(be, fc_forward);
+    REQUIRE_SLOT(be, loss_forward);
+    REQUIRE_SLOT(be, loss_backward);
+    REQUIRE_SLOT(be, fc_backward);
+    REQUIRE_SLOT(be, conv_backward);
+    REQUIRE_SLOT(be, update);
+    REQUIRE_SLOT(be, read_metrics);
+    REQUIRE_SLOT(be, get_logits);
+    REQUIRE_SLOT(be, set_logit_grad);
+    REQUIRE_SLOT(be, predict);
+    if (be->caps & CNN_CAP_THREADS)
+        REQUIRE_SLOT(be, set_threads);
+    if (be->caps & CNN_CAP_VARIANTS) {
+        REQUIRE_SLOT(be, set_variant);
+        REQUIRE_SLOT(be, variant_names);
+    }
+    if (be->caps & CNN_CAP_DEVICE) {
+        REQUIRE_SLOT(be, timer_mark);
+        REQUIRE_SLOT(be, timer_read);
+    }
+    if (be->variant_count < 1)
+        return cnn_fail(CNN_E_ARG, "backend '%s' has no variants", be->name);
+    return CNN_OK;
+}
