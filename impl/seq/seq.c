@@ -29,6 +29,8 @@
 /* Independent partial sums in the FC dot products: wide enough for one
  * AVX-512 register, so gcc vectorises the loop without reassociation. */
 enum { CNN_SEQ_LANES = 16 };
+/* Columns of the FC weight gradient updated together (see seq_fc_backward). */
+enum { CNN_SEQ_KBLOCK = 512 };
 
 struct cnn_state {
     struct cnn_config cfg;
@@ -133,6 +135,8 @@ static cnn_status seq_load_batch(cnn_state *s, const float *x, const uint8_t *y,
     return CNN_OK;
 }
 
+static inline float relu(float z) { return z > 0.0f ? z : 0.0f; }
+
 /*
  * conv + bias + ReLU + 2x2 max-pool, fused per (image, filter):
  *   z[i][j] = cb[f] + sum_{p,q} cw[f][p][q] * x[i+p][j+q]      i, j < 26
@@ -143,28 +147,34 @@ static cnn_status seq_load_batch(cnn_state *s, const float *x, const uint8_t *y,
 static void conv_pool_plane(const float *x, const float *w, float bias, float *m, uint8_t *arg)
 {
     float z[CNN_CONV][CNN_CONV];
-    for (int i = 0; i < CNN_CONV; i++)
+    /* one output row at a time, taps in the order (0,0), (0,1), ... (2,2):
+     * the row stays in vector registers across all nine taps, and the inner
+     * j loop is a plain vector multiply-add */
+    for (int i = 0; i < CNN_CONV; i++) {
+        float row[CNN_CONV];
         for (int j = 0; j < CNN_CONV; j++)
-            z[i][j] = bias;
-    /* tap-outer order keeps each z's sum in the order (0,0), (0,1), ... (2,2)
-     * while the inner j loop is a plain vector multiply-add */
-    for (int p = 0; p < CNN_KSIZE; p++)
-        for (int q = 0; q < CNN_KSIZE; q++) {
-            float wpq = w[p * CNN_KSIZE + q];
-            for (int i = 0; i < CNN_CONV; i++)
+            row[j] = bias;
+        for (int p = 0; p < CNN_KSIZE; p++)
+            for (int q = 0; q < CNN_KSIZE; q++) {
+                float wpq = w[p * CNN_KSIZE + q];
+                const float *xrow = x + (i + p) * CNN_IMG + q;
                 for (int j = 0; j < CNN_CONV; j++)
-                    z[i][j] += wpq * x[(i + p) * CNN_IMG + j + q];
-        }
+                    row[j] += wpq * xrow[j];
+            }
+        for (int j = 0; j < CNN_CONV; j++)
+            z[i][j] = row[j];
+    }
+    /* ReLU then pool: the window's four values in tie order, strict '>' so
+     * the first maximum wins. Written with selects, not branches or fmaxf
+     * (a libm call without -ffast-math), so the j loop vectorises. */
     for (int i = 0; i < CNN_POOL; i++)
         for (int j = 0; j < CNN_POOL; j++) {
-            float best = -INFINITY;
+            float best = relu(z[2 * i][2 * j]);
             int best_at = 0;
-            for (int d = 0; d < CNN_POOLW * CNN_POOLW; d++) {
-                float a = fmaxf(z[2 * i + d / CNN_POOLW][2 * j + d % CNN_POOLW], 0.0f);
-                if (a > best) {
-                    best = a;
-                    best_at = d;
-                }
+            for (int d = 1; d < CNN_POOLW * CNN_POOLW; d++) {
+                float a = relu(z[2 * i + d / CNN_POOLW][2 * j + d % CNN_POOLW]);
+                best_at = a > best ? d : best_at;
+                best = a > best ? a : best;
             }
             m[i * CNN_POOL + j] = best;
             arg[i * CNN_POOL + j] = (uint8_t)best_at;
@@ -262,18 +272,27 @@ static cnn_status seq_fc_backward(cnn_state *s)
     float *dw = s->grads.fc_w, *db = s->grads.fc_b;
     memset(dw, 0, CNN_CLASSES * K * sizeof *dw);
     memset(db, 0, CNN_CLASSES * sizeof *db);
-    for (int b = 0; b < s->n; b++) {
-        const float *g = s->dlogits + b * CNN_CLASSES;
-        const float *m = s->pooled + b * K;
-        float *dm = s->dpooled + b * K;
-        memset(dm, 0, K * sizeof *dm);
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            const float *w = s->params.fc_w + c * K;
-            float *dwc = dw + c * K;
-            db[c] += g[c];
-            for (size_t k = 0; k < K; k++) {
-                dwc[k] += g[c] * m[k];
-                dm[k] += w[k] * g[c];
+    for (int b = 0; b < s->n; b++)
+        for (int c = 0; c < CNN_CLASSES; c++)
+            db[c] += s->dlogits[b * CNN_CLASSES + c];
+    /* Blocked over k so that the block of dfc_w and fc_w (2 x 10 x KBLOCK
+     * floats) stays in L1 while every image passes over it; the order of
+     * each element's sum (over b for dfc_w, over c for dm) is unchanged. */
+    for (size_t k0 = 0; k0 < K; k0 += CNN_SEQ_KBLOCK) {
+        size_t k1 = k0 + CNN_SEQ_KBLOCK < K ? k0 + CNN_SEQ_KBLOCK : K;
+        for (int b = 0; b < s->n; b++) {
+            const float *g = s->dlogits + b * CNN_CLASSES;
+            const float *m = s->pooled + b * K;
+            float *dm = s->dpooled + b * K;
+            for (size_t k = k0; k < k1; k++)
+                dm[k] = 0.0f;
+            for (int c = 0; c < CNN_CLASSES; c++) {
+                const float *w = s->params.fc_w + c * K;
+                float *dwc = dw + c * K;
+                for (size_t k = k0; k < k1; k++) {
+                    dwc[k] += g[c] * m[k];
+                    dm[k] += w[k] * g[c];
+                }
             }
         }
     }
