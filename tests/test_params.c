@@ -51,6 +51,17 @@ static void check_round_trip(void)
     if (fp)
         fclose(fp);
 
+    /* NumPy writes a 1-tuple as "(6,)"; np.load compares the text */
+    char path_b[512];
+    snprintf(path_b, sizeof path_b, "%s/conv_b.npy", dir);
+    fp = fopen(path_b, "rb");
+    memset(header, 0, sizeof header);
+    ok = fp && fread(header, 1, sizeof header - 1, fp) > 0;
+    check(ok && strstr(header + sizeof head, "'shape': (6,)"),
+          "conv_b.npy header writes the 1-D shape as NumPy does: (6,)");
+    if (fp)
+        fclose(fp);
+
     cnn_status st = cnn_params_load(dir, &c);
     check(st == CNN_E_DATA && strstr(cnn_last_error(), "conv_w.npy") &&
               strstr(cnn_last_error(), "shape"),

@@ -14,14 +14,14 @@
 static const char npy_magic[] = "\x93NUMPY";
 enum { NPY_MAGIC_LEN = 6, NPY_PREFIX_LEN = 10, NPY_ALIGN = 64, NPY_HEADER_MAX = 4096 };
 
+/* The shape as NumPy's repr writes it: "(10, 1014)", and "(32,)" for 1-D. */
 static void shape_string(char *out, size_t n, const size_t *shape, int ndim)
 {
     size_t used = (size_t)snprintf(out, n, "(");
     for (int i = 0; i < ndim && used < n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%zu%s", shape[i],
-                                 (ndim == 1 || i + 1 < ndim) ? ", " : "");
+        used += (size_t)snprintf(out + used, n - used, i == 0 ? "%zu" : ", %zu", shape[i]);
     if (used < n)
-        snprintf(out + used, n - used, ")");
+        snprintf(out + used, n - used, ndim == 1 ? ",)" : ")");
 }
 
 cnn_status cnn_npy_write(const char *path, const float *data, const size_t *shape, int ndim)
