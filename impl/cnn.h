@@ -142,7 +142,9 @@ struct cnn_backend {
     cnn_status (*fc_forward)(cnn_state *s);    /* m -> logits [B][C] */
     cnn_status (*loss_forward)(cnn_state *s);  /* logits -> probs, loss, correct */
     cnn_status (*loss_backward)(cnn_state *s); /* -> dlogits = (p - onehot)/B */
-    cnn_status (*fc_backward)(cnn_state *s);   /* -> dfc_w, dfc_b, dm */
+    cnn_status (*fc_backward)(cnn_state *s);   /* -> dfc_w, dfc_b, dm (a backend may
+                                                  form dm inside conv_backward,
+                                                  where it is consumed) */
     cnn_status (*conv_backward)(cnn_state *s); /* dm -> dconv_w, dconv_b */
     cnn_status (*update)(cnn_state *s);        /* theta -= lr * grad */
     /* Mean loss and number of correct argmax predictions of the last

@@ -13,7 +13,8 @@
  *                   parameters must equal seq's bit for bit whatever the
  *                   summation order (oneDNN benchdnn's trick);
  *   3. 100 steps  — loss curves within 1e-3 relative, test accuracy within
- *                   0.5 points, on a synthetic learnable data set;
+ *                   0.5 points, on a synthetic learnable data set, in a
+ *                   regime a control run shows to be non-chaotic;
  *   4. reproducible — two runs, bitwise identical parameters;
  * and for backends with threads:
  *   5. thread count — parameters after 10 steps bitwise identical for 1, 2,
@@ -226,9 +227,9 @@ static void check_bit_exact(int variant, int batch, int filters)
 }
 
 /* ---- a synthetic learnable data set: class templates plus noise ----
- * The noise is strong enough that 100 steps reach about 89% test accuracy,
- * not 100%, so an accuracy difference between backends could show. */
-#define SYNTH_NOISE 1.0
+ * With noise 0.7, 100 steps at CURVE_LR reach about 99% test accuracy; more
+ * noise makes the training chaotic (see check_curves). */
+#define SYNTH_NOISE 0.7
 
 struct synth {
     int n_train, n_test;
@@ -277,19 +278,22 @@ static void synth_free(struct synth *d)
 /* Trains `steps` steps on the synthetic set from seeded parameters, storing
  * the loss curve, the test accuracy and the final parameters. */
 static void train_synth(const struct cnn_backend *b, const struct synth *d, int variant,
-                        int threads, int batch, int filters, int steps, double *losses,
-                        double *accuracy, struct cnn_params *final)
+                        int threads, int batch, int filters, float lr, int nudge, int steps,
+                        double *losses, double *accuracy, struct cnn_params *final)
 {
     struct cnn_params init;
     CHECK_OK(cnn_params_alloc(&init, filters));
     cnn_params_init(&init, 99);
+    /* nudge: every initial parameter one ulp up, the control run of check_curves */
+    for (size_t i = 0; nudge && i < init.count; i++)
+        init.buf[i] = nextafterf(init.buf[i], INFINITY);
     struct cnn_sampler sampler;
     CHECK_OK(cnn_sampler_init(&sampler, (uint32_t)d->n_train, 1, 99));
     uint32_t *idx = malloc((size_t)batch * sizeof *idx);
     float *x = malloc((size_t)batch * CNN_PIXELS * sizeof *x);
     uint8_t *y = malloc((size_t)batch);
 
-    cnn_state *s = open_state(b, batch, filters, 0.1f, variant, threads);
+    cnn_state *s = open_state(b, batch, filters, lr, variant, threads);
     CHECK_OK(b->set_params(s, &init));
     for (int k = 0; k < steps; k++) {
         struct cnn_step_result r;
@@ -313,25 +317,48 @@ static void train_synth(const struct cnn_backend *b, const struct synth *d, int 
     cnn_params_free(&init);
 }
 
-/* ---- 3. 100-step loss curves and test accuracy ---- */
+/* ---- 3. 100-step loss curves and test accuracy ----
+ * SGD amplifies rounding differences; at lr 0.1 on this problem it is
+ * chaotic: seq against itself with every initial parameter nudged by one ulp
+ * drifts past 1e-3 within 100 steps on half of the seeds, so no backend that
+ * sums in another order could pass there. The curves are therefore compared
+ * at CURVE_LR, where that control run stays within CURVE_CONTROL_MAX; the
+ * control is checked too, so the comparison cannot silently become
+ * meaningless. */
+#define CURVE_LR 0.05f
+#define CURVE_CONTROL_MAX 1e-4
+
+static double worst_gap(const double *a, const double *b, int n, int *at)
+{
+    double worst = 0.0;
+    *at = 0;
+    for (int k = 0; k < n; k++) {
+        double rel = fabs(a[k] - b[k]) / fabs(b[k]);
+        if (!(rel <= worst)) {
+            worst = rel;
+            *at = k;
+        }
+    }
+    return worst;
+}
+
 static void check_curves(const struct synth *d, int variant)
 {
     enum { STEPS = 100, BATCH = 50, FILTERS = 8 };
-    double la[STEPS], lb[STEPS], acc_a, acc_b;
-    train_synth(be, d, variant, 0, BATCH, FILTERS, STEPS, la, &acc_a, NULL);
-    train_synth(ref_be, d, 1, 0, BATCH, FILTERS, STEPS, lb, &acc_b, NULL);
-    int worst = 0;
-    double worst_rel = 0.0;
-    for (int k = 0; k < STEPS; k++) {
-        double rel = fabs(la[k] - lb[k]) / fabs(lb[k]);
-        if (!(rel <= worst_rel)) {
-            worst_rel = rel;
-            worst = k;
-        }
-    }
-    check(worst_rel <= CNN_AGREE_LOSS_REL,
-          "v%d %d steps: loss curves agree (worst step %d: %.6g vs seq %.6g, rel %.2g)", variant,
-          STEPS, worst, la[worst], lb[worst], worst_rel);
+    double la[STEPS], lb[STEPS], lc[STEPS], acc_a, acc_b;
+    train_synth(be, d, variant, 0, BATCH, FILTERS, CURVE_LR, 0, STEPS, la, &acc_a, NULL);
+    train_synth(ref_be, d, 1, 0, BATCH, FILTERS, CURVE_LR, 0, STEPS, lb, &acc_b, NULL);
+    train_synth(ref_be, d, 1, 0, BATCH, FILTERS, CURVE_LR, 1, STEPS, lc, NULL, NULL);
+    int at, control_at;
+    double gap = worst_gap(la, lb, STEPS, &at);
+    double control = worst_gap(lc, lb, STEPS, &control_at);
+    check(control <= CURVE_CONTROL_MAX,
+          "v%d %d steps at lr %g: control, seq vs seq nudged one ulp, stays within %g "
+          "(worst %.2g at step %d)", variant, STEPS, CURVE_LR, CURVE_CONTROL_MAX, control,
+          control_at);
+    check(gap <= CNN_AGREE_LOSS_REL,
+          "v%d %d steps at lr %g: loss curves agree (worst step %d: %.6g vs seq %.6g, rel %.2g)",
+          variant, STEPS, CURVE_LR, at, la[at], lb[at], gap);
     check(fabs(acc_a - acc_b) <= 0.005,
           "v%d %d steps: test accuracy %.2f%% vs seq %.2f%%", variant, STEPS, 100 * acc_a,
           100 * acc_b);
@@ -348,8 +375,8 @@ static void check_reproducible(const struct synth *d, int variant)
     struct cnn_params p1, p2;
     CHECK_OK(cnn_params_alloc(&p1, FILTERS));
     CHECK_OK(cnn_params_alloc(&p2, FILTERS));
-    train_synth(be, d, variant, 0, BATCH, FILTERS, STEPS, NULL, NULL, &p1);
-    train_synth(be, d, variant, 0, BATCH, FILTERS, STEPS, NULL, NULL, &p2);
+    train_synth(be, d, variant, 0, BATCH, FILTERS, 0.1f, 0, STEPS, NULL, NULL, &p1);
+    train_synth(be, d, variant, 0, BATCH, FILTERS, 0.1f, 0, STEPS, NULL, NULL, &p2);
     check(memcmp(p1.buf, p2.buf, p1.count * sizeof *p1.buf) == 0,
           "v%d %d steps twice: bitwise identical parameters", variant, STEPS);
     cnn_params_free(&p1);
@@ -363,9 +390,9 @@ static void check_thread_independence(const struct synth *d)
     struct cnn_params base, other;
     CHECK_OK(cnn_params_alloc(&base, FILTERS));
     CHECK_OK(cnn_params_alloc(&other, FILTERS));
-    train_synth(be, d, 1, threads[0], BATCH, FILTERS, STEPS, NULL, NULL, &base);
+    train_synth(be, d, 1, threads[0], BATCH, FILTERS, 0.1f, 0, STEPS, NULL, NULL, &base);
     for (size_t i = 1; i < sizeof threads / sizeof *threads; i++) {
-        train_synth(be, d, 1, threads[i], BATCH, FILTERS, STEPS, NULL, NULL, &other);
+        train_synth(be, d, 1, threads[i], BATCH, FILTERS, 0.1f, 0, STEPS, NULL, NULL, &other);
         check(memcmp(base.buf, other.buf, base.count * sizeof *base.buf) == 0,
               "%d steps: parameters with %d threads bitwise equal to 1 thread", STEPS,
               threads[i]);
