@@ -20,7 +20,7 @@ cnn_status cnn_atomic_open(struct cnn_atomic_file *f, const char *path)
     return CNN_OK;
 }
 
-cnn_status cnn_atomic_commit(struct cnn_atomic_file *f)
+cnn_status cnn_atomic_finish(struct cnn_atomic_file *f)
 {
     int failed = ferror(f->fp) || fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0;
     int saved = errno;
@@ -33,12 +33,23 @@ cnn_status cnn_atomic_commit(struct cnn_atomic_file *f)
         remove(f->tmp);
         return cnn_fail(CNN_E_IO, "%s: write failed: %s", f->path, strerror(saved));
     }
+    return CNN_OK;
+}
+
+cnn_status cnn_atomic_publish(struct cnn_atomic_file *f)
+{
     if (rename(f->tmp, f->path) != 0) {
-        saved = errno;
+        int saved = errno;
         remove(f->tmp);
         return cnn_fail(CNN_E_IO, "%s: cannot replace: %s", f->path, strerror(saved));
     }
     return CNN_OK;
+}
+
+cnn_status cnn_atomic_commit(struct cnn_atomic_file *f)
+{
+    CNN_TRY(cnn_atomic_finish(f));
+    return cnn_atomic_publish(f);
 }
 
 void cnn_atomic_abort(struct cnn_atomic_file *f)

@@ -20,6 +20,11 @@ struct cnn_atomic_file {
 cnn_status cnn_atomic_open(struct cnn_atomic_file *f, const char *path);
 /* Flushes, fsyncs and renames; on any error removes the temporary file. */
 cnn_status cnn_atomic_commit(struct cnn_atomic_file *f);
+/* The two halves of commit, for a set of files replaced together: finish
+ * every file first (flush, fsync, close; removes the temporary on error),
+ * then publish each (rename). */
+cnn_status cnn_atomic_finish(struct cnn_atomic_file *f);
+cnn_status cnn_atomic_publish(struct cnn_atomic_file *f);
 /* Abandons the write, removing the temporary file. */
 void cnn_atomic_abort(struct cnn_atomic_file *f);
 

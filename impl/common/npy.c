@@ -24,7 +24,8 @@ static void shape_string(char *out, size_t n, const size_t *shape, int ndim)
         snprintf(out + used, n - used, ndim == 1 ? ",)" : ")");
 }
 
-cnn_status cnn_npy_write(const char *path, const float *data, const size_t *shape, int ndim)
+/* Writes the header and data of one array to an open atomic file. */
+static void npy_put(FILE *fp, const float *data, const size_t *shape, int ndim)
 {
     char shp[256], dict[512];
     shape_string(shp, sizeof shp, shape, ndim);
@@ -38,20 +39,25 @@ cnn_status cnn_npy_write(const char *path, const float *data, const size_t *shap
     for (int i = 0; i < ndim; i++)
         count *= shape[i];
 
-    struct cnn_atomic_file f;
-    CNN_TRY(cnn_atomic_open(&f, path));
     unsigned char prefix[NPY_PREFIX_LEN];
     memcpy(prefix, npy_magic, NPY_MAGIC_LEN);
     prefix[6] = 1; /* format version 1.0 */
     prefix[7] = 0;
     prefix[8] = (unsigned char)(hlen & 0xff);
     prefix[9] = (unsigned char)(hlen >> 8);
-    fwrite(prefix, 1, sizeof prefix, f.fp);
-    fwrite(dict, 1, (size_t)dlen, f.fp);
+    fwrite(prefix, 1, sizeof prefix, fp);
+    fwrite(dict, 1, (size_t)dlen, fp);
     for (size_t i = 0; i < pad; i++)
-        fputc(' ', f.fp);
-    fputc('\n', f.fp);
-    fwrite(data, sizeof *data, count, f.fp);
+        fputc(' ', fp);
+    fputc('\n', fp);
+    fwrite(data, sizeof *data, count, fp);
+}
+
+cnn_status cnn_npy_write(const char *path, const float *data, const size_t *shape, int ndim)
+{
+    struct cnn_atomic_file f;
+    CNN_TRY(cnn_atomic_open(&f, path));
+    npy_put(f.fp, data, shape, ndim);
     return cnn_atomic_commit(&f);
 }
 
@@ -126,18 +132,32 @@ static int param_files(const struct cnn_params *p, struct param_file out[4])
     return 4;
 }
 
+/* All four files are written and synced before any is renamed, so a failed
+ * save (disk full) leaves the previous set whole rather than a mix. */
 cnn_status cnn_params_save(const char *dir, const struct cnn_params *p)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return cnn_fail(CNN_E_IO, "%s: cannot create directory: %s", dir, strerror(errno));
     struct param_file files[4];
-    int n = param_files(p, files);
-    for (int i = 0; i < n; i++) {
+    struct cnn_atomic_file out[4];
+    int n = param_files(p, files), done = 0;
+    cnn_status st = CNN_OK;
+    for (; done < n && st == CNN_OK; done++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
-        CNN_TRY(cnn_npy_write(path, files[i].data, files[i].shape, files[i].ndim));
+        snprintf(path, sizeof path, "%s/%s", dir, files[done].name);
+        st = cnn_atomic_open(&out[done], path);
+        if (st != CNN_OK)
+            break;
+        npy_put(out[done].fp, files[done].data, files[done].shape, files[done].ndim);
+        st = cnn_atomic_finish(&out[done]);
     }
-    return CNN_OK;
+    for (int i = 0; i < done; i++) {
+        if (st == CNN_OK)
+            st = cnn_atomic_publish(&out[i]);
+        else
+            remove(out[i].tmp);
+    }
+    return st;
 }
 
 cnn_status cnn_params_load(const char *dir, struct cnn_params *p)
