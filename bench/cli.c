@@ -1,0 +1,240 @@
+/* cli.c — option scanning, strict number parsing and axis lists for the CLI. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+void cli_scan_init(struct cli_scan *s, int argc, char **argv, int first)
+{
+    memset(s, 0, sizeof *s);
+    s->argc = argc;
+    s->argv = argv;
+    s->next = first;
+}
+
+int cli_scan_next(struct cli_scan *s)
+{
+    s->name[0] = '\0';
+    s->inline_val = NULL;
+    s->positional = NULL;
+    if (s->next >= s->argc)
+        return 0;
+    const char *arg = s->argv[s->next++];
+    if (arg[0] != '-' || strcmp(arg, "-") == 0) {
+        s->positional = arg;
+        return 1;
+    }
+    if (strcmp(arg, "-h") == 0) {
+        strcpy(s->name, "help");
+        return 1;
+    }
+    if (arg[1] != '-' || arg[2] == '\0') {
+        cnn_fail(CNN_E_ARG, "unknown option '%s' (options are long, like --batch)", arg);
+        return -1;
+    }
+    const char *body = arg + 2;
+    const char *eq = strchr(body, '=');
+    size_t len = eq ? (size_t)(eq - body) : strlen(body);
+    if (len >= sizeof s->name) {
+        cnn_fail(CNN_E_ARG, "unknown option '%.40s...'", arg);
+        return -1;
+    }
+    memcpy(s->name, body, len);
+    s->name[len] = '\0';
+    s->inline_val = eq ? eq + 1 : NULL;
+    return 1;
+}
+
+cnn_status cli_scan_value(struct cli_scan *s, const char **value)
+{
+    if (s->inline_val) {
+        *value = s->inline_val;
+        return CNN_OK;
+    }
+    if (s->next >= s->argc)
+        return cnn_fail(CNN_E_ARG, "--%s needs a value", s->name);
+    *value = s->argv[s->next++];
+    return CNN_OK;
+}
+
+cnn_status cli_scan_known(const struct cli_scan *s, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(*names, s->name) == 0)
+            return CNN_OK;
+    return cnn_fail(CNN_E_ARG, "unknown option '--%s'", s->name);
+}
+
+cnn_status cli_scan_no_value(const struct cli_scan *s)
+{
+    if (s->inline_val)
+        return cnn_fail(CNN_E_ARG, "--%s takes no value", s->name);
+    return CNN_OK;
+}
+
+cnn_status cli_parse_long(const char *opt, const char *text, long lo, long hi, long *out)
+{
+    const char *p = text;
+    while (*p == ' ')
+        p++;
+    /* strtol would accept "-5" for an unsigned range and wrap nothing, but
+     * "+5" and leading blanks are also refused so a value reads one way */
+    if (*p == '\0' || *p == '+' || p != text)
+        return cnn_fail(CNN_E_ARG, "--%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi,
+                        text);
+    errno = 0;
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (*end != '\0')
+        return cnn_fail(CNN_E_ARG, "--%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi,
+                        text);
+    if (errno == ERANGE || v < lo || v > hi)
+        return cnn_fail(CNN_E_ARG, "--%s: %s is out of range; expected %ld..%ld", opt, text, lo,
+                        hi);
+    *out = v;
+    return CNN_OK;
+}
+
+cnn_status cli_parse_int(const char *opt, const char *text, int lo, int hi, int *out)
+{
+    long v = 0;
+    CNN_TRY(cli_parse_long(opt, text, lo, hi, &v));
+    *out = (int)v;
+    return CNN_OK;
+}
+
+cnn_status cli_parse_u64(const char *opt, const char *text, uint64_t *out)
+{
+    if (text[0] < '0' || text[0] > '9')
+        return cnn_fail(CNN_E_ARG, "--%s: expected a non-negative integer, got '%s'", opt, text);
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end != '\0')
+        return cnn_fail(CNN_E_ARG, "--%s: expected a non-negative integer, got '%s'", opt, text);
+    if (errno == ERANGE)
+        return cnn_fail(CNN_E_ARG, "--%s: %s does not fit in 64 bits", opt, text);
+    *out = (uint64_t)v;
+    return CNN_OK;
+}
+
+cnn_status cli_parse_positive_double(const char *opt, const char *text, double hi, double *out)
+{
+    errno = 0;
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return cnn_fail(CNN_E_ARG, "--%s: expected a number, got '%s'", opt, text);
+    if (!(v > 0.0 && v <= hi))
+        return cnn_fail(CNN_E_ARG, "--%s: %s is out of range; expected a number in (0, %g]", opt,
+                        text, hi);
+    *out = v;
+    return CNN_OK;
+}
+
+cnn_status cli_parse_switch(const char *opt, const char *text, int *out)
+{
+    if (!strcmp(text, "on") || !strcmp(text, "yes") || !strcmp(text, "1")) {
+        *out = 1;
+        return CNN_OK;
+    }
+    if (!strcmp(text, "off") || !strcmp(text, "no") || !strcmp(text, "0")) {
+        *out = 0;
+        return CNN_OK;
+    }
+    return cnn_fail(CNN_E_ARG, "--%s: expected on or off, got '%s'", opt, text);
+}
+
+static cnn_status axis_add(const char *opt, struct cli_axis *a, int v)
+{
+    for (int i = 0; i < a->n; i++)
+        if (a->v[i] == v)
+            return CNN_OK;
+    if (a->n == CLI_AXIS_MAX)
+        return cnn_fail(CNN_E_ARG, "--%s: more than %d values in one axis", opt, CLI_AXIS_MAX);
+    a->v[a->n++] = v;
+    return CNN_OK;
+}
+
+/* One item of an axis list: "N", "A:B", "A:B:+S" or "A:B:xS". */
+static cnn_status axis_item(const char *opt, char *item, int lo, int hi, struct cli_axis *a)
+{
+    char *parts[3] = {item, NULL, NULL};
+    int nparts = 1;
+    for (char *p = item; *p; p++)
+        if (*p == ':') {
+            if (nparts == 3)
+                return cnn_fail(CNN_E_ARG, "--%s: '%s' has too many ':' (ranges are A:B, A:B:+S "
+                                "or A:B:xS)", opt, item);
+            *p = '\0';
+            parts[nparts++] = p + 1;
+        }
+    int first, last;
+    CNN_TRY(cli_parse_int(opt, parts[0], lo, hi, &first));
+    if (nparts == 1)
+        return axis_add(opt, a, first);
+    CNN_TRY(cli_parse_int(opt, parts[1], lo, hi, &last));
+    if (last < first)
+        return cnn_fail(CNN_E_ARG, "--%s: range %d:%d runs backwards", opt, first, last);
+    int geometric = 0, stride = 1;
+    if (nparts == 3) {
+        const char *s = parts[2];
+        if (*s == 'x' || *s == '*') {
+            geometric = 1;
+            s++;
+        } else if (*s == '+') {
+            s++;
+        }
+        CNN_TRY(cli_parse_int(opt, s, geometric ? 2 : 1, hi, &stride));
+    }
+    for (long v = first; v <= last; v = geometric ? v * stride : v + stride)
+        CNN_TRY(axis_add(opt, a, (int)v));
+    return CNN_OK;
+}
+
+cnn_status cli_parse_axis(const char *opt, const char *text, int lo, int hi,
+                          struct cli_axis *out)
+{
+    char buf[512];
+    if (strlen(text) >= sizeof buf)
+        return cnn_fail(CNN_E_ARG, "--%s: list too long", opt);
+    strcpy(buf, text);
+    out->n = 0;
+    char *item = buf;
+    for (;;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        if (*item == '\0')
+            return cnn_fail(CNN_E_ARG, "--%s: empty item in list '%s'", opt, text);
+        CNN_TRY(axis_item(opt, item, lo, hi, out));
+        if (!comma)
+            break;
+        item = comma + 1;
+    }
+    return CNN_OK;
+}
+
+cnn_status cli_split_words(const char *opt, char *buf, const char **words, int max, int *n)
+{
+    *n = 0;
+    char *w = buf;
+    for (;;) {
+        char *comma = strchr(w, ',');
+        if (comma)
+            *comma = '\0';
+        if (*w == '\0')
+            return cnn_fail(CNN_E_ARG, "--%s: empty item in list", opt);
+        if (*n == max)
+            return cnn_fail(CNN_E_ARG, "--%s: more than %d items", opt, max);
+        words[(*n)++] = w;
+        if (!comma)
+            break;
+        w = comma + 1;
+    }
+    return CNN_OK;
+}

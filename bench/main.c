@@ -1,0 +1,91 @@
+/*
+ * main.c — the cnnbench command line: validates every built backend, then
+ * dispatches to a subcommand. This is the only place that prints errors
+ * ("cnnbench: error: ...") and chooses the exit status: 0 success,
+ * 1 failure, 2 bad command line, 130 interrupted by Ctrl-C.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "backends.h"
+#include "cnnbench_config.h"
+#include "commands.h"
+#include "compare.h"
+#include "error.h"
+
+static const char main_help[] =
+    "Usage: cnnbench COMMAND [OPTIONS]\n"
+    "\n"
+    "Trains one small CNN (3x3 conv + ReLU + 2x2 max-pool, FC to 10 classes,\n"
+    "softmax cross-entropy, SGD) with interchangeable backends and measures\n"
+    "where the time goes.\n"
+    "\n"
+    "Commands:\n"
+    "  train      train one configuration, print per-step loss and region times\n"
+    "  sweep      run a cartesian sweep of configurations into results/<run-id>/\n"
+    "  plotdata   reshape a run's CSV into plot-ready tables (used by plots/render.sh)\n"
+    "  report     write REPORT.md for a run whose charts are rendered\n"
+    "  compare    compare two runs: SAME, FASTER, SLOWER or UNCLEAR per configuration\n"
+    "  list       show the backends in this build and whether they run here\n"
+    "  version    show version and build settings\n"
+    "\n"
+    "'cnnbench COMMAND --help' explains each command. Charts: plots/render.sh RUN_DIR.\n";
+
+static void print_version(void)
+{
+    printf("cnnbench %s (%s build, %s; openmp %s, cuda %s)\n", CNN_VERSION, CNN_BUILDTYPE,
+           CNN_C_COMPILER, CNN_HAVE_OMP ? "yes" : "no", CNN_HAVE_CUDA ? "yes" : "no");
+}
+
+int main(int argc, char **argv)
+{
+    if (backends_validate_all() != CNN_OK) {
+        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        return CLI_EXIT_FAILED;
+    }
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    enum cli_outcome out;
+    if (!strcmp(cmd, "train")) {
+        out = train_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "sweep")) {
+        out = sweep_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "plotdata")) {
+        out = plotdata_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "report")) {
+        out = report_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "compare")) {
+        out = compare_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "list")) {
+        backends_print();
+        return 0;
+    } else if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        print_version();
+        return 0;
+    } else if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(main_help, stdout);
+        return 0;
+    } else {
+        fprintf(stderr, "cnnbench: error: unknown command '%s'\n\n%s", cmd, main_help);
+        return CLI_EXIT_USAGE;
+    }
+
+    switch (out) {
+    case CLI_DONE:
+        return 0;
+    case CLI_USAGE:
+        fprintf(stderr, "cnnbench: error: %s\nTry 'cnnbench %s --help'.\n", cnn_last_error(),
+                cmd);
+        return CLI_EXIT_USAGE;
+    case CLI_INTERRUPTED:
+        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        return CLI_EXIT_INTERRUPTED;
+    case CLI_FAILED:
+        break;
+    }
+    fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+    return CLI_EXIT_FAILED;
+}

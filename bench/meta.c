@@ -1,0 +1,387 @@
+/* meta.c — machine facts, git state and the meta.json writer. */
+#include "meta.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cnnbench_config.h"
+#include "error.h"
+#include "fileio.h"
+#include "json.h"
+
+#ifndef CNNBENCH_BUILD_FLAGS
+#define CNNBENCH_BUILD_FLAGS "unknown"
+#endif
+
+extern char **environ;
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+        s[--n] = '\0';
+}
+
+/* The first line of a small file, or "unknown". */
+static void read_line(const char *path, char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return;
+    if (fgets(out, (int)len, fp))
+        trim(out);
+    else
+        snprintf(out, len, "unknown");
+    fclose(fp);
+    if (!*out)
+        snprintf(out, len, "unknown");
+}
+
+/* The first line a command prints (stderr discarded), or "" if it fails. */
+static void command_line(const char *cmd, char *out, size_t len)
+{
+    out[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    if (!fgets(out, (int)len, p))
+        out[0] = '\0';
+    while (fgetc(p) != EOF)
+        ;
+    if (pclose(p) != 0)
+        out[0] = '\0';
+    trim(out);
+}
+
+static void cpu_model(char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    if (!fp)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, fp)) {
+        if (strncmp(line, "model name", 10) != 0)
+            continue;
+        const char *colon = strchr(line, ':');
+        if (colon) {
+            snprintf(out, len, "%s", colon + 2);
+            trim(out);
+        }
+        break;
+    }
+    fclose(fp);
+}
+
+static void git_state(struct meta_machine *m)
+{
+    char cmd[4400];
+    snprintf(m->git_sha, sizeof m->git_sha, "unknown");
+    snprintf(m->git_dirty, sizeof m->git_dirty, "unknown");
+    if (strchr(CNN_SOURCE_DIR, '\''))
+        return;
+    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse HEAD 2>/dev/null", CNN_SOURCE_DIR);
+    command_line(cmd, m->git_sha, sizeof m->git_sha);
+    if (strlen(m->git_sha) < 7) {
+        snprintf(m->git_sha, sizeof m->git_sha, "unknown");
+        return;
+    }
+    /* tracked files only: build directories and results are not the code */
+    snprintf(cmd, sizeof cmd,
+             "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null | wc -l",
+             CNN_SOURCE_DIR);
+    char count[32];
+    command_line(cmd, count, sizeof count);
+    if (*count)
+        snprintf(m->git_dirty, sizeof m->git_dirty, "%s", atoi(count) > 0 ? "true" : "false");
+}
+
+/* Splits one nvidia-smi CSV line "a, b, c" into at most n trimmed fields. */
+static int split_fields(char *line, char **f, int n)
+{
+    int k = 0;
+    char *p = line;
+    while (k < n) {
+        while (*p == ' ')
+            p++;
+        f[k++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = '\0';
+        trim(f[k - 1]);
+        p = c + 1;
+    }
+    trim(f[k - 1]);
+    return k;
+}
+
+static void gpu_state(struct meta_machine *m)
+{
+    m->n_gpus = 0;
+    snprintf(m->cuda_version, sizeof m->cuda_version, "none");
+    if (!CNN_HAVE_CUDA)
+        return;
+    FILE *p = popen("nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,"
+                    "memory.total --format=csv,noheader 2>/dev/null", "r");
+    if (!p)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, p) && m->n_gpus < META_MAX_GPUS) {
+        char *f[5];
+        if (split_fields(line, f, 5) < 5)
+            continue;
+        struct meta_gpu *g = &m->gpus[m->n_gpus++];
+        snprintf(g->name, sizeof g->name, "%s", f[0]);
+        snprintf(g->driver, sizeof g->driver, "%s", f[1]);
+        snprintf(g->sm_clock_mhz, sizeof g->sm_clock_mhz, "%s", f[2]);
+        snprintf(g->max_sm_clock_mhz, sizeof g->max_sm_clock_mhz, "%s", f[3]);
+        snprintf(g->memory_total, sizeof g->memory_total, "%s", f[4]);
+    }
+    if (pclose(p) != 0)
+        m->n_gpus = 0;
+    if (m->n_gpus == 0)
+        return;
+    /* the plain report's banner is the only place nvidia-smi states the
+     * CUDA version its driver supports */
+    p = popen("nvidia-smi 2>/dev/null", "r");
+    if (!p)
+        return;
+    snprintf(m->cuda_version, sizeof m->cuda_version, "unknown");
+    while (fgets(line, sizeof line, p)) {
+        char *v = strstr(line, "CUDA Version:");
+        if (v) {
+            v += strlen("CUDA Version:");
+            while (*v == ' ')
+                v++;
+            size_t n = strcspn(v, " |\n");
+            snprintf(m->cuda_version, sizeof m->cuda_version, "%.*s", (int)n, v);
+        }
+    }
+    pclose(p);
+}
+
+void meta_probe_machine(struct meta_machine *m)
+{
+    memset(m, 0, sizeof *m);
+    struct utsname u;
+    if (uname(&u) == 0) {
+        snprintf(m->hostname, sizeof m->hostname, "%s", u.nodename);
+        snprintf(m->os, sizeof m->os, "%s %s %s", u.sysname, u.release, u.machine);
+    } else {
+        snprintf(m->hostname, sizeof m->hostname, "unknown");
+        snprintf(m->os, sizeof m->os, "unknown");
+    }
+    cpu_model(m->cpu_model, sizeof m->cpu_model);
+    m->online_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    read_line("/sys/devices/system/cpu/smt/active", m->smt, sizeof m->smt);
+    read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", m->governor,
+              sizeof m->governor);
+    read_line("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_min_freq", m->cpu_khz_min,
+              sizeof m->cpu_khz_min);
+    read_line("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", m->cpu_khz_max,
+              sizeof m->cpu_khz_max);
+    read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", m->cpu_khz_cur,
+              sizeof m->cpu_khz_cur);
+    char no_turbo[32], boost[32];
+    read_line("/sys/devices/system/cpu/intel_pstate/no_turbo", no_turbo, sizeof no_turbo);
+    read_line("/sys/devices/system/cpu/cpufreq/boost", boost, sizeof boost);
+    if (strcmp(no_turbo, "unknown") != 0)
+        snprintf(m->turbo, sizeof m->turbo, "%s", strcmp(no_turbo, "0") == 0 ? "on" : "off");
+    else if (strcmp(boost, "unknown") != 0)
+        snprintf(m->turbo, sizeof m->turbo, "%s", strcmp(boost, "1") == 0 ? "on" : "off");
+    else
+        snprintf(m->turbo, sizeof m->turbo, "unknown");
+    read_line("/proc/loadavg", m->load_average, sizeof m->load_average);
+    git_state(m);
+    gpu_state(m);
+    for (int i = 0; cnn_backends[i] && i < META_MAX_BACKENDS; i++) {
+        cnn_clear_error();
+        cnn_status st = cnn_backends[i]->probe();
+        snprintf(m->probe[i], sizeof m->probe[i], "%s", st == CNN_OK ? "ok" : cnn_last_error());
+    }
+}
+
+void meta_utc_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void meta_run_id(char *buf, size_t len, const char *label)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, len, "%s-%s", stamp, label);
+}
+
+static void write_machine(struct json_writer *w, const struct meta_machine *m)
+{
+    json_object_begin(w, "git");
+    json_string(w, "sha", m->git_sha);
+    json_string(w, "dirty", m->git_dirty);
+    json_object_end(w);
+
+    json_object_begin(w, "build");
+    json_string(w, "version", CNN_VERSION);
+    json_string(w, "buildtype", CNN_BUILDTYPE);
+    json_string(w, "c_compiler", CNN_C_COMPILER);
+    json_string(w, "flags", CNNBENCH_BUILD_FLAGS);
+    json_bool(w, "openmp", CNN_HAVE_OMP);
+    json_bool(w, "cuda", CNN_HAVE_CUDA);
+#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
+    json_bool(w, "cupti", 1);
+#else
+    json_bool(w, "cupti", 0);
+#endif
+    json_object_end(w);
+
+    json_object_begin(w, "host");
+    json_string(w, "hostname", m->hostname);
+    json_string(w, "os", m->os);
+    json_string(w, "cpu_model", m->cpu_model);
+    json_int(w, "online_cpus", m->online_cpus);
+    json_string(w, "smt_active", m->smt);
+    json_string(w, "governor", m->governor);
+    json_string(w, "cpu_khz_min", m->cpu_khz_min);
+    json_string(w, "cpu_khz_max", m->cpu_khz_max);
+    json_string(w, "cpu_khz_cur", m->cpu_khz_cur);
+    json_string(w, "turbo", m->turbo);
+    json_string(w, "load_average", m->load_average);
+    json_object_end(w);
+
+    json_string(w, "gpu_name", m->n_gpus ? m->gpus[0].name : "none");
+    json_string(w, "cuda_version", m->cuda_version);
+    json_array_begin(w, "gpus");
+    for (int i = 0; i < m->n_gpus; i++) {
+        json_object_begin(w, NULL);
+        json_string(w, "name", m->gpus[i].name);
+        json_string(w, "driver", m->gpus[i].driver);
+        json_string(w, "sm_clock", m->gpus[i].sm_clock_mhz);
+        json_string(w, "max_sm_clock", m->gpus[i].max_sm_clock_mhz);
+        json_string(w, "memory_total", m->gpus[i].memory_total);
+        json_object_end(w);
+    }
+    json_array_end(w);
+
+    /* OpenMP and GPU selection change what is measured */
+    json_object_begin(w, "env");
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, "OMP_", 4) != 0 && strncmp(*e, "GOMP_", 5) != 0 &&
+            strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) != 0 && strncmp(*e, "CNNBENCH_", 9) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+        json_string(w, name, eq + 1);
+    }
+    json_object_end(w);
+}
+
+static void write_backends(struct json_writer *w, const struct meta_machine *m)
+{
+    json_array_begin(w, "backends");
+    for (int i = 0; cnn_backends[i]; i++) {
+        const struct cnn_backend *be = cnn_backends[i];
+        json_object_begin(w, NULL);
+        json_string(w, "name", be->name);
+        json_string(w, "description", be->description);
+        json_bool(w, "threads", (be->caps & CNN_CAP_THREADS) != 0);
+        json_bool(w, "device", (be->caps & CNN_CAP_DEVICE) != 0);
+        json_array_begin(w, "variants");
+        if (be->caps & CNN_CAP_VARIANTS)
+            for (int v = 0; v < be->variant_count; v++)
+                json_string(w, NULL, be->variant_names[v]);
+        json_array_end(w);
+        const char *probe = i < META_MAX_BACKENDS ? m->probe[i] : "unknown";
+        json_bool(w, "runs_here", strcmp(probe, "ok") == 0);
+        json_string(w, "probe", probe);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
+cnn_status meta_write(const char *path, const struct meta_run *r, const struct meta_machine *m)
+{
+    struct cnn_atomic_file f;
+    CNN_TRY(cnn_atomic_open(&f, path));
+    struct json_writer w;
+    json_begin(&w, f.fp);
+    json_int(&w, "schema_version", META_SCHEMA_VERSION);
+    json_string(&w, "tool", "cnnbench");
+    json_string(&w, "run_id", r->run_id);
+    json_string(&w, "command", r->command);
+    json_array_begin(&w, "argv");
+    for (int i = 0; i < r->argc; i++)
+        json_string(&w, NULL, r->argv[i]);
+    json_array_end(&w);
+    json_string(&w, "state", r->state);
+    json_string(&w, "started_utc", r->started_utc);
+    json_string(&w, "finished_utc", r->finished_utc);
+    json_array_begin(&w, "resumed_utc");
+    for (int i = 0; i < r->n_resumed; i++)
+        json_string(&w, NULL, r->resumed_utc[i]);
+    json_array_end(&w);
+
+    write_machine(&w, m);
+
+    json_object_begin(&w, "settings");
+    json_string(&w, "preset", r->preset);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+    json_string(&w, "seed", seed);
+    json_number(&w, "lr", r->lr);
+    json_bool(&w, "shuffle", r->shuffle);
+    json_int(&w, "warmup_steps", r->warmup);
+    json_string(&w, "length_unit", r->length_unit);
+    json_int(&w, "reps", r->reps);
+    json_bool(&w, "eval_final", r->eval_final);
+    json_bool(&w, "verify", r->verify);
+    json_bool(&w, "cupti", r->cupti);
+    json_object_end(&w);
+
+    json_object_begin(&w, "data");
+    json_string(&w, "spec", r->data_spec);
+    if (r->data) {
+        json_int(&w, "train_images", r->data->train_n);
+        json_int(&w, "test_images", r->data->test_n);
+        char fp[32];
+        snprintf(fp, sizeof fp, "%016llx", (unsigned long long)r->data->fnv1a64);
+        json_string(&w, "fnv1a64", fp);
+    }
+    json_object_end(&w);
+
+    json_object_begin(&w, "plan");
+    json_int(&w, "configurations", r->configurations);
+    json_int(&w, "skipped_by_rules", r->skipped);
+    json_int(&w, "duplicates", r->duplicates);
+    json_int(&w, "finished", r->finished_configs);
+    json_int(&w, "failed", r->failed_configs);
+    json_object_end(&w);
+
+    write_backends(&w, m);
+
+    json_object_begin(&w, "showcase");
+    json_string(&w, "params_config", r->showcase_key);
+    json_int(&w, "digit_index", r->digit_index);
+    json_int(&w, "digit_label", r->digit_label);
+    json_object_end(&w);
+
+    if (json_end(&w) != 0) {
+        cnn_atomic_abort(&f);
+        return cnn_fail(CNN_E_IO, "%s: write failed", path);
+    }
+    return cnn_atomic_commit(&f);
+}

@@ -1,0 +1,230 @@
+/* plan.c — expanding sweep blocks into configurations, and the named presets. */
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int batch,
+              int filters, char unit, int length, int rep)
+{
+    snprintf(buf, len, "%s:v%d:t%d:b%d:f%d:%c%d:r%d", impl, variant, threads, batch, filters,
+             unit, length, rep);
+}
+
+void plan_thread_ladder(int cpus, struct cli_axis *out)
+{
+    out->n = 0;
+    for (int t = 1; t < cpus && out->n < CLI_AXIS_MAX - 1; t *= 2)
+        out->v[out->n++] = t;
+    out->v[out->n++] = cpus;
+}
+
+static void axis_set(struct cli_axis *a, int n, const int *v)
+{
+    a->n = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < a->n; j++)
+            seen |= a->v[j] == v[i];
+        if (!seen)
+            a->v[a->n++] = v[i];
+    }
+}
+
+/* The values of one axis a backend actually runs, after the skip rules. */
+static void effective_variants(const struct plan_block *b, const struct cnn_backend *be,
+                               struct cli_axis *out)
+{
+    out->n = 0;
+    if (!(be->caps & CNN_CAP_VARIANTS)) {
+        out->v[out->n++] = 0;
+        return;
+    }
+    if (b->all_variants) {
+        for (int v = 1; v <= be->variant_count && out->n < CLI_AXIS_MAX; v++)
+            out->v[out->n++] = v;
+        return;
+    }
+    if (b->variants.n == 0) {
+        out->v[out->n++] = 0;
+        return;
+    }
+    for (int i = 0; i < b->variants.n; i++)
+        if (b->variants.v[i] <= be->variant_count)
+            out->v[out->n++] = b->variants.v[i];
+}
+
+static void effective_threads(const struct plan_block *b, const struct cnn_backend *be,
+                              struct cli_axis *out)
+{
+    if (!(be->caps & CNN_CAP_THREADS) || b->threads.n == 0) {
+        out->n = 1;
+        out->v[0] = 0;
+        return;
+    }
+    *out = b->threads;
+}
+
+static int block_takes(const struct plan_block *b, const struct cnn_backend *be)
+{
+    if (b->threads_only && !(be->caps & CNN_CAP_THREADS))
+        return 0;
+    if (b->variants_only && !(be->caps & CNN_CAP_VARIANTS))
+        return 0;
+    return 1;
+}
+
+static int axis_len(const struct cli_axis *a) { return a->n > 0 ? a->n : 1; }
+
+static int plan_has_key(const struct plan *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->configs[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Appends the configurations of one block for one repetition. */
+static cnn_status expand_block(const struct plan_block *b, int rep, char unit, struct plan *p,
+                               int *cap)
+{
+    for (int i = 0; i < b->n_impls; i++) {
+        const struct cnn_backend *be = b->impls[i];
+        long requested = (long)axis_len(&b->variants) * axis_len(&b->threads) * b->batch.n *
+                         b->filters.n * b->length.n;
+        if (!block_takes(b, be)) {
+            p->skipped += requested;
+            continue;
+        }
+        struct cli_axis vs, ts;
+        effective_variants(b, be, &vs);
+        effective_threads(b, be, &ts);
+        long produced = 0;
+        for (int vi = 0; vi < vs.n; vi++)
+            for (int ti = 0; ti < ts.n; ti++)
+                for (int bi = 0; bi < b->batch.n; bi++)
+                    for (int fi = 0; fi < b->filters.n; fi++)
+                        for (int li = 0; li < b->length.n; li++) {
+                            struct plan_config c = {
+                                .be = be, .variant = vs.v[vi], .threads = ts.v[ti],
+                                .batch = b->batch.v[bi], .filters = b->filters.v[fi],
+                                .length = b->length.v[li], .rep = rep,
+                                .eval_every = b->eval_every, .block = b->name,
+                            };
+                            plan_key(c.key, sizeof c.key, be->name, c.variant, c.threads,
+                                     c.batch, c.filters, unit, c.length, rep);
+                            produced++;
+                            if (plan_has_key(p, c.key)) {
+                                p->duplicates++;
+                                continue;
+                            }
+                            if (p->n == *cap) {
+                                int ncap = *cap ? *cap * 2 : 64;
+                                struct plan_config *g =
+                                    realloc(p->configs, (size_t)ncap * sizeof *g);
+                                if (!g)
+                                    return cnn_fail(CNN_E_NOMEM, "cannot allocate the plan");
+                                p->configs = g;
+                                *cap = ncap;
+                            }
+                            p->configs[p->n++] = c;
+                        }
+        /* the all-variants expansion is not a skip even when it yields more */
+        if (!b->all_variants && produced < requested)
+            p->skipped += requested - produced;
+    }
+    return CNN_OK;
+}
+
+cnn_status plan_build(const struct plan_block *blocks, int nblocks, int reps, int by_epochs,
+                      struct plan *out)
+{
+    memset(out, 0, sizeof *out);
+    int cap = 0;
+    for (int r = 1; r <= reps; r++)
+        for (int i = 0; i < nblocks; i++) {
+            cnn_status st = expand_block(&blocks[i], r, by_epochs ? 'e' : 's', out, &cap);
+            if (st != CNN_OK) {
+                plan_free(out);
+                return st;
+            }
+        }
+    /* duplicates of later repetitions repeat those of the first */
+    out->duplicates /= reps;
+    out->skipped /= reps;
+    return CNN_OK;
+}
+
+void plan_free(struct plan *p)
+{
+    free(p->configs);
+    memset(p, 0, sizeof *p);
+}
+
+static struct plan_block preset_block(const char *name, int nb, const int *b, int nf,
+                                      const int *f, int nl, const int *l)
+{
+    struct plan_block blk;
+    memset(&blk, 0, sizeof blk);
+    blk.name = name;
+    axis_set(&blk.batch, nb, b);
+    axis_set(&blk.filters, nf, f);
+    axis_set(&blk.length, nl, l);
+    return blk;
+}
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof *(a)))
+
+cnn_status plan_preset(const char *name, int cpus, struct plan_block *blocks, int *nblocks)
+{
+    int ends[] = {1, cpus}, all_cpus[] = {cpus};
+    struct cli_axis ladder;
+    plan_thread_ladder(cpus, &ladder);
+    int n = 0;
+    if (strcmp(name, "quick") == 0) {
+        /* seq only at small sizes, so the whole preset stays within a few
+         * minutes on 2 cores; the thread and variant sweeps use a size
+         * large enough for threads to pay off */
+        static const int b100[] = {100}, f_small[] = {8, 16, 32, 64}, s100[] = {100};
+        static const int b_small[] = {50, 100, 200, 400}, f16[] = {16};
+        static const int b500[] = {500}, f128[] = {128}, s50[] = {50};
+        static const int f32[] = {32}, s500[] = {500};
+        blocks[n] = preset_block("filters", 1, b100, N_OF(f_small), f_small, 1, s100);
+        axis_set(&blocks[n++].threads, 2, ends);
+        blocks[n] = preset_block("batch", N_OF(b_small), b_small, 1, f16, 1, s100);
+        axis_set(&blocks[n++].threads, 2, ends);
+        blocks[n] = preset_block("threads", 1, b500, 1, f128, 1, s50);
+        blocks[n].threads_only = 1;
+        blocks[n++].threads = ladder;
+        blocks[n] = preset_block("variants", 1, b500, 1, f128, 1, s50);
+        blocks[n].variants_only = 1;
+        blocks[n++].all_variants = 1;
+        blocks[n] = preset_block("learning", 1, b100, 1, f32, 1, s500);
+        axis_set(&blocks[n].threads, 1, all_cpus);
+        blocks[n++].eval_every = 50;
+    } else if (strcmp(name, "paper") == 0) {
+        /* the original project's grid, 100 steps each, plus the scaling studies
+         * at the DESIGN §7 anchor size B=1000, F=256 */
+        static const int b_grid[] = {100, 250, 500, 1000}, f_grid[] = {32, 64, 128, 256};
+        static const int s100[] = {100}, b1000[] = {1000}, f256[] = {256};
+        static const int b100[] = {100}, f32[] = {32}, s1000[] = {1000};
+        blocks[n] = preset_block("grid", N_OF(b_grid), b_grid, N_OF(f_grid), f_grid, 1, s100);
+        axis_set(&blocks[n++].threads, 2, ends);
+        blocks[n] = preset_block("threads", 1, b1000, 1, f256, 1, s100);
+        blocks[n].threads_only = 1;
+        blocks[n++].threads = ladder;
+        blocks[n] = preset_block("variants", 1, b1000, 1, f256, 1, s100);
+        blocks[n].variants_only = 1;
+        blocks[n++].all_variants = 1;
+        blocks[n] = preset_block("learning", 1, b100, 1, f32, 1, s1000);
+        axis_set(&blocks[n].threads, 1, all_cpus);
+        blocks[n++].eval_every = 100;
+    } else {
+        return cnn_fail(CNN_E_ARG, "--preset: unknown preset '%s' (quick or paper)", name);
+    }
+    *nblocks = n;
+    return CNN_OK;
+}

@@ -1,0 +1,207 @@
+/* run.c — one configuration: create, verify, warm up, timed steps, evaluations. */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "params.h"
+#include "sampler.h"
+#include "step.h"
+
+long run_epoch_steps(long epochs, uint32_t n, int b)
+{
+    return epochs * (((long)n + b - 1) / b);
+}
+
+double run_step_flop(int batch, int filters)
+{
+    double fb = (double)filters * batch;
+    double conv_fwd = 2.0 * CNN_KTAPS * CNN_CONV * CNN_CONV * fb;
+    double conv_wgrad = 2.0 * CNN_KTAPS * CNN_POOL_AREA * fb;
+    double fc = 6.0 * CNN_CLASSES * CNN_POOL_AREA * fb;
+    return conv_fwd + conv_wgrad + fc;
+}
+
+cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, uint64_t seed,
+                           float *x, uint8_t *y)
+{
+    struct cnn_sampler sampler;
+    uint32_t *idx = malloc((size_t)batch * sizeof *idx);
+    if (!idx)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate a batch of %d indices", batch);
+    cnn_status st = cnn_sampler_init(&sampler, data->train_n, shuffle, seed);
+    if (st == CNN_OK) {
+        cnn_sampler_next(&sampler, idx, batch);
+        cnn_gather(data->train_x, data->train_y, idx, batch, x, y);
+        cnn_sampler_free(&sampler);
+    }
+    free(idx);
+    return st;
+}
+
+/* Batch buffers and the sampler of one run. */
+struct run_batch {
+    struct cnn_sampler sampler;
+    uint32_t *idx; /* [B] */
+    float *x;      /* [B][P] */
+    uint8_t *y;    /* [B] */
+};
+
+static void batch_free(struct run_batch *b)
+{
+    cnn_sampler_free(&b->sampler);
+    free(b->idx);
+    free(b->x);
+    free(b->y);
+    memset(b, 0, sizeof *b);
+}
+
+static cnn_status batch_init(struct run_batch *b, const struct run_spec *spec,
+                             const struct data_set *data)
+{
+    memset(b, 0, sizeof *b);
+    size_t n = (size_t)spec->cfg.batch;
+    b->idx = malloc(n * sizeof *b->idx);
+    b->x = malloc(n * CNN_PIXELS * sizeof *b->x);
+    b->y = malloc(n);
+    if (!b->idx || !b->x || !b->y) {
+        batch_free(b);
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate a batch of %zu images", n);
+    }
+    cnn_status st = cnn_sampler_init(&b->sampler, data->train_n, spec->shuffle, spec->seed);
+    if (st != CNN_OK)
+        batch_free(b);
+    return st;
+}
+
+/* Restarts the stream at its first batch. */
+static cnn_status batch_rewind(struct run_batch *b, const struct run_spec *spec,
+                               const struct data_set *data)
+{
+    cnn_sampler_free(&b->sampler);
+    return cnn_sampler_init(&b->sampler, data->train_n, spec->shuffle, spec->seed);
+}
+
+static void batch_next(struct run_batch *b, const struct data_set *data, int n)
+{
+    cnn_sampler_next(&b->sampler, b->idx, n);
+    cnn_gather(data->train_x, data->train_y, b->idx, n, b->x, b->y);
+}
+
+static cnn_status evaluate(const struct run_spec *spec, cnn_state *state,
+                           const struct data_set *data, long step, struct run_result *r)
+{
+    struct run_eval *e = &r->evals[r->n_evals];
+    double t0 = cnn_now_ms();
+    CNN_TRY(cnn_evaluate(spec->be, state, data->test_x, data->test_y, (int)data->test_n,
+                         &e->accuracy));
+    e->ms = cnn_now_ms() - t0;
+    e->step = step;
+    r->n_evals++;
+    return CNN_OK;
+}
+
+static int stop_requested(const struct run_hooks *hooks)
+{
+    return hooks && hooks->stop && *hooks->stop;
+}
+
+/* Steps 2-5 of the header on an existing state. */
+static cnn_status run_state(const struct run_spec *spec, const struct data_set *data,
+                            const struct run_hooks *hooks, cnn_state *state,
+                            struct run_batch *batch, struct run_result *r)
+{
+    const struct cnn_backend *be = spec->be;
+    int n = spec->cfg.batch;
+
+    if (spec->ref) {
+        batch_next(batch, data, n);
+        cnn_status st = verify_backend_step(be, state, spec->init, batch->x, batch->y, n,
+                                            spec->ref, &r->verify);
+        if (st != CNN_OK)
+            return cnn_fail_context(st, "verifying against seq");
+        if (!r->verify.agree) {
+            r->mismatch = 1;
+            return cnn_fail(CNN_E_DATA, "%s disagrees with seq after one step: %s", be->name,
+                            r->verify.detail);
+        }
+        r->verified = 1;
+        CNN_TRY(batch_rewind(batch, spec, data));
+    }
+
+    CNN_TRY(be->set_params(state, spec->init));
+    for (int w = 0; w < spec->warmup; w++) {
+        if (stop_requested(hooks))
+            return cnn_fail(CNN_E_INTERRUPTED, "interrupted during warm-up");
+        struct cnn_step_result sr;
+        batch_next(batch, data, n);
+        CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
+        if (w == 0)
+            r->first_warmup_ms = sr.step_ms;
+    }
+    if (spec->warmup > 0) {
+        CNN_TRY(be->set_params(state, spec->init));
+        CNN_TRY(batch_rewind(batch, spec, data));
+    }
+
+    for (long k = 1; k <= spec->steps; k++) {
+        if (stop_requested(hooks))
+            return cnn_fail(CNN_E_INTERRUPTED, "interrupted after %ld of %ld steps", k - 1,
+                            spec->steps);
+        struct cnn_step_result sr;
+        batch_next(batch, data, n);
+        CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
+        struct run_step *rec = &r->steps[k - 1];
+        rec->loss = sr.loss;
+        rec->correct = sr.correct;
+        rec->step_ms = sr.step_ms;
+        memcpy(rec->region_ms, sr.region_ms, sizeof rec->region_ms);
+        r->done = k;
+        if (hooks && hooks->on_step)
+            hooks->on_step(hooks->ctx, k, rec);
+        if (spec->eval_every > 0 && k % spec->eval_every == 0)
+            CNN_TRY(evaluate(spec, state, data, k, r));
+    }
+    if (spec->eval_final && (spec->eval_every <= 0 || spec->steps % spec->eval_every != 0))
+        CNN_TRY(evaluate(spec, state, data, spec->steps, r));
+    if (spec->keep_final) {
+        CNN_TRY(cnn_params_alloc(&r->final, spec->cfg.filters));
+        CNN_TRY(be->get_params(state, &r->final));
+    }
+    return CNN_OK;
+}
+
+cnn_status run_config(const struct run_spec *spec, const struct data_set *data,
+                      const struct run_hooks *hooks, struct run_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->first_warmup_ms = -1.0;
+    double t0 = cnn_now_ms();
+    int max_evals = 1 + (spec->eval_every > 0 ? (int)(spec->steps / spec->eval_every) : 0);
+    r->steps = calloc((size_t)(spec->steps > 0 ? spec->steps : 1), sizeof *r->steps);
+    r->evals = calloc((size_t)max_evals, sizeof *r->evals);
+    if (!r->steps || !r->evals)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate records for %ld steps", spec->steps);
+
+    struct run_batch batch;
+    CNN_TRY(batch_init(&batch, spec, data));
+    cnn_state *state = NULL;
+    cnn_status st = spec->be->create(&spec->cfg, &state);
+    if (st == CNN_OK) {
+        st = run_state(spec, data, hooks, state, &batch, r);
+        spec->be->destroy(state);
+    }
+    batch_free(&batch);
+    r->wall_s = (cnn_now_ms() - t0) / 1e3;
+    return st;
+}
+
+void run_result_free(struct run_result *r)
+{
+    free(r->steps);
+    free(r->evals);
+    if (r->final.buf)
+        cnn_params_free(&r->final);
+    memset(r, 0, sizeof *r);
+}

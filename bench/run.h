@@ -1,0 +1,102 @@
+/*
+ * run.h — trains one configuration the way every subcommand measures it:
+ *
+ *   1. create the backend state (outside any timing);
+ *   2. verify: when a reference is given, one step from the initial
+ *      parameters on the stream's first batch must agree with seq (verify.h);
+ *   3. warm-up: `warmup` untimed steps on the first batches of the stream,
+ *      starting from the initial parameters, which are then restored with
+ *      set_params. SGD keeps no other state, so the timed run trains exactly
+ *      as a run with no warm-up (bitwise), and its numbers never include the
+ *      first, slow steps;
+ *   4. `steps` timed steps through cnn_step() with a fresh sampler: batch k
+ *      is the k-th block of B indices of the seeded stream (sampler.h), the
+ *      gathering of the batch is outside the timing;
+ *   5. test-set evaluations every `eval_every` steps and/or at the end,
+ *      untimed.
+ *
+ * The loop checks *stop between steps, so Ctrl-C ends a run at a step
+ * boundary with every finished step kept.
+ */
+#ifndef BENCH_RUN_H
+#define BENCH_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cnn.h"
+#include "data.h"
+#include "verify.h"
+
+struct run_spec {
+    const struct cnn_backend *be;
+    struct cnn_config cfg;          /* batch, filters, lr, threads, variant */
+    long steps;                     /* timed steps */
+    int warmup;                     /* untimed warm-up steps */
+    int shuffle;                    /* 0: file order, wrapping */
+    uint64_t seed;                  /* batch order */
+    int eval_every;                 /* evaluate every N steps; 0: never */
+    int eval_final;                 /* evaluate after the last step */
+    const struct cnn_params *init;  /* initial parameters, canonical layout */
+    const struct cnn_params *ref;   /* seq after one step from init, or NULL: no check */
+    int keep_final;                 /* copy the final parameters into the result */
+};
+
+struct run_step {
+    double loss;                        /* mean cross-entropy of the batch */
+    int correct;                        /* right predictions in the batch */
+    double step_ms;                     /* wall time of the whole step */
+    double region_ms[CNN_REGION_COUNT]; /* < 0: region does not apply */
+};
+
+struct run_eval {
+    long step;        /* after this many timed steps */
+    double accuracy;  /* fraction of the test set */
+    double ms;        /* how long the evaluation took (untimed work) */
+};
+
+struct run_result {
+    struct run_step *steps;   /* [steps] */
+    long done;                /* timed steps finished */
+    struct run_eval *evals;
+    int n_evals;
+    int verified;             /* 1: checked against seq and agreed */
+    int mismatch;             /* 1: checked and disagreed (status is CNN_E_DATA) */
+    struct verify_report verify;
+    double first_warmup_ms;   /* the first warm-up step (slow first sample), or -1 */
+    struct cnn_params final;  /* when keep_final and the run finished */
+    double wall_s;            /* everything, setup and evaluations included */
+};
+
+/* Called after every timed step (1-based), e.g. to draw progress. */
+typedef void (*run_step_hook)(void *ctx, long step, const struct run_step *rec);
+
+struct run_hooks {
+    run_step_hook on_step;
+    void *ctx;
+    volatile sig_atomic_t *stop;  /* checked between steps; may be NULL */
+};
+
+/*
+ * Runs spec on data. On failure the result still holds the steps finished
+ * so far; CNN_E_INTERRUPTED when *stop was raised, CNN_E_DATA with
+ * result->mismatch for a failed verification, else the backend's status.
+ * Always call run_result_free afterwards.
+ */
+cnn_status run_config(const struct run_spec *spec, const struct data_set *data,
+                      const struct run_hooks *hooks, struct run_result *result);
+void run_result_free(struct run_result *r);
+
+/* Steps in `epochs` passes over n images with batch b: epochs * ceil(n/b). */
+long run_epoch_steps(long epochs, uint32_t n, int b);
+
+/* Fills x [B][P], y [B] with the first batch of the stream of (seed, shuffle). */
+cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, uint64_t seed,
+                           float *x, uint8_t *y);
+
+/* Work of one step per DESIGN §7 in floating-point operations:
+ * conv forward 2*9*676*F*B, conv weight gradient through the argmax only
+ * 2*9*169*F*B, FC forward and backward 6*10*169*F*B. */
+double run_step_flop(int batch, int filters);
+
+#endif

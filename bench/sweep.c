@@ -1,0 +1,1085 @@
+/*
+ * sweep.c — `cnnbench sweep`: runs a plan of configurations (plan.h) and
+ * writes results/<run-id>/ (DESIGN §6, schema in results/README.md).
+ *
+ * Order of business, so that nothing is lost and nothing is half-written:
+ *   1. parse and check every option, build the plan, print its size;
+ *   2. create the run directory (never an existing one) and write meta.json,
+ *      the CSV headers and an empty summary: an unwritable place fails here,
+ *      before any work;
+ *   3. load the data set, then per configuration: verify against seq, warm
+ *      up, time the steps (run.h); append its step and evaluation rows
+ *      (flushed per row, fsynced per configuration) and rewrite summary.csv
+ *      atomically. A failing configuration is recorded with its reason and
+ *      the sweep goes on;
+ *   4. Ctrl-C stops at the next step boundary: the finished rows stay, the
+ *      configuration is marked interrupted, and `--resume DIR` later reruns
+ *      exactly the configurations that did not finish, with the options
+ *      stored in meta.json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends.h"
+#include "cnnbench_config.h"
+#include "commands.h"
+#include "csvout.h"
+#include "data.h"
+#include "error.h"
+#include "showcase.h"
+#include "fileio.h"
+#include "interrupt.h"
+#include "json.h"
+#include "meta.h"
+#include "npy.h"
+#include "params.h"
+#include "plan.h"
+#include "progress.h"
+#include "run.h"
+#include "summary.h"
+
+#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
+#include "cuda/cupti_trace.h"
+#define SWEEP_CUPTI 1
+#else
+#define SWEEP_CUPTI 0
+#endif
+
+static const char sweep_help[] =
+    "Usage: cnnbench sweep [OPTIONS]\n"
+    "       cnnbench sweep --resume RUN_DIR\n"
+    "\n"
+    "Runs every combination of the axes (a cartesian product), each configuration\n"
+    "verified against seq, warmed up, then timed step by step, and writes\n"
+    "RUN_DIR/{meta.json,steps.csv,summary.csv,evals.csv} (results/README.md).\n"
+    "Render the charts and REPORT.md with: plots/render.sh RUN_DIR\n"
+    "\n"
+    "Axes (lists: 1,2,4  ranges: 1:8  1:9:+2  32:256:x2):\n"
+    "  --impl LIST        backends (default: every built backend that runs here)\n"
+    "  --variant LIST|all kernel variants; only for backends that have them\n"
+    "  --threads LIST     CPU threads; only for backends that take them\n"
+    "  --batch LIST       images per step (default 100)\n"
+    "  --filters LIST     conv filters (default 32)\n"
+    "  --steps LIST       timed steps per configuration (default 20)\n"
+    "  --epochs LIST      or epochs, ceil(N/B) steps each (exclusive with --steps)\n"
+    "  --reps N           repetitions of the whole plan, interleaved (default 1)\n"
+    "Presets (an axis given on the command line replaces it in every block):\n"
+    "  --preset quick     under a minute on 2 cores: filters 8..64 at batch 100 and\n"
+    "                     batch 50..400 at 16 filters (100 steps), thread and\n"
+    "                     variant sweeps at B=500 F=128 (50 steps), a 500-step\n"
+    "                     learning curve at B=100 F=32 evaluated every 50 steps\n"
+    "  --preset paper     batch 100,250,500,1000 x filters 32,64,128,256, 100 steps,\n"
+    "                     every backend; thread and variant sweeps at B=1000 F=256;\n"
+    "                     a 1000-step learning curve at B=100 F=32\n"
+    "Settings:\n"
+    "  --warmup N         untimed warm-up steps per configuration (default 2);\n"
+    "                     the parameters are restored afterwards\n"
+    "  --lr LR            learning rate (default 0.1)\n"
+    "  --seed S           initial parameters and batch order (default 1)\n"
+    "  --data SPEC        mnist, fashion or a directory of IDX files (default mnist)\n"
+    "  --shuffle on|off   batch order (default on; see cnnbench train --help)\n"
+    "  --eval             test accuracy after each configuration's last step\n"
+    "  --eval-every N     and every N steps (untimed; for the learning curves)\n"
+    "  --no-verify        skip the one-step agreement check against seq\n"
+    "  --cupti            record CUDA kernels to kernels.csv (CUPTI builds only)\n"
+    "Output:\n"
+    "  --out DIR          run directory (default results/<UTC time>-<preset>);\n"
+    "                     must not exist: a run is never overwritten\n"
+    "  --resume DIR       continue an interrupted run: finished configurations are\n"
+    "                     kept, the others rerun, no row is duplicated\n"
+    "  --dry-run          print the plan and exit\n"
+    "\n"
+    "Progress goes to stderr: a bar with ETA on a terminal, plain lines otherwise.\n"
+    "Exit status: 0 all configurations ok, 1 some failed (recorded in summary.csv),\n"
+    "2 bad command line, 130 interrupted (resume with --resume).\n"
+    "\n"
+    "Examples:\n"
+    "  cnnbench sweep --preset quick\n"
+    "  cnnbench sweep --impl seq,omp --threads 1,2,4 --filters 32:256:x2 --batch 100,1000\n"
+    "  cnnbench sweep --impl cuda --variant all --batch 1000 --filters 256 --steps 100\n";
+
+struct sweep_opts {
+    const char *preset;
+    const char *impl_list;        /* as given, or NULL */
+    int all_variants;
+    struct cli_axis variants, threads, batch, filters, length;
+    int by_epochs;
+    int reps, warmup;
+    double lr;
+    uint64_t seed;
+    const char *data;
+    int shuffle, eval, eval_every; /* eval_every < 0: not given */
+    const char *out, *resume;
+    int cupti, verify, dry_run;
+};
+
+/* The options that take a value. */
+static const char *const valued[] = {
+    "preset", "impl", "variant", "threads", "batch", "filters", "steps", "epochs", "reps",
+    "warmup", "lr", "seed", "data", "shuffle", "eval-every", "out", "resume", NULL,
+};
+
+static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int *help)
+{
+    memset(o, 0, sizeof *o);
+    o->reps = 1;
+    o->warmup = 2;
+    o->lr = 0.1;
+    o->seed = 1;
+    o->data = "mnist";
+    o->shuffle = 1;
+    o->eval_every = -1;
+    o->verify = 1;
+    *help = 0;
+    int steps_given = 0;
+    struct cli_scan s;
+    cli_scan_init(&s, argc, argv, 0);
+    int r;
+    while ((r = cli_scan_next(&s)) > 0) {
+        const char *n = s.name, *v;
+        if (s.positional)
+            return cnn_fail(CNN_E_ARG, "unexpected argument '%s'", s.positional);
+        if (!strcmp(n, "help")) {
+            *help = 1;
+            return CNN_OK;
+        }
+        if (!strcmp(n, "eval") || !strcmp(n, "no-verify") || !strcmp(n, "cupti") ||
+            !strcmp(n, "dry-run")) {
+            CNN_TRY(cli_scan_no_value(&s));
+            if (!strcmp(n, "eval"))
+                o->eval = 1;
+            else if (!strcmp(n, "no-verify"))
+                o->verify = 0;
+            else if (!strcmp(n, "cupti"))
+                o->cupti = 1;
+            else
+                o->dry_run = 1;
+            continue;
+        }
+        CNN_TRY(cli_scan_known(&s, valued));
+        CNN_TRY(cli_scan_value(&s, &v));
+        if (!strcmp(n, "preset"))
+            o->preset = v;
+        else if (!strcmp(n, "impl"))
+            o->impl_list = v;
+        else if (!strcmp(n, "variant")) {
+            if (!strcmp(v, "all"))
+                o->all_variants = 1;
+            else
+                CNN_TRY(cli_parse_axis(n, v, 1, 1000, &o->variants));
+        } else if (!strcmp(n, "threads"))
+            CNN_TRY(cli_parse_axis(n, v, 1, 4096, &o->threads));
+        else if (!strcmp(n, "batch"))
+            CNN_TRY(cli_parse_axis(n, v, 1, CNN_MAX_BATCH, &o->batch));
+        else if (!strcmp(n, "filters"))
+            CNN_TRY(cli_parse_axis(n, v, 1, CNN_MAX_FILTERS, &o->filters));
+        else if (!strcmp(n, "steps")) {
+            CNN_TRY(cli_parse_axis(n, v, 1, 100000000, &o->length));
+            steps_given = 1;
+        } else if (!strcmp(n, "epochs")) {
+            CNN_TRY(cli_parse_axis(n, v, 1, 100000, &o->length));
+            o->by_epochs = 1;
+        } else if (!strcmp(n, "reps"))
+            CNN_TRY(cli_parse_int(n, v, 1, 1000, &o->reps));
+        else if (!strcmp(n, "warmup"))
+            CNN_TRY(cli_parse_int(n, v, 0, 100000, &o->warmup));
+        else if (!strcmp(n, "lr"))
+            CNN_TRY(cli_parse_positive_double(n, v, 100.0, &o->lr));
+        else if (!strcmp(n, "seed"))
+            CNN_TRY(cli_parse_u64(n, v, &o->seed));
+        else if (!strcmp(n, "data"))
+            o->data = v;
+        else if (!strcmp(n, "shuffle"))
+            CNN_TRY(cli_parse_switch(n, v, &o->shuffle));
+        else if (!strcmp(n, "eval-every"))
+            CNN_TRY(cli_parse_int(n, v, 1, 100000000, &o->eval_every));
+        else if (!strcmp(n, "out"))
+            o->out = v;
+        else /* resume, the last name in valued[] */
+            o->resume = v;
+    }
+    if (r < 0)
+        return CNN_E_ARG;
+    if (steps_given && o->by_epochs)
+        return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
+    if (o->cupti && !SWEEP_CUPTI)
+        return cnn_fail(CNN_E_ARG, "--cupti: this build has no CUPTI support (it needs the cuda "
+                        "backend and CUPTI: meson setup -Dcuda=enabled -Dcupti=enabled)");
+    return CNN_OK;
+}
+
+/* ---- the plan ---- */
+
+/* Backends of the run: the --impl list (every one must run here), or every
+ * built backend that runs here, with a note for those that do not. */
+static cnn_status choose_backends(const struct sweep_opts *o, const struct cnn_backend **out,
+                                  int *n, int *usage)
+{
+    *n = 0;
+    if (o->impl_list) {
+        char buf[256];
+        const char *words[PLAN_MAX_IMPLS];
+        int nw;
+        *usage = 1;
+        if (strlen(o->impl_list) >= sizeof buf)
+            return cnn_fail(CNN_E_ARG, "--impl: list too long");
+        strcpy(buf, o->impl_list);
+        CNN_TRY(cli_split_words("impl", buf, words, PLAN_MAX_IMPLS, &nw));
+        for (int i = 0; i < nw; i++) {
+            const struct cnn_backend *be;
+            CNN_TRY(backends_find(words[i], &be));
+            int dup = 0;
+            for (int j = 0; j < *n; j++)
+                dup |= out[j] == be;
+            if (!dup)
+                out[(*n)++] = be;
+        }
+        *usage = 0;
+        for (int i = 0; i < *n; i++)
+            CNN_TRY(backends_probe(out[i]));
+        return CNN_OK;
+    }
+    for (int i = 0; cnn_backends[i] && *n < PLAN_MAX_IMPLS; i++) {
+        if (backends_probe(cnn_backends[i]) == CNN_OK)
+            out[(*n)++] = cnn_backends[i];
+        else
+            fprintf(stderr, "cnnbench: note: skipping %s\n", cnn_last_error());
+    }
+    if (*n == 0)
+        return cnn_fail(CNN_E_UNAVAILABLE, "no backend runs on this machine");
+    return CNN_OK;
+}
+
+static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_backend **impls,
+                               int n_impls, struct plan_block *blocks, int *nblocks)
+{
+    static const int default_batch = 100, default_filters = 32, default_steps = 20;
+    if (o->preset) {
+        CNN_TRY(plan_preset(o->preset, (int)sysconf(_SC_NPROCESSORS_ONLN), blocks, nblocks));
+    } else {
+        memset(&blocks[0], 0, sizeof blocks[0]);
+        blocks[0].name = "sweep";
+        blocks[0].batch = (struct cli_axis){1, {default_batch}};
+        blocks[0].filters = (struct cli_axis){1, {default_filters}};
+        blocks[0].length = (struct cli_axis){1, {default_steps}};
+        *nblocks = 1;
+    }
+    for (int b = 0; b < *nblocks; b++) {
+        struct plan_block *blk = &blocks[b];
+        memcpy(blk->impls, impls, (size_t)n_impls * sizeof *impls);
+        blk->n_impls = n_impls;
+        if (o->all_variants || o->variants.n) {
+            blk->all_variants = o->all_variants;
+            blk->variants = o->variants;
+        }
+        if (o->threads.n)
+            blk->threads = o->threads;
+        if (o->batch.n)
+            blk->batch = o->batch;
+        if (o->filters.n)
+            blk->filters = o->filters;
+        if (o->length.n)
+            blk->length = o->length;
+        if (o->eval_every >= 0)
+            blk->eval_every = o->eval_every;
+    }
+    return CNN_OK;
+}
+
+static long config_steps(const struct plan_config *c, int by_epochs, uint32_t train_n)
+{
+    return by_epochs ? run_epoch_steps(c->length, train_n, c->batch) : c->length;
+}
+
+static void print_plan(const struct plan *p, const struct sweep_opts *o)
+{
+    printf("sweep: %d configuration%s", p->n, p->n == 1 ? "" : "s");
+    if (p->skipped)
+        printf(" (%ld combination%s skipped by the rules: threads only for backends that take "
+               "them, variants only where they exist%s)", p->skipped, p->skipped == 1 ? "" : "s",
+               p->duplicates ? "; some listed by two blocks, run once" : "");
+    else if (p->duplicates)
+        printf(" (%ld listed by two blocks, run once)", p->duplicates);
+    printf("; %d warm-up step%s each, excluded from the figures; %d repetition%s\n", o->warmup,
+           o->warmup == 1 ? "" : "s", o->reps, o->reps == 1 ? "" : "s");
+    fflush(stdout);
+}
+
+/* ---- the run directory ---- */
+
+struct run_dir {
+    char path[4096];
+    FILE *steps;   /* steps.csv, appending */
+    FILE *evals;   /* evals.csv, appending */
+};
+
+static void path_in(char *buf, size_t len, const char *dir, const char *name)
+{
+    snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* mkdir -p of every directory above path. */
+static cnn_status make_parents(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return cnn_fail(CNN_E_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    return CNN_OK;
+}
+
+/* Creates a file that must not exist yet and writes its header line. */
+static cnn_status create_csv(const char *dir, const char *name, const char *header, FILE **fp)
+{
+    char path[4200];
+    path_in(path, sizeof path, dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0)
+        return cnn_fail(CNN_E_IO, "%s: cannot create: %s", path, strerror(errno));
+    *fp = fdopen(fd, "w");
+    if (!*fp) {
+        close(fd);
+        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    if (fprintf(*fp, "%s\n", header) < 0 || fflush(*fp) != 0)
+        return cnn_fail(CNN_E_IO, "%s: write failed: %s", path, strerror(errno));
+    return CNN_OK;
+}
+
+/* Copies a directory name without trailing slashes ("results/x/" names "x"). */
+static void set_dir_path(struct run_dir *d, const char *path)
+{
+    snprintf(d->path, sizeof d->path, "%s", path);
+    size_t n = strlen(d->path);
+    while (n > 1 && d->path[n - 1] == '/')
+        d->path[--n] = '\0';
+}
+
+static cnn_status create_run_dir(struct run_dir *d, const char *path)
+{
+    set_dir_path(d, path);
+    CNN_TRY(make_parents(d->path));
+    if (mkdir(d->path, 0777) != 0) {
+        if (errno == EEXIST)
+            return cnn_fail(CNN_E_IO, "%s already exists; cnnbench never overwrites a run "
+                            "(choose another --out, or continue it with --resume %s)", d->path,
+                            d->path);
+        return cnn_fail(CNN_E_IO, "%s: cannot create the run directory: %s", d->path,
+                        strerror(errno));
+    }
+    CNN_TRY(create_csv(d->path, "steps.csv", CSV_STEPS_HEADER, &d->steps));
+    return create_csv(d->path, "evals.csv", CSV_EVALS_HEADER, &d->evals);
+}
+
+static int key_in(const char *key, char *const *keys, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Rewrites a CSV keeping the header and the complete rows whose first field
+ * is one of keys, then reopens it for appending: rows of configurations that
+ * will run again must not appear twice. */
+static cnn_status prune_csv(const char *dir, const char *name, char *const *keys, int nkeys,
+                            FILE **fp)
+{
+    char path[4200];
+    path_in(path, sizeof path, dir, name);
+    char *text;
+    CNN_TRY(csv_read_file(path, &text, NULL));
+    struct cnn_atomic_file f;
+    cnn_status st = cnn_atomic_open(&f, path);
+    if (st != CNN_OK) {
+        free(text);
+        return st;
+    }
+    char *line = text, *next;
+    for (int lineno = 0; (next = strchr(line, '\n')) != NULL; line = next + 1, lineno++) {
+        size_t len = (size_t)(next - line);
+        size_t klen = strcspn(line, ",\n");
+        char key[PLAN_KEY_MAX];
+        snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1),
+                 line);
+        if (lineno == 0 || key_in(key, keys, nkeys))
+            fwrite(line, 1, len + 1, f.fp);
+    }
+    free(text);
+    CNN_TRY(cnn_atomic_commit(&f));
+    *fp = fopen(path, "a");
+    if (!*fp)
+        return cnn_fail(CNN_E_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    return CNN_OK;
+}
+
+/* fflush + fsync: a finished configuration survives a crash or power loss. */
+static int sync_file(FILE *fp) { return fflush(fp) == 0 && fsync(fileno(fp)) == 0 ? 0 : -1; }
+
+/* ---- caches: initial parameters per F, seq's one-step reference per (B, F) ---- */
+
+struct param_cache {
+    int batch, filters;
+    struct cnn_params p;
+};
+
+struct sweep_caches {
+    struct param_cache *init, *ref;
+    int n_init, n_ref;
+};
+
+static struct cnn_params *cache_find(struct param_cache *c, int n, int batch, int filters)
+{
+    for (int i = 0; i < n; i++)
+        if (c[i].batch == batch && c[i].filters == filters)
+            return &c[i].p;
+    return NULL;
+}
+
+static cnn_status cache_add(struct param_cache **c, int *n, int batch, int filters,
+                            struct cnn_params **out)
+{
+    struct param_cache *g = realloc(*c, (size_t)(*n + 1) * sizeof *g);
+    if (!g)
+        return cnn_fail(CNN_E_NOMEM, "cannot grow the parameter cache");
+    *c = g;
+    g[*n].batch = batch;
+    g[*n].filters = filters;
+    CNN_TRY(cnn_params_alloc(&g[*n].p, filters));
+    *out = &g[(*n)++].p;
+    return CNN_OK;
+}
+
+static void caches_free(struct sweep_caches *c)
+{
+    for (int i = 0; i < c->n_init; i++)
+        cnn_params_free(&c->init[i].p);
+    for (int i = 0; i < c->n_ref; i++)
+        cnn_params_free(&c->ref[i].p);
+    free(c->init);
+    free(c->ref);
+    memset(c, 0, sizeof *c);
+}
+
+static cnn_status initial_params(struct sweep_caches *c, int filters, uint64_t seed,
+                                 const struct cnn_params **out)
+{
+    struct cnn_params *p = cache_find(c->init, c->n_init, 0, filters);
+    if (!p) {
+        CNN_TRY(cache_add(&c->init, &c->n_init, 0, filters, &p));
+        cnn_params_init(p, seed);
+    }
+    *out = p;
+    return CNN_OK;
+}
+
+/* seq's parameters after one step from the initial ones on the first batch. */
+static cnn_status reference_params(struct sweep_caches *c, const struct sweep_opts *o,
+                                   const struct data_set *data, const struct cnn_config *cfg,
+                                   const struct cnn_params *init, const struct cnn_params **out)
+{
+    struct cnn_params *p = cache_find(c->ref, c->n_ref, cfg->batch, cfg->filters);
+    if (p) {
+        *out = p;
+        return CNN_OK;
+    }
+    float *x = malloc((size_t)cfg->batch * CNN_PIXELS * sizeof *x);
+    uint8_t *y = malloc((size_t)cfg->batch);
+    cnn_status st = x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
+    if (st == CNN_OK)
+        st = cache_add(&c->ref, &c->n_ref, cfg->batch, cfg->filters, &p);
+    if (st == CNN_OK)
+        st = run_first_batch(data, cfg->batch, o->shuffle, o->seed, x, y);
+    if (st == CNN_OK)
+        st = verify_reference_step(cfg, init, x, y, cfg->batch, p);
+    if (st != CNN_OK && p) {
+        /* forget a half-made entry so a later configuration retries */
+        cnn_params_free(p);
+        c->n_ref--;
+    }
+    free(x);
+    free(y);
+    *out = p;
+    return st;
+}
+
+/* ---- the sweep itself ---- */
+
+struct sweep {
+    const struct sweep_opts *o;
+    struct plan plan;
+    struct run_dir dir;
+    struct data_set data;
+    struct meta_machine machine;
+    struct meta_run meta;
+    struct summary_row *rows;  /* [plan.n] by plan index */
+    int *have;                 /* [plan.n] 1: rows[i] is filled */
+    int *done;                 /* [plan.n] 1: finished (ok or failed) before this session */
+    struct summary_row *extra; /* resumed rows that the plan no longer lists */
+    int n_extra;
+    struct sweep_caches caches;
+    struct progress progress;
+    int showcase;              /* plan index of the exported parameters, or -1 */
+    char *first_started;       /* a resumed run's original start time */
+    long step_rows;
+};
+
+static cnn_status write_summary(struct sweep *s)
+{
+    int n = 0;
+    struct summary_row *all = malloc((size_t)(s->plan.n + s->n_extra + 1) * sizeof *all);
+    if (!all)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the summary");
+    for (int i = 0; i < s->plan.n; i++)
+        if (s->have[i])
+            all[n++] = s->rows[i];
+    for (int i = 0; i < s->n_extra; i++)
+        all[n++] = s->extra[i];
+    char path[4200];
+    path_in(path, sizeof path, s->dir.path, "summary.csv");
+    cnn_status st = summary_write(path, all, n);
+    free(all);
+    return st;
+}
+
+static cnn_status write_meta(struct sweep *s)
+{
+    char path[4200];
+    path_in(path, sizeof path, s->dir.path, "meta.json");
+    s->meta.showcase_key = s->showcase >= 0 ? s->plan.configs[s->showcase].key : NULL;
+    return meta_write(path, &s->meta, &s->machine);
+}
+
+/* The showcase (whose parameters and feature maps are exported for the
+ * charts) is the finished configuration that trained on the most images;
+ * ties go to the earlier one in the plan. */
+static int outranks(const struct sweep *s, int i, int j)
+{
+    if (j < 0)
+        return 1;
+    const struct plan_config *a = &s->plan.configs[i], *b = &s->plan.configs[j];
+    long va = config_steps(a, s->o->by_epochs, s->data.train_n) * a->batch;
+    long vb = config_steps(b, s->o->by_epochs, s->data.train_n) * b->batch;
+    return va > vb || (va == vb && i < j);
+}
+
+static cnn_status export_showcase(struct sweep *s, int i, const struct cnn_params *final)
+{
+    char dir[4200];
+    path_in(dir, sizeof dir, s->dir.path, "showcase");
+    CNN_TRY(cnn_params_save(dir, final));
+    int d = s->meta.digit_index;
+    CNN_TRY(showcase_export(dir, final, s->data.test_x + (size_t)d * CNN_PIXELS,
+                            s->data.test_raw + (size_t)d * CNN_PIXELS));
+    s->showcase = i;
+    return CNN_OK;
+}
+
+static void progress_hook(void *ctx, long step, const struct run_step *rec)
+{
+    (void)rec;
+    progress_step(ctx, step);
+}
+
+/* How a configuration's steps were timed: CUPTI tracing perturbs device
+ * timings a little, so traced device rows say so instead of cuda_event. */
+static const char *timer_word(const struct plan_config *c, const struct sweep_opts *o)
+{
+    if (!(c->be->caps & CNN_CAP_DEVICE))
+        return "wall";
+    return o->cupti ? "cupti" : "cuda_event";
+}
+
+static const char *verified_word(const struct plan_config *c, const struct sweep_opts *o,
+                                 const struct run_result *r)
+{
+    if (strcmp(c->be->name, "seq") == 0)
+        return "reference";
+    if (!o->verify)
+        return "skipped";
+    if (r->verified)
+        return "yes";
+    return r->mismatch ? "no" : "not_run";
+}
+
+/* Writes the finished steps and evaluations of one configuration. */
+static cnn_status append_rows(struct sweep *s, const struct plan_config *c,
+                              const struct run_result *r)
+{
+    struct csv_config cc = {
+        .key = c->key, .impl = c->be->name, .variant = c->variant, .threads = c->threads,
+        .batch = c->batch, .filters = c->filters, .rep = c->rep,
+        .timer = timer_word(c, s->o),
+    };
+    for (long k = 0; k < r->done; k++) {
+        int rows = csv_write_step_rows(s->dir.steps, &cc, k + 1, &r->steps[k]);
+        if (rows < 0)
+            return cnn_fail(CNN_E_IO, "%s/steps.csv: write failed: %s", s->dir.path,
+                            strerror(errno));
+        s->step_rows += rows;
+    }
+    for (int e = 0; e < r->n_evals; e++)
+        if (csv_write_eval_row(s->dir.evals, &cc, &r->evals[e], s->data.test_n) < 0)
+            return cnn_fail(CNN_E_IO, "%s/evals.csv: write failed: %s", s->dir.path,
+                            strerror(errno));
+    if (sync_file(s->dir.steps) != 0 || sync_file(s->dir.evals) != 0)
+        return cnn_fail(CNN_E_IO, "%s: cannot sync the CSV files: %s", s->dir.path,
+                        strerror(errno));
+    return CNN_OK;
+}
+
+static void result_line(char *buf, size_t len, const struct plan_config *c,
+                        const struct summary_row *row, const struct summary_row *rows, int n)
+{
+    if (strcmp(row->status, "ok") != 0) {
+        snprintf(buf, len, "%-28s %s%s%s", c->key, row->status, *row->message ? ": " : "",
+                 row->message);
+        return;
+    }
+    int used = snprintf(buf, len, "%-28s ok  median %.3f ms (IQR %.3f..%.3f)  %.0f images/s",
+                        c->key, row->t.median, row->t.q1, row->t.q3,
+                        row->batch / (row->t.median / 1e3));
+    double seq = summary_baseline_ms(rows, n, row, "seq", -1);
+    if (used > 0 && (size_t)used < len && !isnan(seq) && strcmp(row->impl, "seq") != 0)
+        snprintf(buf + used, len - (size_t)used, "  x%.2f vs seq", seq / row->t.median);
+}
+
+/* Runs configuration i; returns CNN_E_INTERRUPTED to stop the sweep, or an
+ * error that makes further work pointless (the results can't be written). */
+static cnn_status run_one(struct sweep *s, int i)
+{
+    const struct sweep_opts *o = s->o;
+    const struct plan_config *c = &s->plan.configs[i];
+    long steps = config_steps(c, o->by_epochs, s->data.train_n);
+    progress_config_begin(&s->progress, i + 1, c->key,
+                          (double)steps * run_step_flop(c->batch, c->filters), steps);
+
+    struct run_spec spec = {
+        .be = c->be,
+        .cfg = {.batch = c->batch, .filters = c->filters, .lr = (float)o->lr,
+                .threads = c->threads, .variant = c->variant},
+        .steps = steps, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
+        .eval_every = c->eval_every, .eval_final = o->eval,
+        .keep_final = outranks(s, i, s->showcase),
+    };
+    struct run_result result = {.first_warmup_ms = -1.0};
+    struct run_hooks hooks = {.on_step = progress_hook, .ctx = &s->progress,
+                              .stop = &interrupt_flag};
+    const struct cnn_params *init = NULL;
+    cnn_status st = initial_params(&s->caches, c->filters, o->seed, &init);
+#if SWEEP_CUPTI
+    if (st == CNN_OK && o->cupti)
+        st = cnn_cupti_set_config(c->key);
+#endif
+    spec.init = init;
+    if (st == CNN_OK && o->verify && strcmp(c->be->name, "seq") != 0)
+        st = reference_params(&s->caches, o, &s->data, &spec.cfg, init, &spec.ref);
+    if (st == CNN_OK)
+        st = run_config(&spec, &s->data, &hooks, &result);
+
+    struct summary_row *row = &s->rows[i];
+    summary_from_run(row, c, steps, s->data.train_n, o->warmup, &result);
+    snprintf(row->verified, sizeof row->verified, "%s", verified_word(c, o, &result));
+    snprintf(row->timer, sizeof row->timer, "%s", timer_word(c, o));
+    if (st != CNN_OK)
+        summary_set_failure(row, st, &result, cnn_last_error());
+    s->have[i] = 1;
+
+    cnn_status wst = append_rows(s, c, &result);
+    if (wst != CNN_OK)
+        s->have[i] = 0; /* its rows are not (all) in the files */
+    if (wst == CNN_OK)
+        wst = write_summary(s);
+    if (wst == CNN_OK && st == CNN_OK && spec.keep_final)
+        wst = export_showcase(s, i, &result.final);
+    run_result_free(&result);
+    if (wst != CNN_OK)
+        return wst;
+
+    if (st == CNN_OK)
+        s->meta.finished_configs++;
+    else if (st != CNN_E_INTERRUPTED)
+        s->meta.failed_configs++;
+    char line[1024];
+    result_line(line, sizeof line, c, row, s->rows, s->plan.n);
+    progress_config_end(&s->progress, line);
+    return st == CNN_E_INTERRUPTED ? st : CNN_OK;
+}
+
+#if SWEEP_CUPTI
+/* Stops tracing and adds this session's records to kernels.csv (a resumed
+ * run appends to the rows its earlier sessions kept). */
+static cnn_status cupti_finish(struct sweep *s)
+{
+    char part[4200], path[4200];
+    path_in(part, sizeof part, s->dir.path, "kernels.part.csv");
+    path_in(path, sizeof path, s->dir.path, "kernels.csv");
+    CNN_TRY(cnn_cupti_stop_and_write(part));
+    if (access(path, F_OK) != 0) {
+        if (rename(part, path) != 0)
+            return cnn_fail(CNN_E_IO, "%s: cannot rename: %s", part, strerror(errno));
+        return CNN_OK;
+    }
+    char *text;
+    CNN_TRY(csv_read_file(part, &text, NULL));
+    FILE *fp = fopen(path, "a");
+    const char *body = strchr(text, '\n');
+    int failed = !fp;
+    if (fp && body)
+        failed = fputs(body + 1, fp) == EOF;
+    if (fp && (sync_file(fp) != 0 || fclose(fp) != 0))
+        failed = 1;
+    free(text);
+    if (failed)
+        return cnn_fail(CNN_E_IO, "%s: cannot append: %s", path, strerror(errno));
+    remove(part);
+    return CNN_OK;
+}
+#endif
+
+/* ---- resume ---- */
+
+/* Loads a run's stored options, checks it may be continued, and marks the
+ * configurations it finished. Called before the plan is rebuilt. */
+static cnn_status resume_read_meta(const char *dir, char **meta_text, char ***argv, int *argc)
+{
+    char path[4200];
+    path_in(path, sizeof path, dir, "meta.json");
+    CNN_TRY(csv_read_file(path, meta_text, NULL));
+    char command[32];
+    if (json_get_string(*meta_text, "command", command, sizeof command) != 0 ||
+        strcmp(command, "sweep") != 0)
+        return cnn_fail(CNN_E_DATA, "%s: not the meta.json of a cnnbench sweep", path);
+    *argc = json_get_string_array(*meta_text, "argv", argv);
+    if (*argc < 0)
+        return cnn_fail(CNN_E_DATA, "%s: no readable \"argv\" to resume with", path);
+    return CNN_OK;
+}
+
+static cnn_status resume_state(struct sweep *s, const char *meta_text)
+{
+    char sha[64];
+    if (json_get_string(meta_text, "sha", sha, sizeof sha) == 0 &&
+        strcmp(sha, "unknown") != 0 && strcmp(s->machine.git_sha, "unknown") != 0 &&
+        strcmp(sha, s->machine.git_sha) != 0)
+        return cnn_fail(CNN_E_ARG, "%s was measured with commit %.12s, this cnnbench is %.12s: "
+                        "results of two builds must not be mixed (start a new run)",
+                        s->dir.path, sha, s->machine.git_sha);
+    /* one run, one machine: a preset's thread ladder and every timing depend on it */
+    char host[256] = "", cpu[256] = "";
+    double cpus = 0;
+    json_get_string(meta_text, "hostname", host, sizeof host);
+    json_get_string(meta_text, "cpu_model", cpu, sizeof cpu);
+    json_get_number(meta_text, "online_cpus", &cpus);
+    if (strcmp(host, s->machine.hostname) != 0 || strcmp(cpu, s->machine.cpu_model) != 0 ||
+        (long)cpus != s->machine.online_cpus)
+        return cnn_fail(CNN_E_ARG, "%s was measured on %s (%s, %ld CPUs), this is %s (%s, %ld "
+                        "CPUs): results of two machines must not be mixed (start a new run)",
+                        s->dir.path, host, cpu, (long)cpus, s->machine.hostname,
+                        s->machine.cpu_model, s->machine.online_cpus);
+    char started[64];
+    if (json_get_string(meta_text, "started_utc", started, sizeof started) == 0) {
+        s->first_started = strdup(started);
+        if (s->first_started)
+            s->meta.started_utc = s->first_started;
+    }
+    int n = json_get_string_array(meta_text, "resumed_utc", &s->meta.resumed_utc);
+    s->meta.n_resumed = n > 0 ? n : 0;
+    if (n < 0)
+        s->meta.resumed_utc = NULL;
+
+    char path[4200];
+    path_in(path, sizeof path, s->dir.path, "summary.csv");
+    struct summary_row *old;
+    int n_old;
+    CNN_TRY(summary_read(path, &old, &n_old));
+    char **keep = malloc((size_t)(n_old + 1) * sizeof *keep);
+    if (!keep) {
+        free(old);
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate resume keys");
+    }
+    int n_keep = 0;
+    char showcase[PLAN_KEY_MAX] = "";
+    json_get_string(meta_text, "params_config", showcase, sizeof showcase);
+    for (int k = 0; k < n_old; k++) {
+        if (strcmp(old[k].status, "interrupted") == 0)
+            continue; /* runs again; its partial rows go */
+        keep[n_keep++] = old[k].key;
+        int found = -1;
+        for (int i = 0; i < s->plan.n && found < 0; i++)
+            if (strcmp(s->plan.configs[i].key, old[k].key) == 0)
+                found = i;
+        if (found < 0) {
+            struct summary_row *g = realloc(s->extra, (size_t)(s->n_extra + 1) * sizeof *g);
+            if (g) {
+                s->extra = g;
+                s->extra[s->n_extra++] = old[k];
+            }
+            continue;
+        }
+        s->rows[found] = old[k];
+        s->have[found] = s->done[found] = 1;
+        if (strcmp(old[k].status, "ok") == 0)
+            s->meta.finished_configs++;
+        else
+            s->meta.failed_configs++;
+        if (strcmp(showcase, old[k].key) == 0)
+            s->showcase = found;
+    }
+    cnn_status st = prune_csv(s->dir.path, "steps.csv", keep, n_keep, &s->dir.steps);
+    if (st == CNN_OK)
+        st = prune_csv(s->dir.path, "evals.csv", keep, n_keep, &s->dir.evals);
+    path_in(path, sizeof path, s->dir.path, "kernels.csv");
+    if (st == CNN_OK && access(path, F_OK) == 0) {
+        FILE *kernels = NULL;
+        st = prune_csv(s->dir.path, "kernels.csv", keep, n_keep, &kernels);
+        if (kernels)
+            fclose(kernels);
+    }
+    free(keep);
+    free(old);
+    return st;
+}
+
+/* ---- the command ---- */
+
+static void sweep_free(struct sweep *s)
+{
+    if (s->dir.steps)
+        fclose(s->dir.steps);
+    if (s->dir.evals)
+        fclose(s->dir.evals);
+    plan_free(&s->plan);
+    data_free(&s->data);
+    caches_free(&s->caches);
+    free(s->rows);
+    free(s->have);
+    free(s->done);
+    free(s->extra);
+    free(s->first_started);
+    json_free_strings(s->meta.resumed_utc, s->meta.n_resumed);
+}
+
+static void print_listing(const struct sweep *s, double seconds)
+{
+    int failed = 0, interrupted = 0, ok = 0;
+    for (int i = 0; i < s->plan.n; i++) {
+        if (!s->have[i])
+            continue;
+        if (!strcmp(s->rows[i].status, "ok"))
+            ok++;
+        else if (!strcmp(s->rows[i].status, "interrupted"))
+            interrupted++;
+        else
+            failed++;
+    }
+    printf("\nresults in %s/ (%.0f s)\n", s->dir.path, seconds);
+    printf("  meta.json     run, machine and build facts\n");
+    printf("  steps.csv     %ld new rows (configuration x step x region)\n", s->step_rows);
+    printf("  summary.csv   %d of %d configurations: %d ok, %d failed, %d interrupted\n",
+           ok + failed + interrupted, s->plan.n, ok, failed, interrupted);
+    printf("  evals.csv     test-set evaluations\n");
+    if (s->showcase >= 0)
+        printf("  showcase/     final parameters (.npy), filters and feature maps of %s\n",
+               s->plan.configs[s->showcase].key);
+    printf("charts and REPORT.md: plots/render.sh %s\n", s->dir.path);
+}
+
+static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
+                             const char *resume_meta, int *usage)
+{
+    struct sweep s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.showcase = -1;
+    *usage = 1;
+    const struct cnn_backend *impls[PLAN_MAX_IMPLS];
+    int n_impls;
+    struct plan_block blocks[PLAN_MAX_BLOCKS];
+    int nblocks;
+    CNN_TRY(choose_backends(o, impls, &n_impls, usage));
+    *usage = 1;
+    CNN_TRY(build_blocks(o, impls, n_impls, blocks, &nblocks));
+    CNN_TRY(plan_build(blocks, nblocks, o->reps, o->by_epochs, &s.plan));
+    if (s.plan.n == 0) {
+        plan_free(&s.plan);
+        return cnn_fail(CNN_E_ARG, "the axes leave no configuration to run (a --variant or "
+                        "--threads value no chosen backend takes?)");
+    }
+    *usage = 0;
+    print_plan(&s.plan, o);
+    if (o->dry_run) {
+        for (int i = 0; i < s.plan.n; i++)
+            printf("  %-30s block %s%s\n", s.plan.configs[i].key, s.plan.configs[i].block,
+                   s.plan.configs[i].eval_every ? ", evaluated during training" : "");
+        plan_free(&s.plan);
+        return CNN_OK;
+    }
+
+    s.rows = calloc((size_t)s.plan.n, sizeof *s.rows);
+    s.have = calloc((size_t)s.plan.n, sizeof *s.have);
+    s.done = calloc((size_t)s.plan.n, sizeof *s.done);
+    cnn_status st = s.rows && s.have && s.done
+                        ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate the sweep");
+    meta_probe_machine(&s.machine);
+    char run_id[256], started[64];
+    meta_utc_now(started, sizeof started);
+    s.meta = (struct meta_run){
+        .command = "sweep", .argc = argc, .argv = argv, .state = "running",
+        .started_utc = started, .preset = o->preset, .seed = o->seed, .lr = o->lr,
+        .shuffle = o->shuffle, .warmup = o->warmup, .reps = o->reps, .eval_final = o->eval,
+        .verify = o->verify, .cupti = o->cupti, .length_unit = o->by_epochs ? "epochs" : "steps",
+        .data_spec = o->data, .configurations = s.plan.n, .skipped = s.plan.skipped,
+        .duplicates = s.plan.duplicates,
+    };
+
+    if (st == CNN_OK && resume_meta) {
+        set_dir_path(&s.dir, o->resume);
+        st = resume_state(&s, resume_meta);
+        char now[64];
+        meta_utc_now(now, sizeof now);
+        char **g = realloc(s.meta.resumed_utc, (size_t)(s.meta.n_resumed + 1) * sizeof *g);
+        if (st == CNN_OK && g) {
+            s.meta.resumed_utc = g;
+            g[s.meta.n_resumed++] = strdup(now);
+        }
+    } else if (st == CNN_OK) {
+        char dir[4096];
+        if (o->out) {
+            snprintf(dir, sizeof dir, "%s", o->out);
+        } else {
+            meta_run_id(run_id, sizeof run_id, o->preset ? o->preset : "sweep");
+            snprintf(dir, sizeof dir, "results/%s", run_id);
+        }
+        st = create_run_dir(&s.dir, dir);
+    }
+    const char *slash = strrchr(s.dir.path, '/');
+    s.meta.run_id = slash ? slash + 1 : s.dir.path;
+    if (st == CNN_OK)
+        st = write_meta(&s);
+    if (st == CNN_OK)
+        st = write_summary(&s);
+    if (st == CNN_OK)
+        st = data_load(o->data, &s.data);
+    if (st == CNN_OK) {
+        s.meta.data = &s.data;
+        s.meta.digit_label = s.data.test_y[s.meta.digit_index];
+        st = write_meta(&s);
+    }
+    if (st == CNN_OK) {
+        int remaining = 0;
+        double work = 0;
+        for (int i = 0; i < s.plan.n; i++)
+            if (!s.done[i]) {
+                const struct plan_config *c = &s.plan.configs[i];
+                remaining++;
+                work += config_steps(c, o->by_epochs, s.data.train_n) *
+                        run_step_flop(c->batch, c->filters);
+            }
+        if (resume_meta)
+            printf("resuming %s: %d configuration%s left\n", s.dir.path, remaining,
+                   remaining == 1 ? "" : "s");
+        else
+            printf("results: %s\n", s.dir.path);
+        fflush(stdout);
+        interrupt_install();
+#if SWEEP_CUPTI
+        int tracing = 0;
+        if (o->cupti) {
+            st = cnn_cupti_start();
+            tracing = st == CNN_OK;
+        }
+#endif
+        progress_begin(&s.progress, s.plan.n, work);
+        for (int i = 0; i < s.plan.n && st == CNN_OK; i++) {
+            if (s.done[i])
+                continue;
+            if (interrupt_flag)
+                st = cnn_fail(CNN_E_INTERRUPTED, "interrupted between configurations");
+            else
+                st = run_one(&s, i);
+        }
+        double seconds = progress_end(&s.progress);
+#if SWEEP_CUPTI
+        if (tracing) {
+            cnn_status cst = cupti_finish(&s);
+            if (cst != CNN_OK && (st == CNN_OK || st == CNN_E_INTERRUPTED))
+                st = cst;
+        }
+#endif
+        s.meta.state = st == CNN_OK ? "complete"
+                       : st == CNN_E_INTERRUPTED ? "interrupted" : "failed";
+        char finished[64];
+        meta_utc_now(finished, sizeof finished);
+        s.meta.finished_utc = finished;
+        cnn_status mst = write_meta(&s);
+        if (st == CNN_OK)
+            st = mst;
+        print_listing(&s, seconds);
+    }
+    if (st == CNN_E_INTERRUPTED)
+        cnn_fail(CNN_E_INTERRUPTED, "interrupted: the finished configurations are kept; "
+                 "continue with: cnnbench sweep --resume %s", s.dir.path);
+    else if (st == CNN_OK && s.meta.failed_configs > 0)
+        st = cnn_fail(CNN_E_DATA, "%d configuration%s failed; the reasons are in %s/summary.csv",
+                      s.meta.failed_configs, s.meta.failed_configs == 1 ? "" : "s", s.dir.path);
+    sweep_free(&s);
+    return st;
+}
+
+enum cli_outcome sweep_command(int argc, char **argv)
+{
+    struct sweep_opts o;
+    int help, usage = 1;
+    if (parse_options(argc, argv, &o, &help) != CNN_OK)
+        return CLI_USAGE;
+    if (help) {
+        fputs(sweep_help, stdout);
+        return CLI_DONE;
+    }
+    char *meta_text = NULL;
+    char **stored = NULL;
+    int n_stored = 0;
+    cnn_status st = CNN_OK;
+    if (o.resume) {
+        /* everything but --resume comes from the run itself, so the plan is
+         * the one whose rows are already there */
+        if (argc != 2 && !(argc == 1 && strchr(argv[0], '='))) {
+            cnn_fail(CNN_E_ARG, "--resume takes no other options: the run's own are read "
+                     "from its meta.json");
+            return CLI_USAGE;
+        }
+        const char *dir = o.resume;
+        usage = 0;
+        st = resume_read_meta(dir, &meta_text, &stored, &n_stored);
+        if (st == CNN_OK) {
+            int h;
+            usage = 1;
+            st = parse_options(n_stored, stored, &o, &h);
+            o.resume = dir;
+            if (st == CNN_OK)
+                st = sweep_main(&o, n_stored, stored, meta_text, &usage);
+        }
+    } else {
+        st = sweep_main(&o, argc, argv, NULL, &usage);
+    }
+    free(meta_text);
+    json_free_strings(stored, n_stored);
+    if (st == CNN_OK)
+        return CLI_DONE;
+    if (st == CNN_E_INTERRUPTED)
+        return CLI_INTERRUPTED;
+    return usage ? CLI_USAGE : CLI_FAILED;
+}

@@ -1,0 +1,429 @@
+/*
+ * train.c — `cnnbench train`: one configuration, trained and timed step by
+ * step, printed as a compact table and a summary, optionally written as CSV
+ * (the steps.csv schema) and .npy parameters.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agree.h"
+#include "backends.h"
+#include "commands.h"
+#include "csvout.h"
+#include "data.h"
+#include "error.h"
+#include "fileio.h"
+#include "interrupt.h"
+#include "npy.h"
+#include "params.h"
+#include "plan.h"
+#include "run.h"
+#include "stats.h"
+
+static const char train_help[] =
+    "Usage: cnnbench train [OPTIONS]\n"
+    "\n"
+    "Trains the network once with one backend and prints, per step, the batch\n"
+    "loss, the batch accuracy and the time of every region.\n"
+    "\n"
+    "  A step is one mini-batch of B images: forward, backward and SGD update.\n"
+    "  An epoch is ceil(N/B) steps, one pass over the N training images in the\n"
+    "  sampler's order; batches wrap across epoch boundaries, so none is dropped.\n"
+    "  Regions (milliseconds): conv_fwd (conv + bias + ReLU + max-pool), fc_fwd,\n"
+    "  loss_fwd (softmax + cross-entropy), loss_bwd (logit gradient), fc_bwd,\n"
+    "  conv_bwd, update (SGD); device backends add h2d (batch upload) and d2h\n"
+    "  (metrics download). 'step' is the wall time of the whole step.\n"
+    "\n"
+    "Options:\n"
+    "  --impl NAME        backend: seq (the reference, default), omp, cuda;\n"
+    "                     'cnnbench list' shows those in this build\n"
+    "  --batch B          images per step, 1..65536 (default 100)\n"
+    "  --filters F        conv filters, 1..4096 (default 32)\n"
+    "  --steps N          train N steps (default 100)\n"
+    "  --epochs E         train E epochs instead (E * ceil(N/B) steps)\n"
+    "  --lr LR            SGD learning rate (default 0.1)\n"
+    "  --seed S           seeds the initial parameters and the batch order (default 1)\n"
+    "  --data SPEC        mnist, fashion, or a directory of IDX files (default mnist)\n"
+    "  --shuffle on|off   on (default): a fresh seeded permutation every epoch;\n"
+    "                     off: step k trains on images [kB, (k+1)B) in file order,\n"
+    "                     wrapping at the end of the set\n"
+    "  --threads T        CPU threads, for backends that take them (default: the\n"
+    "                     backend's, i.e. OMP_NUM_THREADS or all CPUs)\n"
+    "  --variant V        kernel variant 1.., for backends that have them\n"
+    "  --warmup N         untimed warm-up steps (default 1). They train from the\n"
+    "                     initial parameters on the first batches, then those\n"
+    "                     parameters are restored and the batch order restarts:\n"
+    "                     the reported run equals a --warmup 0 run bit for bit\n"
+    "  --eval             test-set accuracy after the last step\n"
+    "  --eval-every N     test-set accuracy every N steps (untimed)\n"
+    "  --load-params DIR  start from DIR/{conv_w,conv_b,fc_w,fc_b}.npy (PyTorch\n"
+    "                     layout) instead of drawing them from --seed\n"
+    "  --save-params DIR  write the final parameters to DIR as .npy\n"
+    "  --csv FILE         write every step (steps.csv schema, results/README.md)\n"
+    "  --print-every N    a table row every N steps (default: about 20 rows)\n"
+    "  --no-verify        skip the check that one step agrees with seq (DESIGN §4)\n"
+    "  --help             this text\n"
+    "\n"
+    "Examples:\n"
+    "  cnnbench train --steps 1000 --eval\n"
+    "  cnnbench train --impl omp --threads 2 --batch 1000 --filters 256 --steps 20\n"
+    "  cnnbench train --epochs 1 --shuffle off --save-params /tmp/p --csv /tmp/steps.csv\n";
+
+struct train_opts {
+    const char *impl;
+    int batch, filters;
+    long steps, epochs;      /* one of them is 0 */
+    double lr;
+    uint64_t seed;
+    const char *data;
+    int shuffle;
+    int threads, variant, warmup;
+    int eval, eval_every;
+    const char *load_params, *save_params, *csv;
+    long print_every;        /* 0: automatic */
+    int verify;
+};
+
+/* The options that take a value. */
+static const char *const valued[] = {
+    "impl", "batch", "filters", "steps", "epochs", "lr", "seed", "data", "shuffle", "threads",
+    "variant", "warmup", "eval-every", "load-params", "save-params", "csv", "print-every", NULL,
+};
+
+static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int *help)
+{
+    *o = (struct train_opts){
+        .impl = "seq", .batch = 100, .filters = 32, .lr = 0.1, .seed = 1, .data = "mnist",
+        .shuffle = 1, .warmup = 1, .verify = 1,
+    };
+    *help = 0;
+    struct cli_scan s;
+    cli_scan_init(&s, argc, argv, 0);
+    int r;
+    while ((r = cli_scan_next(&s)) > 0) {
+        const char *v = NULL;
+        const char *n = s.name;
+        if (s.positional)
+            return cnn_fail(CNN_E_ARG, "unexpected argument '%s'", s.positional);
+        if (!strcmp(n, "help")) {
+            *help = 1;
+            return CNN_OK;
+        } else if (!strcmp(n, "eval") || !strcmp(n, "no-verify")) {
+            CNN_TRY(cli_scan_no_value(&s));
+            if (!strcmp(n, "eval"))
+                o->eval = 1;
+            else
+                o->verify = 0;
+            continue;
+        }
+        CNN_TRY(cli_scan_known(&s, valued));
+        CNN_TRY(cli_scan_value(&s, &v));
+        if (!strcmp(n, "impl"))
+            o->impl = v;
+        else if (!strcmp(n, "batch"))
+            CNN_TRY(cli_parse_int(n, v, 1, CNN_MAX_BATCH, &o->batch));
+        else if (!strcmp(n, "filters"))
+            CNN_TRY(cli_parse_int(n, v, 1, CNN_MAX_FILTERS, &o->filters));
+        else if (!strcmp(n, "steps"))
+            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->steps));
+        else if (!strcmp(n, "epochs"))
+            CNN_TRY(cli_parse_long(n, v, 1, 100000L, &o->epochs));
+        else if (!strcmp(n, "lr"))
+            CNN_TRY(cli_parse_positive_double(n, v, 100.0, &o->lr));
+        else if (!strcmp(n, "seed"))
+            CNN_TRY(cli_parse_u64(n, v, &o->seed));
+        else if (!strcmp(n, "data"))
+            o->data = v;
+        else if (!strcmp(n, "shuffle"))
+            CNN_TRY(cli_parse_switch(n, v, &o->shuffle));
+        else if (!strcmp(n, "threads"))
+            CNN_TRY(cli_parse_int(n, v, 1, 4096, &o->threads));
+        else if (!strcmp(n, "variant"))
+            CNN_TRY(cli_parse_int(n, v, 1, 1000, &o->variant));
+        else if (!strcmp(n, "warmup"))
+            CNN_TRY(cli_parse_int(n, v, 0, 100000, &o->warmup));
+        else if (!strcmp(n, "eval-every"))
+            CNN_TRY(cli_parse_int(n, v, 1, 100000000, &o->eval_every));
+        else if (!strcmp(n, "load-params"))
+            o->load_params = v;
+        else if (!strcmp(n, "save-params"))
+            o->save_params = v;
+        else if (!strcmp(n, "csv"))
+            o->csv = v;
+        else /* print-every, the last name in valued[] */
+            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->print_every));
+    }
+    if (r < 0)
+        return CNN_E_ARG;
+    if (o->steps && o->epochs)
+        return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
+    if (!o->steps && !o->epochs)
+        o->steps = 100;
+    return CNN_OK;
+}
+
+/* State of the per-step table. */
+struct train_table {
+    const struct train_opts *o;
+    long steps;
+    long every;
+    int device; /* show h2d and d2h */
+};
+
+static int region_shown(const struct train_table *t, int r)
+{
+    return t->device || (r != CNN_REGION_H2D && r != CNN_REGION_D2H);
+}
+
+static void table_header(const struct train_table *t)
+{
+    printf("%7s %9s %6s %9s", "step", "loss", "acc%", "step_ms");
+    for (int r = 0; r < CNN_REGION_COUNT; r++)
+        if (region_shown(t, r))
+            printf(" %9s", cnn_region_name((enum cnn_region)r));
+    printf("\n");
+}
+
+/* The per-step hook; the header waits for the first step, so that a failed
+ * verification or warm-up is not preceded by an empty table. */
+static void table_row(void *ctx, long step, const struct run_step *rec)
+{
+    const struct train_table *t = ctx;
+    if (step == 1)
+        table_header(t);
+    if (step % t->every != 0 && step != 1 && step != t->steps)
+        return;
+    printf("%7ld %9.5f %6.1f %9.3f", step, rec->loss, 100.0 * rec->correct / t->o->batch,
+           rec->step_ms);
+    for (int r = 0; r < CNN_REGION_COUNT; r++)
+        if (region_shown(t, r)) {
+            if (rec->region_ms[r] < 0)
+                printf(" %9s", "-");
+            else
+                printf(" %9.3f", rec->region_ms[r]);
+        }
+    printf("\n");
+    fflush(stdout);
+}
+
+static void print_summary(const struct train_opts *o, const struct run_spec *spec,
+                          const struct run_result *r, const struct data_set *d)
+{
+    double *ms = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *ms);
+    if (!ms)
+        return;
+    struct stats_summary st;
+    for (long k = 0; k < r->done; k++)
+        ms[k] = r->steps[k].step_ms;
+    stats_summarise(ms, r->done, &st);
+    printf("\nsummary: %ld timed steps of %d images", r->done, o->batch);
+    printf(" (%.2f epochs of %u images)\n", (double)r->done * o->batch / d->train_n, d->train_n);
+    if (o->warmup > 0)
+        printf("  warm-up:    %d untimed step%s excluded (the first took %.3f ms)\n", o->warmup,
+               o->warmup == 1 ? "" : "s", r->first_warmup_ms);
+    if (r->done > 0) {
+        double s = st.median / 1e3;
+        printf("  step time:  median %.3f ms, IQR %.3f..%.3f ms, min %.3f, mean %.3f, sd %.3f\n",
+               st.median, st.q1, st.q3, st.min, st.mean, st.stddev);
+        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, DESIGN §7)\n",
+               o->batch / s, run_step_flop(o->batch, o->filters) / s / 1e9,
+               run_step_flop(o->batch, o->filters) / 1e9);
+        printf("  regions:    median ms");
+        for (int reg = 0; reg < CNN_REGION_COUNT; reg++) {
+            long n = 0;
+            for (long k = 0; k < r->done; k++)
+                if (r->steps[k].region_ms[reg] >= 0)
+                    ms[n++] = r->steps[k].region_ms[reg];
+            if (n > 0)
+                printf(" %s %.3f", cnn_region_name((enum cnn_region)reg), stats_median(ms, n));
+        }
+        printf("\n  final loss: %.5f (batch of the last step)\n", r->steps[r->done - 1].loss);
+    }
+    for (int i = 0; i < r->n_evals; i++)
+        printf("  test accuracy after step %ld: %.2f%% of %u images (%.1f ms, untimed)\n",
+               r->evals[i].step, 100.0 * r->evals[i].accuracy, d->test_n, r->evals[i].ms);
+    if (spec->ref)
+        printf("  verified:   one step agrees with seq within |a-b| <= %g + %g|b|\n",
+               CNN_AGREE_PARAM_ATOL, CNN_AGREE_PARAM_RTOL);
+    free(ms);
+}
+
+/* Writes every finished step in the steps.csv schema into the output opened
+ * before the run, and commits it. */
+static cnn_status write_csv(struct csv_output *out, const struct train_opts *o,
+                            const struct run_spec *spec, const struct run_result *r)
+{
+    char key[PLAN_KEY_MAX];
+    plan_key(key, sizeof key, spec->be->name, o->variant, o->threads, o->batch, o->filters,
+             o->epochs ? 'e' : 's', (int)(o->epochs ? o->epochs : o->steps), 1);
+    struct csv_config c = {
+        .key = key, .impl = spec->be->name, .variant = o->variant, .threads = o->threads,
+        .batch = o->batch, .filters = o->filters, .rep = 1,
+        .timer = (spec->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall",
+    };
+    int failed = fprintf(out->fp, "%s\n", CSV_STEPS_HEADER) < 0;
+    for (long k = 0; k < r->done && !failed; k++)
+        failed = csv_write_step_rows(out->fp, &c, k + 1, &r->steps[k]) < 0;
+    if (failed) {
+        int saved = errno;
+        csv_output_abort(out);
+        return cnn_fail(CNN_E_IO, "%s: write failed: %s", o->csv, strerror(saved));
+    }
+    return csv_output_commit(out);
+}
+
+/* Refuses a --save-params directory that cannot be written before any
+ * training: creates it if missing and creates and removes a file in it. */
+static cnn_status probe_params_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return cnn_fail(CNN_E_IO, "%s: cannot create directory: %s", dir, strerror(errno));
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.cnnbench-probe.%ld", dir, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0)
+        return cnn_fail(CNN_E_IO, "%s: cannot write there: %s", dir, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return CNN_OK;
+}
+
+/* Opens the outputs the user named, so an unwritable one fails before work. */
+static cnn_status open_outputs(const struct train_opts *o, struct csv_output *csv)
+{
+    if (o->csv)
+        CNN_TRY(csv_output_open(csv, o->csv));
+    if (o->save_params) {
+        cnn_status st = probe_params_dir(o->save_params);
+        if (st != CNN_OK && o->csv)
+            csv_output_abort(csv);
+        return st;
+    }
+    return CNN_OK;
+}
+
+/* Everything after option parsing; returns a status, the caller maps it. */
+static cnn_status train_run(const struct train_opts *o, int *usage)
+{
+    const struct cnn_backend *be;
+    *usage = 1;
+    CNN_TRY(backends_find(o->impl, &be));
+    CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
+    *usage = 0;
+    CNN_TRY(backends_probe(be));
+    struct csv_output csv;
+    CNN_TRY(open_outputs(o, &csv));
+
+    struct data_set data;
+    cnn_status st = data_load(o->data, &data);
+    if (st != CNN_OK) {
+        if (o->csv)
+            csv_output_abort(&csv);
+        return st;
+    }
+    long steps = o->steps ? o->steps : run_epoch_steps(o->epochs, data.train_n, o->batch);
+
+    struct cnn_params init = {0}, ref = {0};
+    struct run_result result = {0};
+    st = cnn_params_alloc(&init, o->filters);
+    if (st == CNN_OK) {
+        if (o->load_params)
+            st = cnn_params_load(o->load_params, &init);
+        else
+            cnn_params_init(&init, o->seed);
+    }
+    struct run_spec spec = {
+        .be = be,
+        .cfg = {.batch = o->batch, .filters = o->filters, .lr = (float)o->lr,
+                .threads = o->threads, .variant = o->variant},
+        .steps = steps, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
+        .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
+        .keep_final = o->save_params != NULL,
+    };
+    if (st == CNN_OK && o->verify && strcmp(be->name, "seq") != 0) {
+        float *x = malloc((size_t)o->batch * CNN_PIXELS * sizeof *x);
+        uint8_t *y = malloc((size_t)o->batch);
+        st = x && y ? cnn_params_alloc(&ref, o->filters)
+                    : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
+        if (st == CNN_OK)
+            st = run_first_batch(&data, o->batch, o->shuffle, o->seed, x, y);
+        if (st == CNN_OK)
+            st = verify_reference_step(&spec.cfg, &init, x, y, o->batch, &ref);
+        spec.ref = &ref;
+        free(x);
+        free(y);
+    }
+    if (st == CNN_OK) {
+        printf("cnnbench train: %s, B=%d F=%d", be->name, o->batch, o->filters);
+        if (o->threads)
+            printf(" threads=%d", o->threads);
+        if (o->variant)
+            printf(" variant=%d (%s)", o->variant, be->variant_names[o->variant - 1]);
+        printf("\n  backend: %s\n  length:  %ld steps (%s", be->description, steps,
+               o->epochs ? "--epochs" : "--steps");
+        if (o->epochs)
+            printf(" %ld: an epoch is ceil(%u/%d) = %ld steps", o->epochs, data.train_n,
+                   o->batch, run_epoch_steps(1, data.train_n, o->batch));
+        printf("), warm-up %d untimed step%s\n", o->warmup, o->warmup == 1 ? "" : "s");
+        printf("  data:    %s, %u train / %u test images, shuffle %s\n", o->data, data.train_n,
+               data.test_n, o->shuffle ? "on" : "off");
+        printf("  params:  %zu, from %s; lr %g\n\n", cnn_param_count(o->filters),
+               o->load_params ? o->load_params : "--seed", o->lr);
+        fflush(stdout);
+
+        struct train_table table = {
+            .o = o, .steps = steps, .device = (be->caps & CNN_CAP_DEVICE) != 0,
+            .every = o->print_every ? o->print_every : (steps <= 30 ? 1 : (steps + 19) / 20),
+        };
+        struct run_hooks hooks = {.on_step = table_row, .ctx = &table, .stop = &interrupt_flag};
+        interrupt_install();
+        st = run_config(&spec, &data, &hooks, &result);
+        if (st == CNN_OK || st == CNN_E_INTERRUPTED)
+            print_summary(o, &spec, &result, &data);
+    }
+    /* a partial CSV is still worth keeping after Ctrl-C */
+    if ((st == CNN_OK || st == CNN_E_INTERRUPTED) && o->csv) {
+        cnn_status wst = write_csv(&csv, o, &spec, &result);
+        if (wst != CNN_OK)
+            st = wst;
+        else
+            printf("  wrote %s\n", o->csv);
+    } else if (o->csv) {
+        csv_output_abort(&csv);
+    }
+    if (st == CNN_OK && o->save_params) {
+        st = cnn_params_save(o->save_params, &result.final);
+        if (st == CNN_OK)
+            printf("  wrote %s/{conv_w,conv_b,fc_w,fc_b}.npy\n", o->save_params);
+    }
+    run_result_free(&result);
+    cnn_params_free(&init);
+    if (ref.buf)
+        cnn_params_free(&ref);
+    data_free(&data);
+    return st;
+}
+
+enum cli_outcome train_command(int argc, char **argv)
+{
+    struct train_opts o;
+    int help, usage;
+    if (parse_options(argc, argv, &o, &help) != CNN_OK)
+        return CLI_USAGE;
+    if (help) {
+        fputs(train_help, stdout);
+        return CLI_DONE;
+    }
+    cnn_status st = train_run(&o, &usage);
+    if (st == CNN_OK)
+        return CLI_DONE;
+    if (usage)
+        return CLI_USAGE;
+    return st == CNN_E_INTERRUPTED ? CLI_INTERRUPTED : CLI_FAILED;
+}

@@ -1,0 +1,15 @@
+# breakdown_impl.gp — absolute median time of each region, stacked, for one
+# implementation (impl, set by render.sh) over the filter counts it ran.
+load plotdir."/common.gp"
+cols = value("breakdown_columns_".impl)
+set title sprintf("Region times of %s vs filters (batch %d; medians, stacked)", value("breakdown_label_".impl), breakdown_batch)
+set xlabel "conv filters F"
+set ylabel "median time per step (ms)"
+set yrange [0:*]
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.85 border rgb "#333333"
+set boxwidth 0.7
+set key outside right top
+f = datadir."/breakdown_".impl.".csv"
+plot for [i = 2 : cols + 1] f using i:xtic(1) title columnheader(i)

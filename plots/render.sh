@@ -1,0 +1,85 @@
+#!/bin/sh
+# render.sh — renders every chart of a cnnbench run as PNG (pngcairo) and
+# SVG into RUN_DIR/plots/, then writes RUN_DIR/REPORT.md.
+#
+# Usage: plots/render.sh RUN_DIR
+#
+# Steps: `cnnbench plotdata RUN_DIR` reshapes the run's CSV into plot-ready
+# tables (RUN_DIR/plots/data/), one gnuplot script per chart draws them, and
+# `cnnbench report RUN_DIR` writes the report embedding every chart. A chart
+# whose data the run does not have (no thread sweep, say) is skipped with a
+# note. Needs gnuplot 5.4 or newer with the pngcairo and svg terminals, and
+# cnnbench: $CNNBENCH if set, else cnnbench on the PATH, else
+# build/bench/cnnbench in the source tree. Exits 0 on success, 1 on failure,
+# 2 on bad usage.
+set -eu
+
+prog=render.sh
+die() {
+    printf '%s: error: %s\n' "$prog" "$*" >&2
+    exit 1
+}
+
+if [ $# -ne 1 ] || [ "$1" = "--help" ] || [ "$1" = "-h" ]; then
+    echo "usage: plots/render.sh RUN_DIR" >&2
+    exit 2
+fi
+run=${1%/}
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+repo=$(dirname -- "$here")
+
+command -v gnuplot >/dev/null 2>&1 || die "gnuplot not found (Debian: apt-get install gnuplot-nox)"
+if [ -n "${CNNBENCH:-}" ]; then
+    cnnbench=$CNNBENCH
+elif command -v cnnbench >/dev/null 2>&1; then
+    cnnbench=cnnbench
+elif [ -x "$repo/build/bench/cnnbench" ]; then
+    cnnbench=$repo/build/bench/cnnbench
+else
+    die "cnnbench not found: build it, or set CNNBENCH=/path/to/cnnbench"
+fi
+[ -f "$run/summary.csv" ] || die "$run: no summary.csv, not a cnnbench sweep directory"
+case "$run$here" in
+*\'*) die "paths with a single quote cannot be passed to gnuplot" ;;
+esac
+
+"$cnnbench" plotdata "$run" >/dev/null || die "cnnbench plotdata failed"
+data=$run/plots/data
+rm -f "$run"/plots/*.png "$run"/plots/*.svg
+
+# draw NAME SCRIPT [GNUPLOT-ASSIGNMENTS]: one chart in both formats.
+draw() {
+    for fmt in png svg; do
+        gnuplot -e "datadir='$data'; plotdir='$here'; out='$run/plots/$1'; fmt='$fmt'; ${3:-}" \
+            "$here/$2.gp" || die "gnuplot failed drawing $1.$fmt"
+        [ -s "$run/plots/$1.$fmt" ] || die "gnuplot wrote no $run/plots/$1.$fmt"
+    done
+    echo "  $run/plots/$1.png, .svg"
+}
+
+# chart NAME TABLE WHY-SKIPPED
+chart() {
+    if [ -s "$data/$2" ]; then
+        draw "$1" "$1"
+    else
+        echo "  skipped $1: $3"
+    fi
+}
+
+echo "charts of $run:"
+chart speedup_threads speedup_threads.csv "no thread sweep (a backend with --threads run at 1 and more threads)"
+chart speedup_filters speedup_filters.csv "no filter sweep with seq and another backend at one batch size"
+chart speedup_batch speedup_batch.csv "no batch sweep with seq and another backend at one filter count"
+chart time_vs_params time_vs_params.csv "no finished configuration"
+chart breakdown_share breakdown_share.csv "no finished configuration"
+impls=$(sed -n 's/^breakdown_impls = "\(.*\)"$/\1/p' "$data/plotinfo.gp")
+for impl in $impls; do
+    draw "breakdown_$impl" breakdown_impl "impl='$impl'"
+done
+chart step_times step_times.csv "no finished configuration"
+chart learning loss.csv "no finished configuration"
+chart filters filters_grid.csv "no exported parameters (showcase/)"
+chart feature_maps maps_grid.csv "no exported parameters (showcase/)"
+
+"$cnnbench" report "$run" >/dev/null || die "cnnbench report failed"
+echo "report: $run/REPORT.md"

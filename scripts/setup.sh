@@ -1,0 +1,52 @@
+#!/bin/sh
+# scripts/setup.sh — makes a fresh machine ready: installs the Debian
+# packages cnnbench needs (as root, through sudo, or by printing the exact
+# command), configures and builds the release build in build/, and fetches
+# the real MNIST digits. Idempotent: a second run only rebuilds what changed.
+#
+#   scripts/setup.sh            everything
+#   BUILD_DIR=dir scripts/setup.sh
+#
+# Sourced by ./run-benchmarks and ./run-tests; safe to run on its own.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-"$top/build"}
+
+# What a fresh Debian 12 lacks. gcc/g++ build the project and the Google
+# Benchmark shim, npm fetches the digits, gnuplot draws the charts, valgrind
+# runs the instruction-count gate.
+packages="gcc g++ meson ninja-build pkg-config zlib1g-dev libbenchmark-dev gnuplot-nox npm valgrind git"
+
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+    for p in $packages; do
+        status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        case "$status" in
+            *"install ok installed"*) ;;
+            *) missing="$missing $p" ;;
+        esac
+    done
+fi
+
+if [ -n "$missing" ]; then
+    echo "setup: installing Debian packages:$missing"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo apt-get update -q
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+    else
+        echo "setup: cannot install packages without root. Run:" >&2
+        echo "  sudo apt-get install -y$missing" >&2
+        exit 1
+    fi
+fi
+
+if [ ! -f "$build_dir/build.ninja" ]; then
+    meson setup "$build_dir" "$top"
+fi
+ninja -C "$build_dir"
+
+"$top/datasets/fetch-mnist.sh" "$build_dir/datasets/mnist_json_to_idx"
