@@ -934,6 +934,7 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
     cnn_status st = s.rows && s.have && s.done
                         ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate the sweep");
     meta_probe_machine(&s.machine);
+    int data_loaded = 0;
     char run_id[256], started[64];
     meta_utc_now(started, sizeof started);
     s.meta = (struct meta_run){
@@ -956,6 +957,10 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
             g[s.meta.n_resumed++] = strdup(now);
         }
     } else if (st == CNN_OK) {
+        /* the data first: a missing data set must not leave a run directory
+         * behind that a rerun with the same --out would then refuse */
+        st = data_load(o->data, &s.data);
+        data_loaded = st == CNN_OK;
         char dir[4096];
         if (o->out) {
             snprintf(dir, sizeof dir, "%s", o->out);
@@ -963,7 +968,8 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
             meta_run_id(run_id, sizeof run_id, o->preset ? o->preset : "sweep");
             snprintf(dir, sizeof dir, "results/%s", run_id);
         }
-        st = create_run_dir(&s.dir, dir);
+        if (st == CNN_OK)
+            st = create_run_dir(&s.dir, dir);
     }
     const char *slash = strrchr(s.dir.path, '/');
     s.meta.run_id = slash ? slash + 1 : s.dir.path;
@@ -971,7 +977,7 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
         st = write_meta(&s);
     if (st == CNN_OK)
         st = write_summary(&s);
-    if (st == CNN_OK)
+    if (st == CNN_OK && !data_loaded)
         st = data_load(o->data, &s.data);
     if (st == CNN_OK) {
         s.meta.data = &s.data;
