@@ -405,7 +405,8 @@ static cnn_status compare_text_open(struct compare_text *t, const char *path)
     return CNN_OK;
 }
 
-/* Next line into *line (in place, line end stripped): 1, or 0 at the end. */
+/* The next line into *line (in place, line end stripped) with *more = 1;
+ * *more = 0 at the end of the file. */
 static cnn_status compare_text_next(struct compare_text *t, char **line, int *more)
 {
     *more = 0;

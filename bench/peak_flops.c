@@ -4,10 +4,8 @@
  * which is what code built with -ffp-contract=off gets) and the streaming
  * memory bandwidth (read, write), with the thread count OpenMP is given.
  *
- * A standalone tool, built by hand for now:
- *   gcc -std=c11 -O2 -march=native -fopenmp -D_XOPEN_SOURCE=700 \
- *       bench/peak_flops.c -o /tmp/peak_flops
- *   OMP_NUM_THREADS=2 OMP_PROC_BIND=close /tmp/peak_flops
+ * Built by meson with OpenMP (build/bench/peak_flops):
+ *   OMP_NUM_THREADS=2 OMP_PROC_BIND=close build/bench/peak_flops
  * It prints one line per probe: name, threads, the best of several repeats
  * (GFLOP/s or GB/s). Best, not median, because a peak is a ceiling.
  *

@@ -16,6 +16,12 @@ extern const struct cnn_backend cnn_backend_omp;
 #if CNN_HAVE_CUDA
 extern const struct cnn_backend cnn_backend_cuda;
 #endif
+#if CNN_HAVE_CUDNN
+extern const struct cnn_backend cnn_backend_cudnn;
+#endif
+#if CNN_HAVE_ONEDNN
+extern const struct cnn_backend cnn_backend_onednn;
+#endif
 
 const struct cnn_backend *const cnn_backends[] = {
     &cnn_backend_seq,
@@ -24,6 +30,12 @@ const struct cnn_backend *const cnn_backends[] = {
 #endif
 #if CNN_HAVE_CUDA
     &cnn_backend_cuda,
+#endif
+#if CNN_HAVE_CUDNN
+    &cnn_backend_cudnn,
+#endif
+#if CNN_HAVE_ONEDNN
+    &cnn_backend_onednn,
 #endif
     NULL,
 };

@@ -16,7 +16,7 @@ build_dir=${BUILD_DIR:-"$top/build"}
 # What a fresh Debian 12 lacks. gcc/g++ build the project and the Google
 # Benchmark shim, npm fetches the digits, gnuplot draws the charts, valgrind
 # runs the instruction-count gate.
-packages="gcc g++ meson ninja-build pkg-config zlib1g-dev libbenchmark-dev gnuplot-nox npm valgrind git"
+packages="gcc g++ meson ninja-build pkg-config zlib1g-dev libbenchmark-dev libdnnl-dev gnuplot-nox npm valgrind git"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

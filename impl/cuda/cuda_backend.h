@@ -1,0 +1,65 @@
+/*
+ * cuda_backend.h — the slot functions of the CUDA backend, implemented in the
+ * .cu files (C++ compiled by nvcc) with C linkage, and gathered into
+ * `cnn_backend_cuda` by cuda_table.c (C, so the table can use designated
+ * initialisers and the C side links it like any other backend).
+ */
+#ifndef CNN_CUDA_BACKEND_H
+#define CNN_CUDA_BACKEND_H
+
+#include <stdint.h>
+
+#include "cnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Numbered kernel variants; one number selects the kernels of every region. */
+enum {
+    CUDA_VARIANT_NAIVE = 1, /* one thread per image: the original numba design */
+    CUDA_VARIANT_FUSED = 2, /* fused, tiled, deterministic kernels */
+    CUDA_VARIANT_TUNED = 3, /* v2 reshaped for memory-level parallelism */
+    CUDA_VARIANT_COUNT = 3,
+    CUDA_VARIANT_DEFAULT = CUDA_VARIANT_TUNED,
+};
+
+/* cuda_backend.cu: life cycle, copies, metrics, timers, test hooks */
+cnn_status cuda_probe(void);
+cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out);
+void cuda_destroy(cnn_state *s);
+cnn_status cuda_set_params(cnn_state *s, const struct cnn_params *p);
+cnn_status cuda_get_params(cnn_state *s, struct cnn_params *p);
+cnn_status cuda_get_grads(cnn_state *s, struct cnn_params *g);
+cnn_status cuda_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n);
+cnn_status cuda_read_metrics(cnn_state *s, double *loss, int *correct);
+cnn_status cuda_get_logits(cnn_state *s, float *logits);
+cnn_status cuda_set_logit_grad(cnn_state *s, const float *dlogits);
+cnn_status cuda_predict(cnn_state *s, const float *x, int n, uint8_t *pred);
+cnn_status cuda_set_variant(cnn_state *s, int variant);
+cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end);
+cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT]);
+
+/* For the harness: the backend's page-locked batch buffer, x [B][P] and
+ * y [B]. Gathering each batch straight into it and passing these pointers
+ * to load_batch makes the upload a plain DMA (no host copy). Refill it only
+ * after the step's read_metrics (cnn_step returns after it). */
+cnn_status cnn_cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y);
+
+/* cuda_conv.cu */
+cnn_status cuda_conv_forward(cnn_state *s);
+cnn_status cuda_conv_backward(cnn_state *s);
+/* cuda_fc.cu */
+cnn_status cuda_fc_forward(cnn_state *s);
+cnn_status cuda_fc_backward(cnn_state *s);
+/* cuda_loss.cu */
+cnn_status cuda_loss_forward(cnn_state *s);
+cnn_status cuda_loss_backward(cnn_state *s);
+/* cuda_update.cu */
+cnn_status cuda_update(cnn_state *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * cuda_loss.cu — softmax cross-entropy on the GPU, its logit gradient, and
+ * the class prediction used by predict().
+ *   forward   probs = softmax(logits) with the row maximum subtracted;
+ *             loss sum = sum_b -log p[b][y_b] (double, fixed order);
+ *             correct = #{b : argmax logits[b] == y_b}
+ *   backward  dlogits = (probs - onehot(y)) / n
+ *
+ * Variants:
+ *   v1  one thread per image writes its loss and hit; a single thread then
+ *       adds them in image order.
+ *   v2  one block: each thread takes images t, t+1024, ... in order, then a
+ *       fixed-order block reduction (warp butterfly, warps in order).
+ *       Backward: one thread per (image, class).
+ *   v3  forward: one thread per image over as many blocks as the batch
+ *       needs (v2's single block is latency bound at large batches); each
+ *       block reduces in a fixed order, and the last block to finish (an
+ *       integer atomic counter) adds the block sums in block order, so the
+ *       result does not depend on which block finishes last.
+ *       Backward: the v2 kernel.
+ */
+#include "cuda_internal.cuh"
+
+enum { LOSS_THREADS = 1024, LOSS_V1_THREADS = 128, LOSS3_THREADS = 256 };
+
+/* One image: probs p [C] from logits z [C]; returns -log p[label] as seq
+ * computes it (log(sum) - (z[label] - max), exact even when p underflows)
+ * and sets *hit when the first maximum is the label. */
+__device__ double softmax_image(const float *z, int label, float *p, int *hit)
+{
+    int top = 0;
+    for (int c = 1; c < CNN_CLASSES; c++)
+        if (z[c] > z[top])
+            top = c;
+    float e[CNN_CLASSES];
+    float sum = 0.0f;
+    for (int c = 0; c < CNN_CLASSES; c++) {
+        e[c] = expf(z[c] - z[top]);
+        sum += e[c];
+    }
+    for (int c = 0; c < CNN_CLASSES; c++)
+        p[c] = e[c] / sum;
+    *hit = top == label;
+    return (double)logf(sum) - (double)(z[label] - z[top]);
+}
+
+/* Sums (loss, hit) over the block in a fixed order: butterfly within each
+ * warp, warps in order. The result is valid in thread 0. */
+__device__ void block_sum(double *loss, int *hit)
+{
+    __shared__ double warp_loss[LOSS_THREADS / 32];
+    __shared__ int warp_hits[LOSS_THREADS / 32];
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    for (int off = 16; off > 0; off >>= 1) {
+        *loss += __shfl_xor_sync(0xffffffffu, *loss, off);
+        *hit += __shfl_xor_sync(0xffffffffu, *hit, off);
+    }
+    if (lane == 0) {
+        warp_loss[warp] = *loss;
+        warp_hits[warp] = *hit;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0)
+        for (int w = 1; w < (int)blockDim.x / 32; w++) {
+            *loss += warp_loss[w];
+            *hit += warp_hits[w];
+        }
+}
+
+/* ---- v1 ---- */
+
+/* logits [n][C], y [n] -> probs [n][C], loss [n], hit [n]; thread = image */
+__global__ void loss_forward_v1(const float *logits, const uint8_t *y, int n, float *probs,
+                                double *loss, int *hit)
+{
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= n)
+        return;
+    loss[b] = softmax_image(logits + (size_t)b * CNN_CLASSES, y[b],
+                            probs + (size_t)b * CNN_CLASSES, &hit[b]);
+}
+
+/* loss [n], hit [n] -> out; one thread, image order */
+__global__ void loss_sum_v1(const double *loss, const int *hit, int n, struct cuda_metrics *out)
+{
+    double total = 0.0;
+    int correct = 0;
+    for (int b = 0; b < n; b++) {
+        total += loss[b];
+        correct += hit[b];
+    }
+    out->loss_sum = total;
+    out->correct = correct;
+}
+
+/* probs [n][C], y [n] -> dlogits [n][C]; thread = image */
+__global__ void loss_backward_v1(const float *probs, const uint8_t *y, int n, float inv_n,
+                                 float *dlogits)
+{
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= n)
+        return;
+    for (int c = 0; c < CNN_CLASSES; c++) {
+        float onehot = c == y[b] ? 1.0f : 0.0f;
+        dlogits[b * CNN_CLASSES + c] = (probs[b * CNN_CLASSES + c] - onehot) * inv_n;
+    }
+}
+
+/* ---- v2 ---- */
+
+/* logits [n][C], y [n] -> probs [n][C], out; one block of LOSS_THREADS */
+__global__ void __launch_bounds__(LOSS_THREADS)
+loss_forward_v2(const float *logits, const uint8_t *y, int n, float *probs,
+                struct cuda_metrics *out)
+{
+    double total = 0.0;
+    int correct = 0;
+    for (int b = threadIdx.x; b < n; b += blockDim.x) {
+        int hit;
+        total += softmax_image(logits + (size_t)b * CNN_CLASSES, y[b],
+                               probs + (size_t)b * CNN_CLASSES, &hit);
+        correct += hit;
+    }
+    block_sum(&total, &correct);
+    if (threadIdx.x == 0) {
+        out->loss_sum = total;
+        out->correct = correct;
+    }
+}
+
+/* logits [n][C], y [n] -> probs [n][C], out; thread = image, grid ceil(n/256),
+ * partial [grid] block sums, *done a counter that is 0 between launches */
+__global__ void __launch_bounds__(LOSS3_THREADS)
+loss_forward_v3(const float *logits, const uint8_t *y, int n, float *probs,
+                struct cuda_metrics *partial, unsigned *done, struct cuda_metrics *out)
+{
+    __shared__ bool last;
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    double loss = 0.0;
+    int hit = 0;
+    if (b < n)
+        loss = softmax_image(logits + (size_t)b * CNN_CLASSES, y[b],
+                             probs + (size_t)b * CNN_CLASSES, &hit);
+    block_sum(&loss, &hit);
+    if (threadIdx.x == 0) {
+        partial[blockIdx.x].loss_sum = loss;
+        partial[blockIdx.x].correct = hit;
+        __threadfence(); /* the sums are visible before the count says so */
+        last = atomicAdd(done, 1u) == gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last || threadIdx.x >= 32)
+        return;
+    /* the last block: lane l adds blocks l, l+32, ... then a butterfly */
+    loss = 0.0;
+    hit = 0;
+    for (int k = threadIdx.x; k < (int)gridDim.x; k += 32) {
+        loss += __ldcg(&partial[k].loss_sum);
+        hit += __ldcg(&partial[k].correct);
+    }
+    for (int off = 16; off > 0; off >>= 1) {
+        loss += __shfl_xor_sync(0xffffffffu, loss, off);
+        hit += __shfl_xor_sync(0xffffffffu, hit, off);
+    }
+    if (threadIdx.x == 0) {
+        out->loss_sum = loss;
+        out->correct = hit;
+        *done = 0;
+    }
+}
+
+/* probs [n][C], y [n] -> dlogits [n][C]; thread = (image, class) */
+__global__ void loss_backward_v2(const float *probs, const uint8_t *y, int n, float inv_n,
+                                 float *dlogits)
+{
+    int t = blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= n * CNN_CLASSES)
+        return;
+    float onehot = t % CNN_CLASSES == y[t / CNN_CLASSES] ? 1.0f : 0.0f;
+    dlogits[t] = (probs[t] - onehot) * inv_n;
+}
+
+/* logits [n][C] -> pred [n], the first maximum; thread = image */
+__global__ void predict_classes(const float *logits, int n, uint8_t *pred)
+{
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= n)
+        return;
+    const float *z = logits + (size_t)b * CNN_CLASSES;
+    int top = 0;
+    for (int c = 1; c < CNN_CLASSES; c++)
+        if (z[c] > z[top])
+            top = c;
+    pred[b] = (uint8_t)top;
+}
+
+/* ---- slots ---- */
+
+extern "C" cnn_status cuda_loss_forward(cnn_state *s)
+{
+    int n = s->n;
+    if (s->variant == CUDA_VARIANT_NAIVE) {
+        loss_forward_v1<<<cuda_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
+            s->logits, s->y, n, s->probs, s->image_loss, s->image_correct);
+        CUDA_LAUNCHED(s, "loss_forward_v1");
+        loss_sum_v1<<<1, 1, 0, s->stream>>>(s->image_loss, s->image_correct, n, s->metrics);
+        CUDA_LAUNCHED(s, "loss_sum_v1");
+        return CNN_OK;
+    }
+    if (s->variant == CUDA_VARIANT_FUSED) {
+        /* whole warps, no more than the batch needs */
+        unsigned threads =
+            n >= (int)LOSS_THREADS ? (unsigned)LOSS_THREADS : 32 * cuda_div_up(n, 32);
+        loss_forward_v2<<<1, threads, 0, s->stream>>>(s->logits, s->y, n, s->probs, s->metrics);
+        CUDA_LAUNCHED(s, "loss_forward_v2");
+        return CNN_OK;
+    }
+    loss_forward_v3<<<cuda_div_up(n, LOSS3_THREADS), LOSS3_THREADS, 0, s->stream>>>(
+        s->logits, s->y, n, s->probs, s->loss_part, s->loss_done, s->metrics);
+    CUDA_LAUNCHED(s, "loss_forward_v3");
+    return CNN_OK;
+}
+
+extern "C" cnn_status cuda_loss_backward(cnn_state *s)
+{
+    int n = s->n;
+    /* the same float as seq's 1.0f / (float)n */
+    float inv_n = 1.0f / (float)n;
+    if (s->variant == CUDA_VARIANT_NAIVE) {
+        loss_backward_v1<<<cuda_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
+            s->probs, s->y, n, inv_n, s->dlogits);
+        CUDA_LAUNCHED(s, "loss_backward_v1");
+        return CNN_OK;
+    }
+    loss_backward_v2<<<cuda_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, s->stream>>>(
+        s->probs, s->y, n, inv_n, s->dlogits);
+    CUDA_LAUNCHED(s, "loss_backward_v2");
+    return CNN_OK;
+}
+
+size_t cuda_loss_blocks(int batch) { return cuda_div_up(batch, LOSS3_THREADS); }
+
+cnn_status cuda_predict_classes(cnn_state *s, int n)
+{
+    predict_classes<<<cuda_div_up(n, 128), 128, 0, s->stream>>>(s->logits, n, s->pred);
+    CUDA_LAUNCHED(s, "predict_classes");
+    return CNN_OK;
+}
