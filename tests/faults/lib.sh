@@ -13,28 +13,7 @@ fi
 cnnbench=$1
 make_idx=$2
 corpus=$3
-test_name=$(basename "$0" .sh)
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/cnnbench-$test_name.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-passed=0
-failed=0
-
-# check OK DESCRIPTION: OK is a shell status, 0 for a pass.
-check() {
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1))
-        echo "  ok    $2"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL  $2"
-    fi
-}
-
-finish() {
-    echo "$test_name: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit $?
-}
+. "$(dirname "$0")/../common/check.sh"
 
 # run ARGS...: runs cnnbench with ARGS; sets $rc, and leaves its output in
 # $scratch/out and $scratch/err. A watchdog stops a run that hangs.

@@ -18,20 +18,7 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 cnnbench=$1
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/cnnbench-test-compare.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-passed=0
-failed=0
-
-check() {
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1))
-        echo "  ok    $2"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL  $2"
-    fi
-}
+. "$(dirname "$0")/../common/check.sh"
 
 # cmp ARGS...: runs cnnbench compare; sets $rc; output in $scratch/out, $scratch/err.
 cmp() {
@@ -295,5 +282,4 @@ bad "no configuration in common" 1 "no configuration in common"
 cmp "$d/a.csv" "$d"
 bad "a directory that is no run" 1 "not a cnnbench run directory"
 
-echo "test_compare: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -21,20 +21,7 @@ if [ $# -ne 2 ]; then
 fi
 gate=$1
 build=$2
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/cnnbench-test-gate.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-passed=0
-failed=0
-
-check() {
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1))
-        echo "  ok    $2"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL  $2"
-    fi
-}
+. "$(dirname "$0")/../common/check.sh"
 
 # gate_run BASELINE [ARGS...]: runs the gate; sets $rc, output in $scratch/out.
 gate_run() {
@@ -68,7 +55,7 @@ gate_run "$scratch/base" --update
 [ "$rc" -eq 0 ] && [ "$(wc -l < "$scratch/base/callgrind.csv")" -eq 5 ] &&
     grep -q '^valgrind=valgrind-' "$scratch/base/callgrind.env"
 check $? "--update records 4 configurations and the toolchain"
-[ "$rc" -eq 0 ] || { show; echo "test_gate: $passed passed, $failed failed"; exit 1; }
+[ "$rc" -eq 0 ] || { show; check 1 "the gate ran on its own baseline"; finish; }
 sed 's/^/    /' "$scratch/base/callgrind.csv"
 
 gate_run "$scratch/base"
@@ -123,5 +110,4 @@ gate_run "$scratch/nowhere"
 check $? "missing baseline: refused with exit 3"
 [ "$rc" -eq 3 ] || show
 
-echo "test_gate: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
