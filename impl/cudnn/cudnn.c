@@ -50,6 +50,7 @@
 #include "cuda/cupti_trace.h"
 #include "cudnn_loss.h"
 #include "error.h"
+#include "softmax.h"
 
 enum {
     CUDNN_VARIANT_TEXTBOOK = 1,
@@ -753,14 +754,7 @@ static cnn_status cudnn_predict(cnn_state *s, const float *x, int n, uint8_t *pr
         CNN_TRY(copy_and_wait(s, s->logits_host, s->logits,
                               (size_t)count * CNN_CLASSES * sizeof(float),
                               cudaMemcpyDeviceToHost));
-        for (int b = 0; b < count; b++) {
-            const float *z = s->logits_host + (size_t)b * CNN_CLASSES;
-            int top = 0;
-            for (int c = 1; c < CNN_CLASSES; c++)
-                if (z[c] > z[top])
-                    top = c;
-            pred[first + b] = (uint8_t)top;
-        }
+        cnn_predict_classes(s->logits_host, count, pred + first);
     }
     /* the device holds test images now, not a training batch */
     s->n = 0;

@@ -43,6 +43,7 @@
 #include "cnn.h"
 #include "error.h"
 #include "omp_vec.h"
+#include "softmax.h"
 
 enum {
     OMPB_CHUNK = 4,                    /* images per conv-gradient partial: fixed, so the
@@ -519,21 +520,9 @@ static cnn_status ompb_loss_forward(cnn_state *s)
 {
 #pragma omp parallel for num_threads(s->threads) schedule(static)
     for (int b = 0; b < s->n; b++) {
-        const float *z = s->logits + b * CNN_CLASSES;
-        float *p = s->probs + b * CNN_CLASSES;
-        int top = 0;
-        for (int c = 1; c < CNN_CLASSES; c++)
-            if (z[c] > z[top])
-                top = c;
-        float sum = 0.0f;
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            p[c] = expf(z[c] - z[top]);
-            sum += p[c];
-        }
-        for (int c = 0; c < CNN_CLASSES; c++)
-            p[c] /= sum;
-        /* -log p[y] = log(sum) - (z[y] - max): exact even when p[y] underflows */
-        s->loss_img[b] = (double)logf(sum) - (double)(z[s->y[b]] - z[top]);
+        int top;
+        s->loss_img[b] = cnn_softmax_xent(s->logits + b * CNN_CLASSES, s->y[b],
+                                          s->probs + b * CNN_CLASSES, &top);
         s->hit_img[b] = top == s->y[b];
     }
     double total = 0.0;
@@ -551,12 +540,7 @@ static cnn_status ompb_loss_forward(cnn_state *s)
  * waking the threads for */
 static cnn_status ompb_loss_backward(cnn_state *s)
 {
-    float inv_b = 1.0f / (float)s->n;
-    for (int b = 0; b < s->n; b++)
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            float onehot = c == s->y[b] ? 1.0f : 0.0f;
-            s->dlogits[b * CNN_CLASSES + c] = (s->probs[b * CNN_CLASSES + c] - onehot) * inv_b;
-        }
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
     return CNN_OK;
 }
 
@@ -703,14 +687,7 @@ static cnn_status ompb_predict(cnn_state *s, const float *x, int n, uint8_t *pre
         s->n = count;
         CNN_TRY(ompb_conv_forward(s));
         CNN_TRY(ompb_fc_forward(s));
-        for (int b = 0; b < count; b++) {
-            const float *z = s->logits + b * CNN_CLASSES;
-            int top = 0;
-            for (int c = 1; c < CNN_CLASSES; c++)
-                if (z[c] > z[top])
-                    top = c;
-            pred[first + b] = (uint8_t)top;
-        }
+        cnn_predict_classes(s->logits, count, pred + first);
     }
     s->n = 0;
     return CNN_OK;

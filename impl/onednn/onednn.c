@@ -56,6 +56,7 @@
 #include "cnn.h"
 #include "error.h"
 #include "params.h"
+#include "softmax.h"
 
 enum {
     /* Images per chunk of the filter gradient, and the least per chunk of
@@ -892,20 +893,9 @@ static cnn_status onednn_loss_forward(cnn_state *s)
     double total = 0.0;
     int correct = 0;
     for (int b = 0; b < s->n; b++) {
-        const float *z = s->logits + b * CNN_CLASSES;
-        float *p = s->probs + b * CNN_CLASSES;
-        int top = 0;
-        for (int c = 1; c < CNN_CLASSES; c++)
-            if (z[c] > z[top])
-                top = c;
-        float sum = 0.0f;
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            p[c] = expf(z[c] - z[top]);
-            sum += p[c];
-        }
-        for (int c = 0; c < CNN_CLASSES; c++)
-            p[c] /= sum;
-        total += (double)logf(sum) - (double)(z[s->y[b]] - z[top]);
+        int top;
+        total += cnn_softmax_xent(s->logits + b * CNN_CLASSES, s->y[b],
+                                  s->probs + b * CNN_CLASSES, &top);
         correct += top == s->y[b];
     }
     s->loss = total / s->n;
@@ -916,12 +906,7 @@ static cnn_status onednn_loss_forward(cnn_state *s)
 /* dlogits[b][c] = (p[b][c] - onehot(y_b)[c]) / n; padding rows stay zero */
 static cnn_status onednn_loss_backward(cnn_state *s)
 {
-    float inv_b = 1.0f / (float)s->n;
-    for (int b = 0; b < s->n; b++)
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            float onehot = c == s->y[b] ? 1.0f : 0.0f;
-            s->dlogits[b * CNN_CLASSES + c] = (s->probs[b * CNN_CLASSES + c] - onehot) * inv_b;
-        }
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
     memset(s->dlogits + (size_t)s->n * CNN_CLASSES, 0,
            (size_t)(s->cfg.batch - s->n) * CNN_CLASSES * sizeof *s->dlogits);
     return CNN_OK;
@@ -1002,14 +987,7 @@ static cnn_status onednn_predict(cnn_state *s, const float *x, int n, uint8_t *p
         CNN_TRY(bind_images(s, x + (size_t)first * CNN_PIXELS, count));
         CNN_TRY(onednn_conv_forward(s));
         CNN_TRY(onednn_fc_forward(s));
-        for (int b = 0; b < count; b++) {
-            const float *z = s->logits + b * CNN_CLASSES;
-            int top = 0;
-            for (int c = 1; c < CNN_CLASSES; c++)
-                if (z[c] > z[top])
-                    top = c;
-            pred[first + b] = (uint8_t)top;
-        }
+        cnn_predict_classes(s->logits, count, pred + first);
     }
     s->n = 0;
     return CNN_OK;

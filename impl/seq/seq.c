@@ -25,6 +25,7 @@
 #include "cnn.h"
 #include "error.h"
 #include "params.h"
+#include "softmax.h"
 
 /* Independent partial sums in the FC dot products: wide enough for one
  * AVX-512 register, so gcc vectorises the loop without reassociation. */
@@ -221,27 +222,16 @@ static cnn_status seq_fc_forward(cnn_state *s)
     return CNN_OK;
 }
 
-/* p = softmax(s) with the row maximum subtracted; loss = mean_b -log p[y_b] */
+/* p = softmax(s) with the row maximum subtracted; loss = mean_b -log p[y_b]
+ * (impl/common/softmax.c, shared by the CPU backends) */
 static cnn_status seq_loss_forward(cnn_state *s)
 {
     double total = 0.0;
     int correct = 0;
     for (int b = 0; b < s->n; b++) {
-        const float *z = s->logits + b * CNN_CLASSES;
-        float *p = s->probs + b * CNN_CLASSES;
-        int top = 0;
-        for (int c = 1; c < CNN_CLASSES; c++)
-            if (z[c] > z[top])
-                top = c;
-        float sum = 0.0f;
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            p[c] = expf(z[c] - z[top]);
-            sum += p[c];
-        }
-        for (int c = 0; c < CNN_CLASSES; c++)
-            p[c] /= sum;
-        /* -log p[y] = log(sum) - (z[y] - max): exact even when p[y] underflows */
-        total += (double)logf(sum) - (double)(z[s->y[b]] - z[top]);
+        int top;
+        total += cnn_softmax_xent(s->logits + b * CNN_CLASSES, s->y[b],
+                                  s->probs + b * CNN_CLASSES, &top);
         correct += top == s->y[b];
     }
     s->loss = total / s->n;
@@ -252,12 +242,7 @@ static cnn_status seq_loss_forward(cnn_state *s)
 /* dlogits[b][c] = (p[b][c] - onehot(y_b)[c]) / B */
 static cnn_status seq_loss_backward(cnn_state *s)
 {
-    float inv_b = 1.0f / (float)s->n;
-    for (int b = 0; b < s->n; b++)
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            float onehot = c == s->y[b] ? 1.0f : 0.0f;
-            s->dlogits[b * CNN_CLASSES + c] = (s->probs[b * CNN_CLASSES + c] - onehot) * inv_b;
-        }
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
     return CNN_OK;
 }
 
@@ -372,14 +357,7 @@ static cnn_status seq_predict(cnn_state *s, const float *x, int n, uint8_t *pred
         s->n = count;
         seq_conv_forward(s);
         seq_fc_forward(s);
-        for (int b = 0; b < count; b++) {
-            const float *z = s->logits + b * CNN_CLASSES;
-            int top = 0;
-            for (int c = 1; c < CNN_CLASSES; c++)
-                if (z[c] > z[top])
-                    top = c;
-            pred[first + b] = (uint8_t)top;
-        }
+        cnn_predict_classes(s->logits, count, pred + first);
     }
     s->n = 0;
     return CNN_OK;
