@@ -25,11 +25,8 @@ extern "C" {
  * there. Otherwise the byte is the winning window position 0..3. */
 #define CUDA_NO_ARGMAX 0xFFu
 
-/* What loss_forward leaves on the device for read_metrics. */
-struct cuda_metrics {
-    double loss_sum; /* sum over the batch of -log p[y], in a fixed order */
-    int correct;     /* images whose argmax logit is the label */
-};
+/* struct cuda_metrics: what loss_forward leaves on the device */
+#include "cuda_loss.h"
 
 /* Typed views into a canonical parameter (or gradient) buffer on the device. */
 struct cuda_tensors {

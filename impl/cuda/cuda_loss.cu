@@ -238,6 +238,24 @@ extern "C" cnn_status cuda_loss_backward(cnn_state *s)
     return CNN_OK;
 }
 
+/* ---- the plain C interface of cuda_loss.h (the v2 kernels) ---- */
+
+extern "C" cudaError_t cuda_softmax_xent_forward(cudaStream_t stream, const float *logits,
+                                                 const uint8_t *y, int n, float *probs,
+                                                 struct cuda_metrics *metrics)
+{
+    loss_forward_v2<<<1, LOSS_THREADS, 0, stream>>>(logits, y, n, probs, metrics);
+    return cudaGetLastError();
+}
+
+extern "C" cudaError_t cuda_softmax_xent_backward(cudaStream_t stream, const float *probs,
+                                                  const uint8_t *y, int n, float *dlogits)
+{
+    loss_backward_v2<<<cuda_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, stream>>>(
+        probs, y, n, 1.0f / (float)n, dlogits);
+    return cudaGetLastError();
+}
+
 size_t cuda_loss_blocks(int batch) { return cuda_div_up(batch, LOSS3_THREADS); }
 
 cnn_status cuda_predict_classes(cnn_state *s, int n)

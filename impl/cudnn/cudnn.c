@@ -4,7 +4,7 @@
  *   cuDNN   convolution forward with bias, ReLU, max-pool, their backward,
  *           and the filter and bias gradients;
  *   cuBLAS  the FC layer forward and backward, and the SGD update (axpy);
- *   ours    softmax cross-entropy (cudnn_loss.cu).
+ *   ours    softmax cross-entropy: the cuda backend's kernels (cuda/cuda_loss.h).
  * Parameters, gradients and activations stay on the GPU: per step the batch
  * goes up and two scalars come down, as in the cuda backend.
  *
@@ -48,7 +48,7 @@
 
 #include "cnn.h"
 #include "cuda/cupti_trace.h"
-#include "cudnn_loss.h"
+#include "cuda/cuda_loss.h"
 #include "error.h"
 #include "softmax.h"
 
@@ -111,12 +111,12 @@ struct cnn_state {
     float *probs;       /* [B][C] */
     float *dlogits;     /* [B][C] */
     float *ones;        /* [B] of 1.0f: bias broadcast and bias gradient */
-    struct cudnn_metrics *metrics;
+    struct cuda_metrics *metrics;
     void *workspace;    /* cuDNN's, workspace_bytes */
     void *blas_workspace;
 
     /* pinned host memory */
-    struct cudnn_metrics *metrics_host;
+    struct cuda_metrics *metrics_host;
     float *logits_host; /* [B][C] for predict */
 
     /* one event pair per region on the stream, read once per step */
@@ -235,7 +235,7 @@ static void device_buffers(cnn_state *s, struct device_buffer out[DEVICE_BUFFERS
         {(void **)&s->probs, BC},
         {(void **)&s->dlogits, BC},
         {(void **)&s->ones, B * sizeof(float)},
-        {(void **)&s->metrics, sizeof(struct cudnn_metrics)},
+        {(void **)&s->metrics, sizeof(struct cuda_metrics)},
         {(void **)&s->blas_workspace, CUDNN_BLAS_WORKSPACE},
         {(void **)&s->workspace, s->workspace_bytes},
     };
@@ -652,13 +652,13 @@ static cnn_status cudnn_fc_backward(cnn_state *s)
 
 static cnn_status cudnn_loss_forward_region(cnn_state *s)
 {
-    CUDA_CHECK(cudnn_loss_forward(s->stream, s->logits, s->y, s->n, s->probs, s->metrics));
+    CUDA_CHECK(cuda_softmax_xent_forward(s->stream, s->logits, s->y, s->n, s->probs, s->metrics));
     return CNN_OK;
 }
 
 static cnn_status cudnn_loss_backward_region(cnn_state *s)
 {
-    CUDA_CHECK(cudnn_loss_backward(s->stream, s->probs, s->y, s->n, s->dlogits));
+    CUDA_CHECK(cuda_softmax_xent_backward(s->stream, s->probs, s->y, s->n, s->dlogits));
     return CNN_OK;
 }
 
