@@ -74,7 +74,7 @@ static const char train_help[] =
     "Examples:\n"
     "  cnnbench train --steps 1000 --eval\n"
     "  cnnbench train --impl omp --threads 2 --batch 1000 --filters 256 --steps 20\n"
-    "  cnnbench train --epochs 1 --shuffle off --save-params /tmp/p --csv /tmp/steps.csv\n";
+    "  cnnbench train --epochs 1 --shuffle off --save-params params --csv steps.csv\n";
 
 struct train_opts {
     const char *impl;
