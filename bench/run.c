@@ -40,21 +40,33 @@ cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, 
     return st;
 }
 
-/* Batch buffers and the sampler of one run. */
+/* Batch buffers and the sampler of one run. Batches are gathered into x, y:
+ * the backend's batch buffer where it offers one (page-locked memory for a
+ * GPU, so the upload is a DMA), else our own. */
 struct run_batch {
     struct cnn_sampler sampler;
-    uint32_t *idx; /* [B] */
-    float *x;      /* [B][P] */
-    uint8_t *y;    /* [B] */
+    uint32_t *idx;  /* [B] */
+    float *own_x;   /* [B][P] */
+    uint8_t *own_y; /* [B] */
+    float *x;       /* [B][P] own_x or the backend's */
+    uint8_t *y;     /* [B] */
 };
 
 static void batch_free(struct run_batch *b)
 {
     cnn_sampler_free(&b->sampler);
     free(b->idx);
-    free(b->x);
-    free(b->y);
+    free(b->own_x);
+    free(b->own_y);
     memset(b, 0, sizeof *b);
+}
+
+static cnn_status batch_attach(struct run_batch *b, const struct cnn_backend *be,
+                               cnn_state *state)
+{
+    if (!be->batch_buffer)
+        return CNN_OK;
+    return be->batch_buffer(state, &b->x, &b->y);
 }
 
 static cnn_status batch_init(struct run_batch *b, const struct run_spec *spec,
@@ -63,9 +75,11 @@ static cnn_status batch_init(struct run_batch *b, const struct run_spec *spec,
     memset(b, 0, sizeof *b);
     size_t n = (size_t)spec->cfg.batch;
     b->idx = malloc(n * sizeof *b->idx);
-    b->x = malloc(n * CNN_PIXELS * sizeof *b->x);
-    b->y = malloc(n);
-    if (!b->idx || !b->x || !b->y) {
+    b->own_x = malloc(n * CNN_PIXELS * sizeof *b->own_x);
+    b->own_y = malloc(n);
+    b->x = b->own_x;
+    b->y = b->own_y;
+    if (!b->idx || !b->own_x || !b->own_y) {
         batch_free(b);
         return cnn_fail(CNN_E_NOMEM, "cannot allocate a batch of %zu images", n);
     }
@@ -189,7 +203,9 @@ cnn_status run_config(const struct run_spec *spec, const struct data_set *data,
     cnn_state *state = NULL;
     cnn_status st = spec->be->create(&spec->cfg, &state);
     if (st == CNN_OK) {
-        st = run_state(spec, data, hooks, state, &batch, r);
+        st = batch_attach(&batch, spec->be, state);
+        if (st == CNN_OK)
+            st = run_state(spec, data, hooks, state, &batch, r);
         spec->be->destroy(state);
     }
     batch_free(&batch);

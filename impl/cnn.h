@@ -137,6 +137,12 @@ struct cnn_backend {
     /* x: [n][P] floats (pixels already /255 by the harness), y: [n] in 0..9.
      * n == cfg->batch for training steps. Region h2d. */
     cnn_status (*load_batch)(cnn_state *s, const float *x, const uint8_t *y, int n);
+    /* Optional (NULL: the caller's own memory is as good as any). Where the
+     * caller should gather each training batch, x [B][P] and y [B], so that
+     * load_batch moves it without a host copy: for a device backend,
+     * page-locked memory that goes up by DMA. Owned by the state; refill it
+     * only after the step's read_metrics (cnn_step returns after it). */
+    cnn_status (*batch_buffer)(cnn_state *s, float **x, uint8_t **y);
 
     cnn_status (*conv_forward)(cnn_state *s);  /* x -> pooled m [B][K] + argmax */
     cnn_status (*fc_forward)(cnn_state *s);    /* m -> logits [B][C] */

@@ -7,6 +7,8 @@
  * For every kernel variant of the backend:
  *   1. one step   — gradients per tensor within 5e-5 max-rel / 2e-5 L2-rel,
  *                   parameters within 1e-5 + 1e-4|ref| (DESIGN §4);
+ *   1b. batch buffer — for backends that offer one, steps fed through it equal
+ *                   steps fed from the caller's memory, bit for bit;
  *   2. bit-exact  — integer pixels, weights in {-1,0,1} (FC /1024), injected
  *                   dlogits (k-4)/256 and lr 1/8: every partial sum is an exact
  *                   dyadic below 2^24, so logits, gradients and updated
@@ -114,6 +116,54 @@ static void check_one_step(int variant, int batch, int filters)
     cnn_params_free(&pb);
     cnn_params_free(&ga);
     cnn_params_free(&gb);
+    free(x);
+    free(y);
+}
+
+/* ---- 1b. batches from the backend's own batch buffer ----
+ * Three steps fed through batch_buffer, each batch written into it after the
+ * previous step returned, must leave the same parameters, bit for bit, as
+ * the same batches passed from the caller's memory. */
+static void check_batch_buffer(int variant, int batch, int filters)
+{
+    enum { STEPS = 3 };
+    struct cnn_rng rng;
+    cnn_rng_seed(&rng, 555u + (uint64_t)batch);
+    float *x = malloc((size_t)STEPS * batch * CNN_PIXELS * sizeof *x);
+    uint8_t *y = malloc((size_t)STEPS * batch);
+    random_batch(&rng, x, y, STEPS * batch);
+
+    struct cnn_params init, pa, pb;
+    CHECK_OK(cnn_params_alloc(&init, filters));
+    CHECK_OK(cnn_params_alloc(&pa, filters));
+    CHECK_OK(cnn_params_alloc(&pb, filters));
+    cnn_params_init(&init, 11u);
+    cnn_state *sa = open_state(be, batch, filters, 0.1f, variant, 0);
+    cnn_state *sb = open_state(be, batch, filters, 0.1f, variant, 0);
+    float *bx = NULL;
+    uint8_t *by = NULL;
+    CHECK_OK(be->batch_buffer(sa, &bx, &by));
+    CHECK_OK(be->set_params(sa, &init));
+    CHECK_OK(be->set_params(sb, &init));
+    for (int k = 0; k < STEPS; k++) {
+        const float *xk = x + (size_t)k * batch * CNN_PIXELS;
+        const uint8_t *yk = y + (size_t)k * batch;
+        memcpy(bx, xk, (size_t)batch * CNN_PIXELS * sizeof *bx);
+        memcpy(by, yk, (size_t)batch);
+        struct cnn_step_result ra, rb;
+        CHECK_OK(cnn_step(be, sa, bx, by, batch, &ra));
+        CHECK_OK(cnn_step(be, sb, xk, yk, batch, &rb));
+    }
+    CHECK_OK(be->get_params(sa, &pa));
+    CHECK_OK(be->get_params(sb, &pb));
+    check(memcmp(pa.buf, pb.buf, pa.count * sizeof *pa.buf) == 0,
+          "v%d B=%d F=%d: %d steps from the batch buffer equal steps from caller memory",
+          variant, batch, filters, STEPS);
+    be->destroy(sa);
+    be->destroy(sb);
+    cnn_params_free(&init);
+    cnn_params_free(&pa);
+    cnn_params_free(&pb);
     free(x);
     free(y);
 }
@@ -431,6 +481,8 @@ int main(int argc, char **argv)
         check_one_step(v, 37, 5);
         check_one_step(v, 100, 32);
         check_one_step(v, 130, 17);
+        if (be->batch_buffer)
+            check_batch_buffer(v, 100, 8);
         check_bit_exact(v, 16, 8);
         check_bit_exact(v, 33, 3);
         check_curves(&d, v);

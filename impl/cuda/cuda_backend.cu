@@ -307,7 +307,7 @@ static cnn_status record(cnn_state *s, cudaEvent_t ev)
 
 /* ---- the batch: host -> device on the training stream ----
  * A page-locked batch (the backend's own staging buffer, which the harness
- * can gather into through cnn_cuda_batch_buffer, or any cudaMallocHost /
+ * gathers into through the batch_buffer slot, or any cudaMallocHost /
  * cudaHostRegister memory) goes up by DMA at PCIe speed (about 45-50 GB/s
  * measured on the H100 host). A pageable batch is handed to the driver,
  * which stages it through its own pinned buffers: measured 11 GB/s there,
@@ -356,7 +356,8 @@ static cnn_status upload(cnn_state *s, const float *x, const uint8_t *y, int n)
     return CNN_OK;
 }
 
-extern "C" cnn_status cnn_cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y)
+/* The staging buffer has the device layout: pixels, then labels at B*P. */
+extern "C" cnn_status cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y)
 {
     *x = (float *)s->staging;
     *y = s->staging + (size_t)s->cfg.batch * CNN_PIXELS * sizeof(float);

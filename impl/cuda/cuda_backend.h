@@ -40,11 +40,7 @@ cnn_status cuda_set_variant(cnn_state *s, int variant);
 cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end);
 cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT]);
 
-/* For the harness: the backend's page-locked batch buffer, x [B][P] and
- * y [B]. Gathering each batch straight into it and passing these pointers
- * to load_batch makes the upload a plain DMA (no host copy). Refill it only
- * after the step's read_metrics (cnn_step returns after it). */
-cnn_status cnn_cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y);
+cnn_status cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y);
 
 /* cuda_conv.cu */
 cnn_status cuda_conv_forward(cnn_state *s);

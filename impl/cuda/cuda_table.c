@@ -28,6 +28,7 @@ const struct cnn_backend cnn_backend_cuda = {
     .get_params = cuda_get_params,
     .get_grads = cuda_get_grads,
     .load_batch = cuda_load_batch,
+    .batch_buffer = cuda_batch_buffer,
     .conv_forward = cuda_conv_forward,
     .fc_forward = cuda_fc_forward,
     .loss_forward = cuda_loss_forward,

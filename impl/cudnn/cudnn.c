@@ -118,6 +118,8 @@ struct cnn_state {
     /* pinned host memory */
     struct cuda_metrics *metrics_host;
     float *logits_host; /* [B][C] for predict */
+    float *batch_x;     /* [B][P] the batch buffer offered to the harness, */
+    uint8_t *batch_y;   /* [B]    so that the upload is a DMA, as in cuda */
 
     /* one event pair per region on the stream, read once per step */
     cudaEvent_t marks[CNN_REGION_COUNT][2];
@@ -255,6 +257,8 @@ static void cudnn_destroy(cnn_state *s)
         (void)cudaFree(*bufs[i].ptr);
     (void)cudaFreeHost(s->metrics_host);
     (void)cudaFreeHost(s->logits_host);
+    (void)cudaFreeHost(s->batch_x);
+    (void)cudaFreeHost(s->batch_y);
     for (int r = 0; r < CNN_REGION_COUNT; r++)
         for (int e = 0; e < 2; e++)
             if (s->marks[r][e])
@@ -476,6 +480,10 @@ static cnn_status create_resources(cnn_state *s)
     cudaError_t err = cudaMallocHost((void **)&s->metrics_host, sizeof *s->metrics_host);
     if (err == cudaSuccess)
         err = cudaMallocHost((void **)&s->logits_host, B * CNN_CLASSES * sizeof(float));
+    if (err == cudaSuccess)
+        err = cudaMallocHost((void **)&s->batch_x, B * CNN_PIXELS * sizeof(float));
+    if (err == cudaSuccess)
+        err = cudaMallocHost((void **)&s->batch_y, B);
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
         return cnn_fail(CNN_E_NOMEM, "cudnn: cannot pin host memory for B=%d: %s",
@@ -563,7 +571,16 @@ static cnn_status cudnn_get_grads(cnn_state *s, struct cnn_params *g)
 
 /* ---- the batch: host -> device on the stream ----
  * From pageable memory the copy returns once the driver has staged the
- * source, so the caller may refill x and y right away. */
+ * source, so the caller may refill x and y right away. From the batch
+ * buffer it is a DMA still running when load_batch returns: the contract
+ * has the caller refill it only after read_metrics, which waits for it. */
+static cnn_status cudnn_batch_buffer(cnn_state *s, float **x, uint8_t **y)
+{
+    *x = s->batch_x;
+    *y = s->batch_y;
+    return CNN_OK;
+}
+
 static cnn_status cudnn_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n)
 {
     if (n < 1 || n > s->cfg.batch)
@@ -824,6 +841,7 @@ const struct cnn_backend cnn_backend_cudnn = {
     .get_params = cudnn_get_params,
     .get_grads = cudnn_get_grads,
     .load_batch = cudnn_load_batch,
+    .batch_buffer = cudnn_batch_buffer,
     .conv_forward = cudnn_conv_forward,
     .fc_forward = cudnn_fc_forward,
     .loss_forward = cudnn_loss_forward_region,
