@@ -96,7 +96,8 @@ static void device_buffers(cnn_state *s, struct device_buffer out[DEVICE_BUFFERS
         {(void **)&s->dpooled, B * K * sizeof(float) + 16},
         {(void **)&s->logits, BC * sizeof(float)},
         {(void **)&s->probs, BC * sizeof(float)},
-        {(void **)&s->dlogits, BC * sizeof(float)},
+        /* + 16: v4 conv backward copies the 16-byte-aligned range around a row */
+        {(void **)&s->dlogits, BC * sizeof(float) + 16},
         {(void **)&s->fc_fwd_part, cuda_fc_forward_workspace((int)B, F) * sizeof(float)},
         {(void **)&s->fc_bwd_part, cuda_fc_backward_workspace((int)B, F) * sizeof(float)},
         {(void **)&s->conv_bwd_part, cuda_conv_backward_workspace((int)B, F) * sizeof(float)},

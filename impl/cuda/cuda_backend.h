@@ -20,7 +20,8 @@ enum {
     CUDA_VARIANT_NAIVE = 1, /* one thread per image: the original numba design */
     CUDA_VARIANT_FUSED = 2, /* fused, tiled, deterministic kernels */
     CUDA_VARIANT_TUNED = 3, /* v2 reshaped for memory-level parallelism */
-    CUDA_VARIANT_COUNT = 3,
+    CUDA_VARIANT_DM_IN_CONV = 4, /* v3 with dm formed in conv backward, never stored */
+    CUDA_VARIANT_COUNT = 4,
     CUDA_VARIANT_DEFAULT = CUDA_VARIANT_TUNED,
 };
 

@@ -30,6 +30,14 @@
  *       no longer stalls the serial image loop (v2 is latency bound). The
  *       last block of each filter group to finish (an integer atomic
  *       counter) adds the chunks in order: one launch instead of two.
+ *   v4  forward: v3's.
+ *       backward: v3 forming dm itself, dm[b][f][p] = sum_c dlogits[b][c] *
+ *       fc_w[c][f][p]: each thread keeps the fc_w column of its position
+ *       and filters in registers and the pipeline stages the image's 10
+ *       dlogits instead of its dm tile. fc_backward then never writes dm, so
+ *       the step moves 346 MB less at (1000, 256). The sum is v3 fc
+ *       backward's, in the same order, so the gradients equal v3's bit for
+ *       bit; the cost is that fc_bwd's dm work is timed here, in conv_bwd.
  *
  * Argmax byte: the first maximum of the window in the order (0,0), (0,1),
  * (1,0), (1,1), as in seq, or CUDA_NO_ARGMAX when the pooled value is not
@@ -346,17 +354,27 @@ conv_backward_v2(const float *x, const float *dm, const uint8_t *arg, int n, int
     reduce_filters<CONV_BWD_FILTERS>(acc, nf, part + ((size_t)chunk * F + f0) * (CNN_KTAPS + 1));
 }
 
-/* One image's slice of the v3 backward pipeline, in shared memory. The dm
- * and argmax tiles of filters f0..f0+7 are contiguous in global memory but
- * not 16-byte aligned, so the enclosing 16-byte-aligned range is copied and
- * `lead` says where the tile starts inside it (dm and argmax buffers carry
- * 16 bytes of padding at their end for this). */
-template <int FB> struct conv_stage {
+/* One image's slice of the v3/v4 backward pipeline, in shared memory: the
+ * gradient source (v3: the dm tile of filters f0..f0+FB-1; v4: the image's
+ * dlogits row), the argmax tile and the pixels. Tiles and rows are
+ * contiguous in global memory but not 16-byte aligned, so the enclosing
+ * 16-byte-aligned range is copied and the tile starts `first` mod 4 floats
+ * or mod 16 bytes into it (dm, dlogits and argmax carry 16 bytes of padding
+ * at their end for this). */
+template <int FB, bool FROM_LOGITS> struct conv_stage {
     /* up to 3 floats / 15 bytes of lead, then the tile, in whole 16-byte pieces */
-    float dm[(FB * CNN_POOL_AREA * 4 + 12 + 15) / 16 * 4];
+    float grad[FROM_LOGITS ? (CNN_CLASSES * 4 + 12 + 15) / 16 * 4
+                           : (FB * CNN_POOL_AREA * 4 + 12 + 15) / 16 * 4];
     uint8_t arg[(FB * CNN_POOL_AREA + 15 + 15) / 16 * 16];
     float x[CNN_PIXELS];
 };
+
+/* Where a stage's gradient source starts in global memory (in floats):
+ * image b's dm tile for filters f0.. (v3) or its dlogits row (v4). */
+template <bool FROM_LOGITS> __device__ __forceinline__ size_t grad_first(int b, int F, int f0)
+{
+    return FROM_LOGITS ? (size_t)b * CNN_CLASSES : ((size_t)b * F + f0) * CNN_POOL_AREA;
+}
 
 /* Issues the cp.async copies of image b's tiles into st: thread t copies
  * the 16-byte pieces t, t + 192, ... of each tile, in loops whose bounds
@@ -364,27 +382,30 @@ template <int FB> struct conv_stage {
  * copy issue is per-image overhead shared by only FB filters). The buffers
  * are at least 256-byte aligned, so a tile's lead inside its aligned range
  * is `first` mod 4 floats or mod 16 bytes. */
-template <int FB>
-__device__ __forceinline__ void stage_image(conv_stage<FB> *st, const float *x, const float *dm,
-                                            const uint8_t *arg, int b, int F, int f0, int nf)
+template <int FB, bool FROM_LOGITS>
+__device__ __forceinline__ void stage_image(conv_stage<FB, FROM_LOGITS> *st, const float *x,
+                                            const float *grad, const uint8_t *arg, int b, int F,
+                                            int f0, int nf)
 {
-    constexpr int dm_most = sizeof st->dm / 16, arg_most = sizeof st->arg / 16,
+    constexpr int grad_most = sizeof st->grad / 16, arg_most = sizeof st->arg / 16,
                   x_pieces = sizeof st->x / 16;
     size_t first = ((size_t)b * F + f0) * CNN_POOL_AREA;
     int len = nf * CNN_POOL_AREA;
-    const float4 *dm_src = reinterpret_cast<const float4 *>(dm + (first & ~(size_t)3));
-    int dm_pieces = ((int)(first & 3) + len + 3) / 4;
+    size_t gfirst = grad_first<FROM_LOGITS>(b, F, f0);
+    int glen = FROM_LOGITS ? CNN_CLASSES : len;
+    const float4 *grad_src = reinterpret_cast<const float4 *>(grad + (gfirst & ~(size_t)3));
+    int grad_pieces = ((int)(gfirst & 3) + glen + 3) / 4;
     const uint4 *arg_src = reinterpret_cast<const uint4 *>(arg + (first & ~(size_t)15));
     int arg_pieces = ((int)(first & 15) + len + 15) / 16;
     const float4 *x_src = reinterpret_cast<const float4 *>(x + (size_t)b * CNN_PIXELS);
-    float4 *dm_dst = reinterpret_cast<float4 *>(st->dm);
+    float4 *grad_dst = reinterpret_cast<float4 *>(st->grad);
     uint4 *arg_dst = reinterpret_cast<uint4 *>(st->arg);
     float4 *x_dst = reinterpret_cast<float4 *>(st->x);
     int t = threadIdx.x;
 #pragma unroll
-    for (int k = 0; k < (dm_most + CONV_THREADS - 1) / CONV_THREADS; k++)
-        if (t + k * CONV_THREADS < dm_pieces)
-            __pipeline_memcpy_async(dm_dst + t + k * CONV_THREADS, dm_src + t + k * CONV_THREADS,
+    for (int k = 0; k < (grad_most + CONV_THREADS - 1) / CONV_THREADS; k++)
+        if (t + k * CONV_THREADS < grad_pieces)
+            __pipeline_memcpy_async(grad_dst + t + k * CONV_THREADS, grad_src + t + k * CONV_THREADS,
                                     16);
 #pragma unroll
     for (int k = 0; k < (arg_most + CONV_THREADS - 1) / CONV_THREADS; k++)
@@ -400,15 +421,20 @@ __device__ __forceinline__ void stage_image(conv_stage<FB> *st, const float *x, 
 /*
  * As conv_backward_v2, FB filters per block, with the image loop fed from
  * shared memory by a CONV_STAGES-deep cp.async pipeline.
+ * v3 (FROM_LOGITS false): grad is dm [n][F][13][13]; fc_w unused.
+ * v4 (FROM_LOGITS true): grad is dlogits [n][C]; dm is formed here from it
+ * and fc_w [C][K], with the 10 fc_w values of each (filter, position) held
+ * in registers for the whole chunk (40 more registers: 3 blocks per SM).
  * grid: chunks * groups blocks, block c*groups+g = images of chunk c,
  * filters FB*g..FB*g+FB-1; thread = pooled position (169 of 192 active).
  */
-template <int FB>
-__global__ void __launch_bounds__(CONV_THREADS, 4)
-conv_backward_v3(const float *x, const float *dm, const uint8_t *arg, int n, int F, int groups,
-                 int chunk_images, float *part, unsigned *done, float *dw, float *db)
+template <int FB, bool FROM_LOGITS>
+__global__ void __launch_bounds__(CONV_THREADS, FROM_LOGITS ? 2 : 4)
+conv_backward_v3(const float *x, const float *grad, const uint8_t *arg, const float *fc_w, int n,
+                 int F, int groups, int chunk_images, float *part, unsigned *done, float *dw,
+                 float *db)
 {
-    __shared__ __align__(16) conv_stage<FB> stages[CONV_STAGES];
+    __shared__ __align__(16) conv_stage<FB, FROM_LOGITS> stages[CONV_STAGES];
     int chunk = blockIdx.x / groups;
     int f0 = (blockIdx.x % groups) * FB;
     int nf = min(FB, F - f0);
@@ -420,25 +446,37 @@ conv_backward_v3(const float *x, const float *dm, const uint8_t *arg, int n, int
 #pragma unroll
         for (int t = 0; t <= CNN_KTAPS; t++)
             acc[fl][t] = 0.0f;
+    /* v4: fc_w[c][f][pos] for this thread's filters (0 where there is none) */
+    float wcol[FROM_LOGITS ? FB : 1][CNN_CLASSES];
+    if constexpr (FROM_LOGITS) {
+        size_t K = (size_t)F * CNN_POOL_AREA;
+#pragma unroll
+        for (int fl = 0; fl < FB; fl++)
+#pragma unroll
+            for (int c = 0; c < CNN_CLASSES; c++)
+                wcol[fl][c] = fl < nf && pos < CNN_POOL_AREA
+                                  ? fc_w[c * K + (size_t)(f0 + fl) * CNN_POOL_AREA + pos]
+                                  : 0.0f;
+    }
 
     int b0 = chunk * chunk_images, nb = min(n, b0 + chunk_images) - b0;
     for (int s = 0; s < CONV_STAGES - 1; s++) {
         if (s < nb)
-            stage_image(&stages[s], x, dm, arg, b0 + s, F, f0, nf);
+            stage_image(&stages[s], x, grad, arg, b0 + s, F, f0, nf);
         __pipeline_commit();
     }
     for (int it = 0; it < nb; it++) {
         int ahead = it + CONV_STAGES - 1;
         if (ahead < nb)
-            stage_image(&stages[ahead % CONV_STAGES], x, dm, arg, b0 + ahead, F, f0, nf);
+            stage_image(&stages[ahead % CONV_STAGES], x, grad, arg, b0 + ahead, F, f0, nf);
         __pipeline_commit();
         __pipeline_wait_prior(CONV_STAGES - 1);
         __syncthreads();
-        const conv_stage<FB> *st = &stages[it % CONV_STAGES];
+        const conv_stage<FB, FROM_LOGITS> *st = &stages[it % CONV_STAGES];
         if (pos < CNN_POOL_AREA) {
             size_t first = ((size_t)(b0 + it) * F + f0) * CNN_POOL_AREA;
             const uint8_t *a = st->arg + (first & 15) + pos;
-            const float *g = st->dm + (first & 3) + pos;
+            const float *g = st->grad + (grad_first<FROM_LOGITS>(b0 + it, F, f0) & 3);
             float P[4][4];
 #pragma unroll
             for (int r = 0; r < 4; r++)
@@ -449,16 +487,33 @@ conv_backward_v3(const float *x, const float *dm, const uint8_t *arg, int n, int
                     P[r][c] = v.x;
                     P[r][c + 1] = v.y;
                 }
+            float dlog[FROM_LOGITS ? CNN_CLASSES : 1];
+            if constexpr (FROM_LOGITS)
+#pragma unroll
+                for (int c = 0; c < CNN_CLASSES; c++)
+                    dlog[c] = g[c];
+            auto filter = [&](int fl) {
+                float gp;
+                if constexpr (FROM_LOGITS) {
+                    /* fc backward's dm sum: from 0, classes in order, one FMA each */
+                    gp = 0.0f;
+#pragma unroll
+                    for (int c = 0; c < CNN_CLASSES; c++)
+                        gp = fmaf(wcol[fl][c], dlog[c], gp);
+                } else {
+                    gp = g[fl * CNN_POOL_AREA + pos];
+                }
+                accumulate_position(a[fl * CNN_POOL_AREA], gp, P, acc[fl]);
+            };
             if (nf == FB) {
 #pragma unroll
                 for (int fl = 0; fl < FB; fl++)
-                    accumulate_position(a[fl * CNN_POOL_AREA], g[fl * CNN_POOL_AREA], P, acc[fl]);
+                    filter(fl);
             } else {
 #pragma unroll
                 for (int fl = 0; fl < FB; fl++)
                     if (fl < nf)
-                        accumulate_position(a[fl * CNN_POOL_AREA], g[fl * CNN_POOL_AREA], P,
-                                            acc[fl]);
+                        filter(fl);
             }
         }
         __syncthreads();
@@ -585,9 +640,20 @@ extern "C" cnn_status cuda_conv_backward(cnn_state *s)
         return CNN_OK;
     }
     int groups = bwd_groups(F, CONV_BWD3_FILTERS), chunks = bwd_chunks(n, groups);
-    conv_backward_v3<CONV_BWD3_FILTERS><<<(unsigned)chunks * groups, CONV_THREADS, 0, s->stream>>>(
-        s->x, s->dpooled, s->argmax, n, F, groups, bwd_chunk_images(n, groups), s->conv_bwd_part,
-        s->done_conv, s->grads.conv_w, s->grads.conv_b);
-    CUDA_LAUNCHED(s, "conv_backward_v3");
+    if (s->variant == CUDA_VARIANT_TUNED) {
+        conv_backward_v3<CONV_BWD3_FILTERS, false>
+            <<<(unsigned)chunks * groups, CONV_THREADS, 0, s->stream>>>(
+                s->x, s->dpooled, s->argmax, s->params.fc_w, n, F, groups,
+                bwd_chunk_images(n, groups), s->conv_bwd_part, s->done_conv, s->grads.conv_w,
+                s->grads.conv_b);
+        CUDA_LAUNCHED(s, "conv_backward_v3");
+        return CNN_OK;
+    }
+    conv_backward_v3<CONV_BWD3_FILTERS, true>
+        <<<(unsigned)chunks * groups, CONV_THREADS, 0, s->stream>>>(
+            s->x, s->dlogits, s->argmax, s->params.fc_w, n, F, groups,
+            bwd_chunk_images(n, groups), s->conv_bwd_part, s->done_conv, s->grads.conv_w,
+            s->grads.conv_b);
+    CUDA_LAUNCHED(s, "conv_backward_v4");
     return CNN_OK;
 }

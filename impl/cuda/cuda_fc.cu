@@ -27,6 +27,9 @@
  *       The second kernels are v2's. Folding them into the last block to
  *       finish (as conv and loss do) was measured slower here: their sums
  *       then run on a few blocks at the end instead of the whole GPU.
+ *   v4  forward: v3's. backward: v3 without dm, which v4's conv backward
+ *       forms itself from dlogits and fc_w: m is read once, nothing of
+ *       size n*K is written.
  *   Vector loads need K % 4 == 0 (F % 4 == 0); otherwise the same kernels
  *   run with scalar loads.
  * Every reduction has a fixed order and no atomics: bitwise reproducible.
@@ -393,9 +396,9 @@ fc_backward_v2(const float *m, const float *w, const float *dlogits, int n, int 
 
 /*
  * As fc_backward_v2, with FC_BWD_UNROLL rows of m loaded before any is used.
- * grid, part and dm as fc_backward_v2.
+ * grid, part and dm as fc_backward_v2; with DM false (v4) dm is not formed.
  */
-template <int V>
+template <int V, bool DM>
 __global__ void __launch_bounds__(FC_BWD_THREADS, 4)
 fc_backward_v3(const float *m, const float *w, const float *dlogits, int n, int K, int kblocks,
                int chunk_rows, float *part, float *dm)
@@ -404,10 +407,10 @@ fc_backward_v3(const float *m, const float *w, const float *dlogits, int n, int 
     int kb = blockIdx.x % kblocks, chunk = blockIdx.x / kblocks;
     int k = (kb * FC_BWD_THREADS + threadIdx.x) * V;
     bool active = k < K;
-    float wr[CNN_CLASSES][V], acc[CNN_CLASSES][V];
+    float wr[DM ? CNN_CLASSES : 1][V], acc[CNN_CLASSES][V];
 #pragma unroll
     for (int c = 0; c < CNN_CLASSES; c++) {
-        if (active)
+        if (DM && active)
             load_floats<V>(w + (size_t)c * K + k, wr[c]);
 #pragma unroll
         for (int v = 0; v < V; v++)
@@ -448,9 +451,11 @@ fc_backward_v3(const float *m, const float *w, const float *dlogits, int n, int 
 #pragma unroll
                     for (int v = 0; v < V; v++) {
                         acc[c][v] = fmaf(gv[c], mv[u][v], acc[c][v]);
-                        d[v] = fmaf(wr[c][v], gv[c], d[v]);
+                        if constexpr (DM)
+                            d[v] = fmaf(wr[c][v], gv[c], d[v]);
                     }
-                store_floats<V>(dm + (size_t)(tile + r + u) * K + k, d);
+                if constexpr (DM)
+                    store_floats<V>(dm + (size_t)(tile + r + u) * K + k, d);
             }
         }
     }
@@ -559,11 +564,16 @@ template <int V> static cnn_status fc_backward_launch(cnn_state *s)
             s->pooled, s->params.fc_w, s->dlogits, n, K, kblocks, chunk_rows, s->fc_bwd_part,
             s->dpooled);
         CUDA_LAUNCHED(s, V == 4 ? "fc_backward_v2<4>" : "fc_backward_v2<1>");
-    } else {
-        fc_backward_v3<V><<<(unsigned)chunks * kblocks, FC_BWD_THREADS, 0, s->stream>>>(
+    } else if (s->variant == CUDA_VARIANT_TUNED) {
+        fc_backward_v3<V, true><<<(unsigned)chunks * kblocks, FC_BWD_THREADS, 0, s->stream>>>(
             s->pooled, s->params.fc_w, s->dlogits, n, K, kblocks, chunk_rows, s->fc_bwd_part,
             s->dpooled);
         CUDA_LAUNCHED(s, V == 4 ? "fc_backward_v3<4>" : "fc_backward_v3<1>");
+    } else {
+        fc_backward_v3<V, false><<<(unsigned)chunks * kblocks, FC_BWD_THREADS, 0, s->stream>>>(
+            s->pooled, s->params.fc_w, s->dlogits, n, K, kblocks, chunk_rows, s->fc_bwd_part,
+            s->dpooled);
+        CUDA_LAUNCHED(s, V == 4 ? "fc_backward_v4<4>" : "fc_backward_v4<1>");
     }
     unsigned wblocks = cuda_div_up(CNN_CLASSES * s->K, FC_FINISH_THREADS);
     fc_backward_finish<<<wblocks + 1, FC_FINISH_THREADS, 0, s->stream>>>(

@@ -18,6 +18,7 @@
  *       integer atomic counter) adds the block sums in block order, so the
  *       result does not depend on which block finishes last.
  *       Backward: the v2 kernel.
+ *   v4  v3's kernels.
  */
 #include "cuda_internal.cuh"
 

@@ -10,7 +10,7 @@
  *   v1  one thread per parameter.
  *   v2  float4 loads and stores over a grid sized to the buffer, the last
  *       count % 4 parameters handled by the first threads.
- *   v3  the v2 kernel.
+ *   v3, v4  the v2 kernel.
  */
 #include "cuda_internal.cuh"
 
