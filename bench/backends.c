@@ -69,9 +69,10 @@ void backends_print(void)
         const struct cnn_backend *be = cnn_backends[i];
         cnn_status st = backends_probe(be);
         printf("%-5s %s\n", be->name, be->description);
-        printf("      threads: %s; device: %s; runs here: %s\n",
+        printf("      threads: %s; device: %s; several GPUs: %s; runs here: %s\n",
                (be->caps & CNN_CAP_THREADS) ? "yes (--threads)" : "no",
                (be->caps & CNN_CAP_DEVICE) ? "yes" : "no",
+               be->data_parallel ? "yes (--gpus N, NCCL)" : "no",
                st == CNN_OK ? "yes" : cnn_last_error());
         if (be->caps & CNN_CAP_VARIANTS)
             for (int v = 0; v < be->variant_count; v++)

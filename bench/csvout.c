@@ -36,9 +36,9 @@ static int write_step_row(FILE *fp, const struct csv_config *c, long step, const
     csv_format_number(t, sizeof t, ms);
     csv_format_number(loss, sizeof loss, rec->loss);
     double acc = 100.0 * rec->correct / c->batch;
-    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%s,%s,%s,%.4f,%s\n", c->key, c->impl, c->variant,
-                c->threads, c->batch, c->filters, c->rep, step, region, t, loss, acc,
-                c->timer) < 0)
+    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%s,%s,%s,%.4f,%s,%d\n", c->key, c->impl,
+                c->variant, c->threads, c->batch, c->filters, c->rep, step, region, t, loss, acc,
+                c->timer, c->gpus) < 0)
         return -1;
     return fflush(fp) == 0 ? 0 : -1;
 }
@@ -63,9 +63,9 @@ int csv_write_step_rows(FILE *fp, const struct csv_config *c, long step,
 int csv_write_eval_row(FILE *fp, const struct csv_config *c, const struct run_eval *e,
                        uint32_t test_images)
 {
-    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%.4f,%u,%.6g\n", c->key, c->impl, c->variant,
+    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%.4f,%u,%.6g,%d\n", c->key, c->impl, c->variant,
                 c->threads, c->batch, c->filters, c->rep, e->step, 100.0 * e->accuracy,
-                test_images, e->ms) < 0)
+                test_images, e->ms, c->gpus) < 0)
         return -1;
     return fflush(fp) == 0 ? 1 : -1;
 }

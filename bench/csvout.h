@@ -7,6 +7,9 @@
  *              alone;
  *   evals.csv  one row per test-set evaluation.
  *
+ * The gpus column came last, after the files had readers: columns are found
+ * by name, and a file written before it still reads (gpus 0).
+ *
  * Fields never contain commas or quotes (free text is sanitised), so a line
  * splits on ',' alone: awk -F, and gnuplot read it as is. Numbers use %.9g;
  * a value that does not apply is an empty field.
@@ -22,10 +25,10 @@
 
 #define CSV_STEPS_HEADER                                                                    \
     "config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,"          \
-    "batch_accuracy_pct,timer"
+    "batch_accuracy_pct,timer,gpus"
 #define CSV_EVALS_HEADER                                                                    \
     "config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images," \
-    "eval_ms"
+    "eval_ms,gpus"
 
 /* The identifying columns shared by every row of one configuration. */
 struct csv_config {
@@ -33,6 +36,7 @@ struct csv_config {
     const char *impl;
     int variant, threads, batch, filters, rep;
     const char *timer; /* "wall" or "cuda_event" */
+    int gpus;          /* 0: one GPU (or none); N >= 1: data-parallel over N */
 };
 
 /* Rows of one timed step (1-based), each flushed. Returns the number of rows

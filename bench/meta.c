@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "cnnbench_config.h"
+#if CNN_HAVE_NCCL
+#include "cuda/cuda_backend.h"
+#endif
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
@@ -244,6 +247,12 @@ static void write_machine(struct json_writer *w, const struct meta_machine *m)
 #else
     json_bool(w, "cupti", 0);
 #endif
+    json_bool(w, "nccl", CNN_HAVE_NCCL);
+    char nccl[32] = "none";
+#if CNN_HAVE_NCCL
+    cuda_nccl_version(nccl, sizeof nccl);
+#endif
+    json_string(w, "nccl_version", nccl);
     json_object_end(w);
 
     json_object_begin(w, "host");
@@ -300,6 +309,7 @@ static void write_backends(struct json_writer *w, const struct meta_machine *m)
         json_string(w, "description", be->description);
         json_bool(w, "threads", (be->caps & CNN_CAP_THREADS) != 0);
         json_bool(w, "device", (be->caps & CNN_CAP_DEVICE) != 0);
+        json_bool(w, "gpus", be->data_parallel != NULL);
         json_array_begin(w, "variants");
         if (be->caps & CNN_CAP_VARIANTS)
             for (int v = 0; v < be->variant_count; v++)

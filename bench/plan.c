@@ -7,11 +7,14 @@
 
 #include "error.h"
 
-void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int batch,
-              int filters, char unit, int length, int rep)
+void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int gpus,
+              int batch, int filters, char unit, int length, int rep)
 {
-    snprintf(buf, len, "%s:v%d:t%d:b%d:f%d:%c%d:r%d", impl, variant, threads, batch, filters,
-             unit, length, rep);
+    char g[16] = "";
+    if (gpus > 0)
+        snprintf(g, sizeof g, ":g%d", gpus);
+    snprintf(buf, len, "%s:v%d:t%d%s:b%d:f%d:%c%d:r%d", impl, variant, threads, g, batch,
+             filters, unit, length, rep);
 }
 
 void plan_thread_ladder(int cpus, struct cli_axis *out)
@@ -68,6 +71,18 @@ static void effective_threads(const struct plan_block *b, const struct cnn_backe
     *out = b->threads;
 }
 
+/* GPU counts >= 1 only where the backend has a data-parallel table. */
+static void effective_gpus(const struct plan_block *b, const struct cnn_backend *be,
+                           struct cli_axis *out)
+{
+    out->n = 0;
+    for (int i = 0; i < b->gpus.n; i++)
+        if (b->gpus.v[i] == 0 || be->data_parallel)
+            out->v[out->n++] = b->gpus.v[i];
+    if (out->n == 0) /* no axis, or no count this backend takes: it runs once */
+        out->v[out->n++] = 0;
+}
+
 static int block_takes(const struct plan_block *b, const struct cnn_backend *be)
 {
     if (b->threads_only && !(be->caps & CNN_CAP_THREADS))
@@ -93,45 +108,46 @@ static cnn_status expand_block(const struct plan_block *b, int rep, char unit, s
 {
     for (int i = 0; i < b->n_impls; i++) {
         const struct cnn_backend *be = b->impls[i];
-        long requested = (long)axis_len(&b->variants) * axis_len(&b->threads) * b->batch.n *
-                         b->filters.n * b->length.n;
+        long requested = (long)axis_len(&b->variants) * axis_len(&b->threads) *
+                         axis_len(&b->gpus) * b->batch.n * b->filters.n * b->length.n;
         if (!block_takes(b, be)) {
             p->skipped += requested;
             continue;
         }
-        struct cli_axis vs, ts;
+        struct cli_axis vs, ts, gs;
         effective_variants(b, be, &vs);
         effective_threads(b, be, &ts);
+        effective_gpus(b, be, &gs);
         long produced = 0;
         for (int vi = 0; vi < vs.n; vi++)
-            for (int ti = 0; ti < ts.n; ti++)
-                for (int bi = 0; bi < b->batch.n; bi++)
-                    for (int fi = 0; fi < b->filters.n; fi++)
-                        for (int li = 0; li < b->length.n; li++) {
-                            struct plan_config c = {
-                                .be = be, .variant = vs.v[vi], .threads = ts.v[ti],
-                                .batch = b->batch.v[bi], .filters = b->filters.v[fi],
-                                .length = b->length.v[li], .rep = rep,
-                                .eval_every = b->eval_every, .block = b->name,
-                            };
-                            plan_key(c.key, sizeof c.key, be->name, c.variant, c.threads,
-                                     c.batch, c.filters, unit, c.length, rep);
-                            produced++;
-                            if (plan_has_key(p, c.key)) {
-                                p->duplicates++;
-                                continue;
-                            }
-                            if (p->n == *cap) {
-                                int ncap = *cap ? *cap * 2 : 64;
-                                struct plan_config *g =
-                                    realloc(p->configs, (size_t)ncap * sizeof *g);
-                                if (!g)
-                                    return cnn_fail(CNN_E_NOMEM, "cannot allocate the plan");
-                                p->configs = g;
-                                *cap = ncap;
-                            }
-                            p->configs[p->n++] = c;
-                        }
+        for (int ti = 0; ti < ts.n; ti++)
+        for (int gi = 0; gi < gs.n; gi++)
+        for (int bi = 0; bi < b->batch.n; bi++)
+        for (int fi = 0; fi < b->filters.n; fi++)
+        for (int li = 0; li < b->length.n; li++) {
+            struct plan_config c = {
+                .be = be, .variant = vs.v[vi], .threads = ts.v[ti], .gpus = gs.v[gi],
+                .batch = b->batch.v[bi], .filters = b->filters.v[fi],
+                .length = b->length.v[li], .rep = rep, .eval_every = b->eval_every,
+                .block = b->name,
+            };
+            plan_key(c.key, sizeof c.key, be->name, c.variant, c.threads, c.gpus, c.batch,
+                     c.filters, unit, c.length, rep);
+            produced++;
+            if (plan_has_key(p, c.key)) {
+                p->duplicates++;
+                continue;
+            }
+            if (p->n == *cap) {
+                int ncap = *cap ? *cap * 2 : 64;
+                struct plan_config *g = realloc(p->configs, (size_t)ncap * sizeof *g);
+                if (!g)
+                    return cnn_fail(CNN_E_NOMEM, "cannot allocate the plan");
+                p->configs = g;
+                *cap = ncap;
+            }
+            p->configs[p->n++] = c;
+        }
         /* the all-variants expansion is not a skip even when it yields more */
         if (!b->all_variants && produced < requested)
             p->skipped += requested - produced;

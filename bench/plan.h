@@ -1,12 +1,14 @@
 /*
  * plan.h — the sweep plan (nvbench's named axes): blocks, each a cartesian
- * product of the axes impl x variant x threads x batch x filters x length,
- * expanded with skip rules and repeated `reps` times.
+ * product of the axes impl x variant x threads x gpus x batch x filters x
+ * length, expanded with skip rules and repeated `reps` times.
  *
  * Skip rules: a thread count applies only to backends with CNN_CAP_THREADS
  * (others run once, threads 0 = not applicable); a variant number only to
  * backends with CNN_CAP_VARIANTS that have it (others run variant 0, their
- * only code). A configuration listed by two blocks runs once.
+ * only code); a GPU count N >= 1 only to backends with a data-parallel
+ * table (cnn.h; others run gpus 0 only). A configuration listed by two
+ * blocks runs once.
  *
  * Order: repetition outermost, so every configuration is measured once
  * before any is measured again (interleaving spreads slow drifts of the
@@ -32,6 +34,7 @@ struct plan_block {
     int all_variants;         /* every variant 1..variant_count */
     struct cli_axis variants;
     struct cli_axis threads;
+    struct cli_axis gpus;     /* empty: 0, the one-GPU path */
     struct cli_axis batch;
     struct cli_axis filters;
     struct cli_axis length;   /* steps, or epochs when the plan counts epochs */
@@ -41,6 +44,7 @@ struct plan_block {
 struct plan_config {
     const struct cnn_backend *be;
     int variant, threads, batch, filters;
+    int gpus;                 /* 0: one GPU, no NCCL; N >= 1: data-parallel */
     int length;               /* as given: steps or epochs */
     int rep;                  /* 1-based repetition */
     int eval_every;
@@ -56,9 +60,11 @@ struct plan {
 };
 
 /* The configuration key, unique within a run and stable across --resume:
- * "omp:v0:t2:b100:f32:s20:r1" (unit 's' steps or 'e' epochs). */
-void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int batch,
-              int filters, char unit, int length, int rep);
+ * "omp:v0:t2:b100:f32:s20:r1" (unit 's' steps or 'e' epochs); a GPU count
+ * N >= 1 adds ":gN" after the threads ("cuda:v0:t0:g2:b1000:..."), so keys
+ * of one-GPU configurations are those of runs made before the gpus axis. */
+void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int gpus,
+              int batch, int filters, char unit, int length, int rep);
 
 cnn_status plan_build(const struct plan_block *blocks, int nblocks, int reps, int by_epochs,
                       struct plan *out);

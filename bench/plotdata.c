@@ -9,7 +9,7 @@
  * results/README.md:
  *   - only configurations with status ok are drawn;
  *   - a curve is one "label": impl plus threads ("omp t2") plus variant
- *     ("cuda v3"); repetitions and runs of different lengths of one
+ *     ("cuda v3") plus GPUs of a data-parallel run ("cuda g4"); repetitions and runs of different lengths of one
  *     (label, batch, filters) are pooled as the median of their medians
  *     (and of their quartiles);
  *   - speedup vs filters is drawn at the batch size with the most filter
@@ -18,7 +18,11 @@
  *     labels ran; ties go to the larger size;
  *   - speedup vs threads uses, per impl and variant, the size with the most
  *     thread counts, relative to the same impl at 1 thread. IQR bars invert
- *     for a speedup: low = T1 / q3, high = T1 / q1.
+ *     for a speedup: low = T1 / q3, high = T1 / q1;
+ *   - images/s vs GPUs uses the filter count with the most data-parallel
+ *     configurations, one curve per (impl, variant, batch) with two or more
+ *     GPU counts; the ideal is N times the images/s on one GPU: gpus 1 (NCCL
+ *     with one rank), else the plain path (gpus 0).
  * Multi-curve tables are gnuplot data blocks (two blank lines apart), each
  * opening with a header line whose second field names the curve.
  */
@@ -63,7 +67,9 @@ static void label_of(const struct summary_row *r, char *buf, size_t len)
     if (r->threads > 0 && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " t%d", r->threads);
     if (r->variant > 0 && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " v%d", r->variant);
+        n += snprintf(buf + n, len - (size_t)n, " v%d", r->variant);
+    if (r->gpus > 0 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " g%d", r->gpus);
 }
 
 static int has_label(const struct summary_row *r, const char *label)
@@ -269,6 +275,106 @@ static cnn_status table_threads(struct pd *pd)
         blocks++;
     }
     fprintf(pd->info, "threads_blocks = %d\nthreads_max = %d\n", blocks, tmax);
+    if (blocks == 0) {
+        cnn_atomic_abort(&f);
+        return CNN_OK;
+    }
+    return cnn_atomic_commit(&f);
+}
+
+/* The label of `like` on another number of GPUs (0: the plain path). */
+static void label_with_gpus(const struct summary_row *like, int gpus, char *buf, size_t len)
+{
+    struct summary_row r = *like;
+    r.gpus = gpus;
+    label_of(&r, buf, len);
+}
+
+/* The filter count with the most data-parallel configurations; ties to the
+ * larger. -1 if the run has none. */
+static int gpus_filters(const struct pd *pd)
+{
+    int best = -1, best_n = 0;
+    for (int i = 0; i < pd->n; i++) {
+        if (pd->rows[i].gpus < 1)
+            continue;
+        int f = pd->rows[i].filters, n = 0;
+        for (int j = 0; j < pd->n; j++)
+            n += pd->rows[j].gpus >= 1 && pd->rows[j].filters == f;
+        if (n > best_n || (n == best_n && f > best)) {
+            best_n = n;
+            best = f;
+        }
+    }
+    return best;
+}
+
+static double images_per_s(int batch, double ms) { return batch / (ms / 1e3); }
+
+/* images/s vs GPUs at one filter count: a block per (impl, variant, batch)
+ * with at least two GPU counts, each point with its IQR (images/s inverts
+ * it: low = B / q3, high = B / q1) and the ideal N x images/s on one GPU. */
+static cnn_status table_gpus(struct pd *pd)
+{
+    int filters = gpus_filters(pd);
+    struct cnn_atomic_file f;
+    CNN_TRY(open_table(pd, "scaling_gpus.csv", &f));
+    int blocks = 0, gmax = 1;
+    char done[PD_MAX_LABELS][2 * PD_LABEL];
+    int n_done = 0;
+    for (int i = 0; i < pd->n && filters > 0; i++) {
+        const struct summary_row *r = &pd->rows[i];
+        if (r->gpus < 1 || r->filters != filters)
+            continue;
+        char group[PD_LABEL], curve[2 * PD_LABEL];
+        label_with_gpus(r, 0, group, sizeof group);
+        snprintf(curve, sizeof curve, "%s B=%d", group, r->batch);
+        int seen = 0;
+        for (int k = 0; k < n_done; k++)
+            seen |= !strcmp(done[k], curve);
+        if (seen || n_done == PD_MAX_LABELS)
+            continue;
+        snprintf(done[n_done++], sizeof done[0], "%s", curve);
+        int gs[64], ng = 0;
+        for (int j = 0; j < pd->n && ng < 64; j++) {
+            const struct summary_row *o = &pd->rows[j];
+            if (o->gpus >= 1 && o->batch == r->batch && o->filters == filters &&
+                !strcmp(o->impl, r->impl) && o->variant == r->variant && o->threads == r->threads)
+                set_add(gs, &ng, o->gpus);
+        }
+        /* one GPU: NCCL with one rank, else the plain path drawn at x = 1 */
+        char one[PD_LABEL];
+        struct pooled base;
+        label_with_gpus(r, 1, one, sizeof one);
+        pool(pd, one, r->batch, filters, &base);
+        int plain = base.n == 0;
+        if (plain) {
+            pool(pd, group, r->batch, filters, &base);
+            if (base.n == 0 || ng < 1)
+                continue;
+        } else if (ng < 2) {
+            continue;
+        }
+        double base_ips = images_per_s(r->batch, base.median);
+        fprintf(f.fp, "gpus,%s F=%d,images_low,images_high,ideal\n", curve, filters);
+        if (plain)
+            fprintf(f.fp, "1,%.6g,%.6g,%.6g,%.6g\n", base_ips, images_per_s(r->batch, base.q3),
+                    images_per_s(r->batch, base.q1), base_ips);
+        for (int k = 0; k < ng; k++) {
+            char lk[PD_LABEL];
+            struct pooled p;
+            label_with_gpus(r, gs[k], lk, sizeof lk);
+            pool(pd, lk, r->batch, filters, &p);
+            fprintf(f.fp, "%d,%.6g,%.6g,%.6g,%.6g\n", gs[k], images_per_s(r->batch, p.median),
+                    images_per_s(r->batch, p.q3), images_per_s(r->batch, p.q1),
+                    gs[k] * base_ips);
+            gmax = gs[k] > gmax ? gs[k] : gmax;
+        }
+        end_block(f.fp);
+        blocks++;
+    }
+    fprintf(pd->info, "gpus_blocks = %d\ngpus_max = %d\ngpus_filters = %d\n", blocks, gmax,
+            filters);
     if (blocks == 0) {
         cnn_atomic_abort(&f);
         return CNN_OK;
@@ -886,8 +992,19 @@ static cnn_status machine_info(struct pd *pd, const char *meta)
     return CNN_OK;
 }
 
+/* Within one backend: whether a's label sorts after b's (threads, then
+ * variant, then GPUs). */
+static int label_after(const struct summary_row *a, const struct summary_row *b)
+{
+    if (a->threads != b->threads)
+        return a->threads > b->threads;
+    if (a->variant != b->variant)
+        return a->variant > b->variant;
+    return a->gpus > b->gpus;
+}
+
 /* The distinct labels, ordered by backend (in the order the run lists
- * them, seq first), then thread count, then variant. */
+ * them, seq first), then thread count, then variant, then GPUs. */
 static void collect_labels(struct pd *pd)
 {
     const struct summary_row *first[PD_MAX_LABELS];
@@ -911,13 +1028,10 @@ static void collect_labels(struct pd *pd)
             rank = n_impls;
             snprintf(impls[n_impls++], PD_LABEL, "%s", r->impl);
         }
-        /* insertion sort by (rank, threads, variant) */
+        /* insertion sort by (rank, threads, variant, gpus) */
         int at = pd->n_labels;
         while (at > 0 && (impl_rank[at - 1] > rank ||
-                          (impl_rank[at - 1] == rank &&
-                           (first[at - 1]->threads > r->threads ||
-                            (first[at - 1]->threads == r->threads &&
-                             first[at - 1]->variant > r->variant))))) {
+                          (impl_rank[at - 1] == rank && label_after(first[at - 1], r)))) {
             first[at] = first[at - 1];
             impl_rank[at] = impl_rank[at - 1];
             memcpy(pd->labels[at], pd->labels[at - 1], PD_LABEL);
@@ -967,6 +1081,8 @@ static cnn_status plotdata_run(struct pd *pd)
         busiest_size(pd, &bb, &bf);
         if (st == CNN_OK)
             st = table_threads(pd);
+        if (st == CNN_OK)
+            st = table_gpus(pd);
         if (st == CNN_OK)
             st = table_speedup_size(pd, 1);
         if (st == CNN_OK)

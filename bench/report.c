@@ -36,6 +36,11 @@ static const struct chart charts[] = {
     {"speedup_threads", "Speedup vs threads",
      "Median step time at 1 thread divided by the median at p threads, same backend and size; "
      "the dashed line is ideal linear scaling. Bars span the interquartile range."},
+    {"scaling_gpus", "Throughput vs GPUs",
+     "Images per second of data-parallel training (cnnbench --gpus N: each GPU a B/N share of "
+     "the batch, gradients summed by an NCCL all-reduce) against the number of GPUs, one curve "
+     "per batch size; the dashed line of each is N times its one-GPU throughput. Bars span the "
+     "interquartile range."},
     {"speedup_filters", "Speedup vs filters",
      "Median step time of seq divided by each implementation's, at the batch size named in the "
      "title. Bars span the interquartile range."},

@@ -29,8 +29,9 @@
 #include "verify.h"
 
 struct run_spec {
-    const struct cnn_backend *be;
-    struct cnn_config cfg;          /* batch, filters, lr, threads, variant */
+    const struct cnn_backend *be;   /* the registry's table; run_config picks the
+                                       data-parallel one for cfg.gpus >= 1 */
+    struct cnn_config cfg;          /* batch, filters, lr, threads, variant, gpus */
     long steps;                     /* timed steps */
     int warmup;                     /* untimed warm-up steps */
     int shuffle;                    /* 0: file order, wrapping */

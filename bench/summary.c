@@ -19,6 +19,7 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, long
     snprintf(row->impl, sizeof row->impl, "%s", c->be->name);
     row->variant = c->variant;
     row->threads = c->threads;
+    row->gpus = c->gpus;
     row->batch = c->batch;
     row->filters = c->filters;
     row->rep = c->rep;
@@ -96,14 +97,17 @@ struct column {
     size_t offset;   /* into struct summary_row */
     size_t size;     /* of a string field */
     enum derived derived;
+    int optional;    /* added later: a file without it reads as an empty cell */
 };
 
 #define S(name, field) {name, COL_STR, offsetof(struct summary_row, field), \
-                        sizeof(((struct summary_row *)0)->field), D_NONE}
-#define I(name, field) {name, COL_INT, offsetof(struct summary_row, field), 0, D_NONE}
-#define L(name, field) {name, COL_LONG, offsetof(struct summary_row, field), 0, D_NONE}
-#define F(name, field) {name, COL_DBL, offsetof(struct summary_row, field), 0, D_NONE}
-#define D(name, which) {name, COL_DERIVED, 0, 0, which}
+                        sizeof(((struct summary_row *)0)->field), D_NONE, 0}
+#define I(name, field) {name, COL_INT, offsetof(struct summary_row, field), 0, D_NONE, 0}
+#define L(name, field) {name, COL_LONG, offsetof(struct summary_row, field), 0, D_NONE, 0}
+#define F(name, field) {name, COL_DBL, offsetof(struct summary_row, field), 0, D_NONE, 0}
+#define D(name, which) {name, COL_DERIVED, 0, 0, which, 0}
+#define OPT_I(name, field) {name, COL_INT, offsetof(struct summary_row, field), 0, D_NONE, 1}
+#define OPT_F(name, field) {name, COL_DBL, offsetof(struct summary_row, field), 0, D_NONE, 1}
 
 static const struct column columns[] = {
     S("config_key", key), S("impl", impl), I("variant", variant), I("threads", threads),
@@ -128,6 +132,9 @@ static const struct column columns[] = {
     D("speedup_vs_seq", D_SPEEDUP_SEQ), D("speedup_vs_omp_t1", D_SPEEDUP_OMP1),
     S("verified", verified), S("status", status), S("message", message), S("timer", timer),
     F("wall_s", wall_s),
+    /* added after the file had readers: last, so positions stay put, and
+     * optional, so older runs still read (gpus 0, no allreduce) */
+    OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
@@ -256,7 +263,7 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             nh = csv_split(line, header, N_COLUMNS + 8);
             for (int c = 0; c < N_COLUMNS; c++) {
                 map[c] = csv_find_column(header, nh, columns[c].name);
-                if (map[c] < 0 && columns[c].kind != COL_DERIVED) {
+                if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional) {
                     st = cnn_fail(CNN_E_DATA, "%s: no column '%s'", path, columns[c].name);
                     break;
                 }
@@ -282,8 +289,7 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         struct summary_row *r = &(*rows)[(*n)++];
         memset(r, 0, sizeof *r);
         for (int c = 0; c < N_COLUMNS; c++)
-            if (map[c] >= 0)
-                parse_cell(&columns[c], fields[map[c]], r);
+            parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r);
     }
     free(text);
     if (st != CNN_OK) {

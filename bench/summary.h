@@ -25,6 +25,7 @@ struct summary_row {
     char key[PLAN_KEY_MAX];
     char impl[32];
     int variant, threads, batch, filters, rep;
+    int gpus;                /* 0: one GPU (or none); N >= 1: data-parallel */
     long steps;              /* planned timed steps */
     double epochs;           /* steps * batch / training images */
     int warmup;

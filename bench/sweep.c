@@ -64,6 +64,9 @@ static const char sweep_help[] =
     "  --impl LIST        backends (default: every built backend that runs here)\n"
     "  --variant LIST|all kernel variants; only for backends that have them\n"
     "  --threads LIST     CPU threads; only for backends that take them\n"
+    "  --gpus LIST        0: one GPU, the plain path (default); N >= 1: cuda\n"
+    "                     data-parallel over N GPUs through NCCL, each GPU a\n"
+    "                     B/N share of the batch (other backends run gpus 0)\n"
     "  --batch LIST       images per step (default 100)\n"
     "  --filters LIST     conv filters (default 32)\n"
     "  --steps LIST       timed steps per configuration (default 20)\n"
@@ -102,13 +105,14 @@ static const char sweep_help[] =
     "Examples:\n"
     "  cnnbench sweep --preset quick\n"
     "  cnnbench sweep --impl seq,omp --threads 1,2,4 --filters 32:256:x2 --batch 100,1000\n"
-    "  cnnbench sweep --impl cuda --variant all --batch 1000 --filters 256 --steps 100\n";
+    "  cnnbench sweep --impl cuda --variant all --batch 1000 --filters 256 --steps 100\n"
+    "  cnnbench sweep --impl cuda --gpus 1,2,4,8 --batch 1000,4000 --filters 256\n";
 
 struct sweep_opts {
     const char *preset;
     const char *impl_list;        /* as given, or NULL */
     int all_variants;
-    struct cli_axis variants, threads, batch, filters, length;
+    struct cli_axis variants, threads, gpus, batch, filters, length;
     int by_epochs;
     int reps, warmup;
     double lr;
@@ -121,8 +125,8 @@ struct sweep_opts {
 
 /* The options that take a value. */
 static const char *const valued[] = {
-    "preset", "impl", "variant", "threads", "batch", "filters", "steps", "epochs", "reps",
-    "warmup", "lr", "seed", "data", "shuffle", "eval-every", "out", "resume", NULL,
+    "preset", "impl", "variant", "threads", "gpus", "batch", "filters", "steps", "epochs",
+    "reps", "warmup", "lr", "seed", "data", "shuffle", "eval-every", "out", "resume", NULL,
 };
 
 static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int *help)
@@ -175,6 +179,8 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
                 CNN_TRY(cli_parse_axis(n, v, 1, 1000, &o->variants));
         } else if (!strcmp(n, "threads"))
             CNN_TRY(cli_parse_axis(n, v, 1, 4096, &o->threads));
+        else if (!strcmp(n, "gpus"))
+            CNN_TRY(cli_parse_axis(n, v, 0, 1024, &o->gpus));
         else if (!strcmp(n, "batch"))
             CNN_TRY(cli_parse_axis(n, v, 1, CNN_MAX_BATCH, &o->batch));
         else if (!strcmp(n, "filters"))
@@ -256,6 +262,31 @@ static cnn_status choose_backends(const struct sweep_opts *o, const struct cnn_b
     return CNN_OK;
 }
 
+/* A GPU count >= 1 that no chosen backend can take is an error, not a
+ * silent skip: the likely cause is a build without NCCL, and the message of
+ * cnn_backend_for_gpus says so. It explains best for a GPU backend, cuda
+ * above all. */
+static cnn_status check_gpus_axis(const struct sweep_opts *o, const struct cnn_backend **impls,
+                                  int n_impls)
+{
+    int gpus = 0;
+    for (int g = 0; g < o->gpus.n; g++)
+        if (o->gpus.v[g] > 0)
+            gpus = o->gpus.v[g];
+    if (gpus == 0 || n_impls == 0)
+        return CNN_OK;
+    const struct cnn_backend *explain = impls[0];
+    for (int i = 0; i < n_impls; i++) {
+        if (impls[i]->data_parallel)
+            return CNN_OK;
+        if ((impls[i]->caps & CNN_CAP_DEVICE) &&
+            (!(explain->caps & CNN_CAP_DEVICE) || strcmp(impls[i]->name, "cuda") == 0))
+            explain = impls[i];
+    }
+    const struct cnn_backend *unused;
+    return cnn_backend_for_gpus(explain, gpus, &unused);
+}
+
 static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_backend **impls,
                                int n_impls, struct plan_block *blocks, int *nblocks)
 {
@@ -280,6 +311,8 @@ static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_back
         }
         if (o->threads.n)
             blk->threads = o->threads;
+        if (o->gpus.n)
+            blk->gpus = o->gpus;
         if (o->batch.n)
             blk->batch = o->batch;
         if (o->filters.n)
@@ -302,7 +335,8 @@ static void print_plan(const struct plan *p, const struct sweep_opts *o)
     printf("sweep: %d configuration%s", p->n, p->n == 1 ? "" : "s");
     if (p->skipped)
         printf(" (%ld combination%s skipped by the rules: threads only for backends that take "
-               "them, variants only where they exist%s)", p->skipped, p->skipped == 1 ? "" : "s",
+               "them, variants only where they exist, GPU counts only where a data-parallel "
+               "mode exists%s)", p->skipped, p->skipped == 1 ? "" : "s",
                p->duplicates ? "; some listed by two blocks, run once" : "");
     else if (p->duplicates)
         printf(" (%ld listed by two blocks, run once)", p->duplicates);
@@ -621,7 +655,7 @@ static cnn_status append_rows(struct sweep *s, const struct plan_config *c,
     struct csv_config cc = {
         .key = c->key, .impl = c->be->name, .variant = c->variant, .threads = c->threads,
         .batch = c->batch, .filters = c->filters, .rep = c->rep,
-        .timer = timer_word(c, s->o),
+        .timer = timer_word(c, s->o), .gpus = c->gpus,
     };
     for (long k = 0; k < r->done; k++) {
         int rows = csv_write_step_rows(s->dir.steps, &cc, k + 1, &r->steps[k]);
@@ -669,7 +703,7 @@ static cnn_status run_one(struct sweep *s, int i)
     struct run_spec spec = {
         .be = c->be,
         .cfg = {.batch = c->batch, .filters = c->filters, .lr = (float)o->lr,
-                .threads = c->threads, .variant = c->variant},
+                .threads = c->threads, .variant = c->variant, .gpus = c->gpus},
         .steps = steps, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = c->eval_every, .eval_final = o->eval,
         .keep_final = outranks(s, i, s->showcase),
@@ -911,6 +945,7 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
     int nblocks;
     CNN_TRY(choose_backends(o, impls, &n_impls, usage));
     *usage = 1;
+    CNN_TRY(check_gpus_axis(o, impls, n_impls));
     CNN_TRY(build_blocks(o, impls, n_impls, blocks, &nblocks));
     CNN_TRY(plan_build(blocks, nblocks, o->reps, o->by_epochs, &s.plan));
     if (s.plan.n == 0) {

@@ -38,7 +38,8 @@ static const char train_help[] =
     "  Regions (milliseconds): conv_fwd (conv + bias + ReLU + max-pool), fc_fwd,\n"
     "  loss_fwd (softmax + cross-entropy), loss_bwd (logit gradient), fc_bwd,\n"
     "  conv_bwd, update (SGD); device backends add h2d (batch upload) and d2h\n"
-    "  (metrics download). 'step' is the wall time of the whole step.\n"
+    "  (metrics download), and with --gpus N allreduce (the gradient sum over\n"
+    "  the GPUs, timed on GPU 0). 'step' is the wall time of the whole step.\n"
     "\n"
     "Options:\n"
     "  --impl NAME        backend: seq (the reference, default), omp, cuda,\n"
@@ -57,6 +58,12 @@ static const char train_help[] =
     "  --threads T        CPU threads, for backends that take them (default: the\n"
     "                     backend's, i.e. OMP_NUM_THREADS or all CPUs)\n"
     "  --variant V        kernel variant 1.., for backends that have them\n"
+    "  --gpus N           cuda only. 0 (default): one GPU, the plain path.\n"
+    "                     N >= 1: data-parallel over GPUs 0..N-1 through NCCL:\n"
+    "                     each GPU trains on a B/N share of the batch, NCCL sums\n"
+    "                     the gradients, every GPU applies the same update. N = 1\n"
+    "                     runs NCCL with one GPU and matches 0 bit for bit; for a\n"
+    "                     fixed N runs are bitwise reproducible (README.md)\n"
     "  --warmup N         untimed warm-up steps (default 1). They train from the\n"
     "                     initial parameters on the first batches, then those\n"
     "                     parameters are restored and the batch order restarts:\n"
@@ -74,6 +81,7 @@ static const char train_help[] =
     "Examples:\n"
     "  cnnbench train --steps 1000 --eval\n"
     "  cnnbench train --impl omp --threads 2 --batch 1000 --filters 256 --steps 20\n"
+    "  cnnbench train --impl cuda --gpus 2 --batch 4000 --filters 256 --steps 100\n"
     "  cnnbench train --epochs 1 --shuffle off --save-params params --csv steps.csv\n";
 
 struct train_opts {
@@ -84,7 +92,7 @@ struct train_opts {
     uint64_t seed;
     const char *data;
     int shuffle;
-    int threads, variant, warmup;
+    int threads, variant, gpus, warmup;
     int eval, eval_every;
     const char *load_params, *save_params, *csv;
     long print_every;        /* 0: automatic */
@@ -94,7 +102,8 @@ struct train_opts {
 /* The options that take a value. */
 static const char *const valued[] = {
     "impl", "batch", "filters", "steps", "epochs", "lr", "seed", "data", "shuffle", "threads",
-    "variant", "warmup", "eval-every", "load-params", "save-params", "csv", "print-every", NULL,
+    "variant", "gpus", "warmup", "eval-every", "load-params", "save-params", "csv",
+    "print-every", NULL,
 };
 
 static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int *help)
@@ -147,6 +156,8 @@ static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int
             CNN_TRY(cli_parse_int(n, v, 1, 4096, &o->threads));
         else if (!strcmp(n, "variant"))
             CNN_TRY(cli_parse_int(n, v, 1, 1000, &o->variant));
+        else if (!strcmp(n, "gpus"))
+            CNN_TRY(cli_parse_int(n, v, 0, 1024, &o->gpus));
         else if (!strcmp(n, "warmup"))
             CNN_TRY(cli_parse_int(n, v, 0, 100000, &o->warmup));
         else if (!strcmp(n, "eval-every"))
@@ -179,6 +190,8 @@ struct train_table {
 
 static int region_shown(const struct train_table *t, int r)
 {
+    if (r == CNN_REGION_ALLREDUCE)
+        return t->o->gpus > 0;
     return t->device || (r != CNN_REGION_H2D && r != CNN_REGION_D2H);
 }
 
@@ -261,12 +274,12 @@ static cnn_status write_csv(struct csv_output *out, const struct train_opts *o,
                             const struct run_spec *spec, const struct run_result *r)
 {
     char key[PLAN_KEY_MAX];
-    plan_key(key, sizeof key, spec->be->name, o->variant, o->threads, o->batch, o->filters,
-             o->epochs ? 'e' : 's', (int)(o->epochs ? o->epochs : o->steps), 1);
+    plan_key(key, sizeof key, spec->be->name, o->variant, o->threads, o->gpus, o->batch,
+             o->filters, o->epochs ? 'e' : 's', (int)(o->epochs ? o->epochs : o->steps), 1);
     struct csv_config c = {
         .key = key, .impl = spec->be->name, .variant = o->variant, .threads = o->threads,
         .batch = o->batch, .filters = o->filters, .rep = 1,
-        .timer = (spec->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall",
+        .timer = (spec->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall", .gpus = o->gpus,
     };
     int failed = fprintf(out->fp, "%s\n", CSV_STEPS_HEADER) < 0;
     for (long k = 0; k < r->done && !failed; k++)
@@ -316,6 +329,8 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     *usage = 1;
     CNN_TRY(backends_find(o->impl, &be));
     CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
+    const struct cnn_backend *trainer; /* the table that trains: data-parallel for --gpus N */
+    CNN_TRY(cnn_backend_for_gpus(be, o->gpus, &trainer));
     *usage = 0;
     CNN_TRY(backends_probe(be));
     struct csv_output csv;
@@ -342,7 +357,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     struct run_spec spec = {
         .be = be,
         .cfg = {.batch = o->batch, .filters = o->filters, .lr = (float)o->lr,
-                .threads = o->threads, .variant = o->variant},
+                .threads = o->threads, .variant = o->variant, .gpus = o->gpus},
         .steps = steps, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
         .keep_final = o->save_params != NULL,
@@ -366,7 +381,10 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
             printf(" threads=%d", o->threads);
         if (o->variant)
             printf(" variant=%d (%s)", o->variant, be->variant_names[o->variant - 1]);
-        printf("\n  backend: %s\n  length:  %ld steps (%s", be->description, steps,
+        if (o->gpus)
+            printf(" gpus=%d (B/N = %d..%d images per GPU)", o->gpus, o->batch / o->gpus,
+                   (o->batch + o->gpus - 1) / o->gpus);
+        printf("\n  backend: %s\n  length:  %ld steps (%s", trainer->description, steps,
                o->epochs ? "--epochs" : "--steps");
         if (o->epochs)
             printf(" %ld: an epoch is ceil(%u/%d) = %ld steps", o->epochs, data.train_n,

@@ -36,6 +36,7 @@ cnn_status verify_reference_step(const struct cnn_config *cfg, const struct cnn_
     struct cnn_config c = *cfg;
     c.threads = 0;
     c.variant = 0;
+    c.gpus = 0;
     cnn_state *state = NULL;
     CNN_TRY(seq->create(&c, &state));
     cnn_status st = step_once(seq, state, init, x, y, n, ref);

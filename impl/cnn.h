@@ -60,6 +60,13 @@ struct cnn_config {
     float lr;      /* SGD learning rate */
     int threads;   /* CPU threads; 0 = backend default (OMP_NUM_THREADS) */
     int variant;   /* kernel variant; 0 = backend default */
+    int gpus;      /* 0 = the plain one-GPU path; N >= 1 = data-parallel over N
+                      GPUs through NCCL, B the global batch. N = 1 (a
+                      communicator of one rank) is bitwise identical to 0; a
+                      fixed N is bitwise reproducible on the same GPUs, NCCL
+                      version and NCCL environment; different N agree within
+                      DESIGN §4. Only backends with a data_parallel table take
+                      N >= 1 (cnn_backend_for_gpus). */
 };
 
 /* ---- parameters: one contiguous buffer with typed views ----
@@ -93,7 +100,8 @@ enum cnn_region {
     CNN_REGION_CONV_BWD = 6,
     CNN_REGION_UPDATE = 7,
     CNN_REGION_D2H = 8,
-    CNN_REGION_COUNT = 9,
+    CNN_REGION_ALLREDUCE = 9, /* gradient sum over GPUs, between conv_bwd and update */
+    CNN_REGION_COUNT = 10,
 };
 const char *cnn_region_name(enum cnn_region r);
 
@@ -114,7 +122,7 @@ typedef struct cnn_state cnn_state;
  *
  * A training step is driven by cnn_step() (impl/common/step.c) in this order:
  *   load_batch, conv_forward, fc_forward, loss_forward, loss_backward,
- *   fc_backward, conv_backward, update, read_metrics
+ *   fc_backward, conv_backward, [allreduce,] update, read_metrics
  * Backward calls overwrite (never accumulate into) the gradients.
  */
 struct cnn_backend {
@@ -176,13 +184,31 @@ struct cnn_backend {
      * (negative = region not run). */
     cnn_status (*timer_mark)(cnn_state *s, enum cnn_region r, int end);
     cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT]);
+
+    /* Optional: data-parallel training. NULL in a table that trains on one
+     * device; the region allreduce is then reported as not run (-1).
+     * Otherwise called after conv_backward: sums the gradients of every
+     * device, so that update applies the same gradient everywhere. Region
+     * allreduce. */
+    cnn_status (*allreduce)(cnn_state *s);
+    /* Optional: the table that runs states made with cfg->gpus >= 1 (same
+     * name, same variants; its slots drive every device and it fills
+     * allreduce). NULL: the backend has no multi-GPU mode in this build.
+     * Pick the table with cnn_backend_for_gpus, never by hand. */
+    const struct cnn_backend *data_parallel;
 };
 
 /* ---- the registry of backends that were built ---- */
 /* NULL-terminated, in a fixed order (seq first: it is the reference). */
 extern const struct cnn_backend *const cnn_backends[];
 const struct cnn_backend *cnn_backend_find(const char *name);
-/* CNN_E_ARG if a required slot, or a slot its caps claim, is NULL. */
+/* CNN_E_ARG if a required slot, or a slot its caps claim, is NULL (its
+ * data_parallel table, where it has one, included). */
 cnn_status cnn_backend_validate(const struct cnn_backend *be);
+/* The table that trains with `gpus` (struct cnn_config): be itself for 0,
+ * be->data_parallel for N >= 1; CNN_E_ARG, saying why, where there is none
+ * (a CPU backend, or a build without NCCL). */
+cnn_status cnn_backend_for_gpus(const struct cnn_backend *be, int gpus,
+                                const struct cnn_backend **out);
 
 #endif

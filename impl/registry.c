@@ -89,5 +89,37 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be)
     }
     if (be->variant_count < 1)
         return cnn_fail(CNN_E_ARG, "backend '%s' has no variants", be->name);
+    if (be->data_parallel) {
+        const struct cnn_backend *dp = be->data_parallel;
+        if (dp->data_parallel || !dp->name || strcmp(dp->name, be->name) != 0)
+            return cnn_fail(CNN_E_ARG, "backend '%s': its data-parallel table must carry "
+                            "its name and no table of its own", be->name);
+        REQUIRE_SLOT(dp, allreduce);
+        return cnn_backend_validate(dp);
+    }
     return CNN_OK;
+}
+
+cnn_status cnn_backend_for_gpus(const struct cnn_backend *be, int gpus,
+                                const struct cnn_backend **out)
+{
+    if (gpus < 0)
+        return cnn_fail(CNN_E_ARG, "gpus must be 0 (one GPU, no NCCL) or a count >= 1, got %d",
+                        gpus);
+    if (gpus == 0) {
+        *out = be;
+        return CNN_OK;
+    }
+    if (be->data_parallel) {
+        *out = be->data_parallel;
+        return CNN_OK;
+    }
+    if (!(be->caps & CNN_CAP_DEVICE))
+        return cnn_fail(CNN_E_ARG, "--gpus %d: backend %s runs on the CPU; only cuda trains "
+                        "over several GPUs", gpus, be->name);
+    if (!CNN_HAVE_NCCL && strcmp(be->name, "cuda") == 0)
+        return cnn_fail(CNN_E_ARG, "--gpus %d: NCCL was not built in; rebuild with NCCL "
+                        "(meson setup -Dnccl=enabled [-Dnccl_root=DIR])", gpus);
+    return cnn_fail(CNN_E_ARG, "--gpus %d: backend %s has no multi-GPU mode; only cuda "
+                    "trains over several GPUs", gpus, be->name);
 }

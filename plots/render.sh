@@ -68,6 +68,7 @@ chart() {
 
 echo "charts of $run:"
 chart speedup_threads speedup_threads.csv "no thread sweep (a backend with --threads run at 1 and more threads)"
+chart scaling_gpus scaling_gpus.csv "no GPU sweep (cuda with --gpus at two or more counts)"
 chart speedup_filters speedup_filters.csv "no filter sweep with seq and another backend at one batch size"
 chart speedup_batch speedup_batch.csv "no batch sweep with seq and another backend at one filter count"
 chart time_vs_params time_vs_params.csv "no finished configuration"

@@ -430,6 +430,7 @@ static cnn_status mb_region_call(const struct cnn_backend *be, cnn_state *s,
     case CNN_REGION_CONV_BWD: return be->conv_backward(s);
     case CNN_REGION_UPDATE: return be->update(s);
     case CNN_REGION_D2H: return be->read_metrics(s, &loss, &correct);
+    case CNN_REGION_ALLREDUCE: break; /* needs several GPUs: not micro-benchmarked */
     case CNN_REGION_COUNT: break;
     }
     return cnn_fail(CNN_E_ARG, "no region %d", (int)r);
@@ -591,7 +592,8 @@ static int mb_region_list(const struct cnn_backend *be, enum cnn_region regions[
 {
     int n = 0;
     for (int r = 0; r < CNN_REGION_COUNT; r++)
-        if ((be->caps & CNN_CAP_DEVICE) || (r != CNN_REGION_H2D && r != CNN_REGION_D2H))
+        if (r != CNN_REGION_ALLREDUCE &&
+            ((be->caps & CNN_CAP_DEVICE) || (r != CNN_REGION_H2D && r != CNN_REGION_D2H)))
             regions[n++] = (enum cnn_region)r;
     return n;
 }

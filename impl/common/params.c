@@ -20,7 +20,7 @@ const char *cnn_region_name(enum cnn_region r)
         [CNN_REGION_FC_FWD] = "fc_fwd",    [CNN_REGION_LOSS_FWD] = "loss_fwd",
         [CNN_REGION_LOSS_BWD] = "loss_bwd", [CNN_REGION_FC_BWD] = "fc_bwd",
         [CNN_REGION_CONV_BWD] = "conv_bwd", [CNN_REGION_UPDATE] = "update",
-        [CNN_REGION_D2H] = "d2h",
+        [CNN_REGION_D2H] = "d2h",          [CNN_REGION_ALLREDUCE] = "allreduce",
     };
     return (unsigned)r < CNN_REGION_COUNT ? names[r] : "unknown";
 }

@@ -146,6 +146,9 @@ static cnn_status alloc_device(cnn_state *s)
     tensor_views(&s->grads, s->grads_buf, s->cfg.filters, s->K);
     /* the v3 counters start at 0; each kernel leaves them at 0 */
     CUDA_CHECK(cudaMemsetAsync(s->loss_done, 0, sizeof *s->loss_done, s->stream));
+    /* the kernels write the two fields, never the struct's padding, which
+     * read_metrics copies down with them (compute-sanitizer initcheck) */
+    CUDA_CHECK(cudaMemsetAsync(s->metrics, 0, sizeof *s->metrics, s->stream));
     CUDA_CHECK(cudaMemsetAsync(s->done_conv, 0,
                                cuda_conv_backward_groups(s->cfg.filters) * sizeof *s->done_conv,
                                s->stream));
@@ -210,6 +213,8 @@ static cnn_status create_resources(cnn_state *s)
             CUDA_CHECK(cudaEventCreate(&s->marks[r][e]));
     CNN_TRY(alloc_device(s));
     CNN_TRY(alloc_host(s));
+    CNN_TRY(cuda_fc_setup());
+    CNN_TRY(cuda_conv_setup());
     s->y = (const uint8_t *)(s->x + (size_t)s->cfg.batch * CNN_PIXELS);
     /* staging_free must have fired once before the first upload waits on it */
     CUDA_CHECK(cudaEventRecord(s->staging_free, s->stream));
@@ -224,6 +229,9 @@ extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
     if (cfg->filters < 1 || cfg->filters > CNN_MAX_FILTERS)
         return cnn_fail(CNN_E_ARG, "cuda: filters must be in 1..%d, got %d", CNN_MAX_FILTERS,
                         cfg->filters);
+    if (cfg->gpus != 0)
+        return cnn_fail(CNN_E_ARG, "cuda: gpus=%d is trained by the data-parallel table "
+                        "(cnn_backend_for_gpus), not this one", cfg->gpus);
     int variant = cfg->variant == 0 ? CUDA_VARIANT_DEFAULT : cfg->variant;
     if (variant < 1 || variant > CUDA_VARIANT_COUNT)
         return cnn_fail(CNN_E_ARG, "cuda: variant must be in 1..%d, got %d", CUDA_VARIANT_COUNT,
@@ -371,6 +379,7 @@ extern "C" cnn_status cuda_load_batch(cnn_state *s, const float *x, const uint8_
         return cnn_fail(CNN_E_ARG, "cuda: batch of %d images, capacity %d", n, s->cfg.batch);
     CNN_TRY(upload(s, x, y, n));
     s->n = n;
+    s->mean_over = n;
     return CNN_OK;
 }
 

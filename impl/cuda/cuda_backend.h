@@ -55,6 +55,32 @@ cnn_status cuda_loss_backward(cnn_state *s);
 /* cuda_update.cu */
 cnn_status cuda_update(cnn_state *s);
 
+/* cuda_parallel.cu (NCCL builds): the data_parallel table, cfg.gpus >= 1,
+ * and the version of the NCCL library in use ("2.28.9") */
+void cuda_nccl_version(char *buf, size_t len);
+cnn_status cuda_dp_create(const struct cnn_config *cfg, cnn_state **out);
+void cuda_dp_destroy(cnn_state *s);
+cnn_status cuda_dp_set_params(cnn_state *s, const struct cnn_params *p);
+cnn_status cuda_dp_get_params(cnn_state *s, struct cnn_params *p);
+cnn_status cuda_dp_get_grads(cnn_state *s, struct cnn_params *g);
+cnn_status cuda_dp_set_variant(cnn_state *s, int variant);
+cnn_status cuda_dp_batch_buffer(cnn_state *s, float **x, uint8_t **y);
+cnn_status cuda_dp_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n);
+cnn_status cuda_dp_conv_forward(cnn_state *s);
+cnn_status cuda_dp_fc_forward(cnn_state *s);
+cnn_status cuda_dp_loss_forward(cnn_state *s);
+cnn_status cuda_dp_loss_backward(cnn_state *s);
+cnn_status cuda_dp_fc_backward(cnn_state *s);
+cnn_status cuda_dp_conv_backward(cnn_state *s);
+cnn_status cuda_dp_allreduce(cnn_state *s);
+cnn_status cuda_dp_update(cnn_state *s);
+cnn_status cuda_dp_read_metrics(cnn_state *s, double *loss, int *correct);
+cnn_status cuda_dp_get_logits(cnn_state *s, float *logits);
+cnn_status cuda_dp_set_logit_grad(cnn_state *s, const float *dlogits);
+cnn_status cuda_dp_predict(cnn_state *s, const float *x, int n, uint8_t *pred);
+cnn_status cuda_dp_timer_mark(cnn_state *s, enum cnn_region r, int end);
+cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT]);
+
 #ifdef __cplusplus
 }
 #endif

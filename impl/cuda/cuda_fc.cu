@@ -514,6 +514,17 @@ size_t cuda_fc_backward_workspace(int batch, int filters)
     return (size_t)bwd_chunks(batch) * CNN_CLASSES * cnn_features(filters);
 }
 
+/* More than the default 48 KB of dynamic shared memory must be asked for,
+ * on each device. */
+cnn_status cuda_fc_setup(void)
+{
+    CUDA_CHECK(cudaFuncSetAttribute(fc_forward_v3<4>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)fc3_smem_bytes<4>()));
+    CUDA_CHECK(cudaFuncSetAttribute(fc_forward_v3<1>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)fc3_smem_bytes<1>()));
+    return CNN_OK;
+}
+
 /* ---- slots ---- */
 
 template <int V> static cnn_status fc_forward_launch(cnn_state *s)
@@ -525,14 +536,6 @@ template <int V> static cnn_status fc_forward_launch(cnn_state *s)
             s->pooled, s->params.fc_w, n, K, slices, s->fc_fwd_part);
         CUDA_LAUNCHED(s, V == 4 ? "fc_forward_v2<4>" : "fc_forward_v2<1>");
     } else {
-        /* more than the default 48 KB of dynamic shared memory must be asked for, once */
-        static bool smem_granted;
-        if (!smem_granted) {
-            CUDA_CHECK(cudaFuncSetAttribute(fc_forward_v3<V>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            (int)fc3_smem_bytes<V>()));
-            smem_granted = true;
-        }
         fc_forward_v3<V><<<blocks, FC_WARPS * 32, fc3_smem_bytes<V>(), s->stream>>>(
             s->pooled, s->params.fc_w, n, K, slices, s->fc_fwd_part);
         CUDA_LAUNCHED(s, V == 4 ? "fc_forward_v3<4>" : "fc_forward_v3<1>");

@@ -43,6 +43,11 @@ struct cnn_state {
     size_t K;        /* features per image, F*169 */
     size_t count;    /* floats in the parameter buffer */
     int n;           /* images of the current batch, <= B */
+    int mean_over;   /* images the loss gradient averages over: n, or the
+                        global batch when this state is one rank of a
+                        data-parallel step (cuda_parallel.cu) */
+    struct cuda_group *group; /* data-parallel table: the ranks this state
+                                 leads as rank 0; NULL on the one-GPU path */
     cudaStream_t stream;
 
     /* device buffers, one allocation each */
@@ -117,6 +122,10 @@ static inline unsigned cuda_div_up(size_t n, size_t d) { return (unsigned)((n + 
 size_t cuda_fc_forward_workspace(int batch, int filters);
 size_t cuda_fc_backward_workspace(int batch, int filters);
 size_t cuda_conv_backward_workspace(int batch, int filters);
+/* Kernel attributes, which belong to the current device: called by every
+ * state's create, on its device, before any launch. */
+cnn_status cuda_fc_setup(void);
+cnn_status cuda_conv_setup(void);
 /* Blocks of loss_forward_v3 for a batch of n. */
 size_t cuda_loss_blocks(int batch);
 /* Filter groups of conv_backward_v3: its counters. */

@@ -4,7 +4,8 @@
  *   forward   probs = softmax(logits) with the row maximum subtracted;
  *             loss sum = sum_b -log p[b][y_b] (double, fixed order);
  *             correct = #{b : argmax logits[b] == y_b}
- *   backward  dlogits = (probs - onehot(y)) / n
+ *   backward  dlogits = (probs - onehot(y)) / n, n the global batch when the
+ *             state is one rank of a data-parallel step (cuda_parallel.cu)
  *
  * Variants:
  *   v1  one thread per image writes its loss and hit; a single thread then
@@ -225,8 +226,9 @@ extern "C" cnn_status cuda_loss_forward(cnn_state *s)
 extern "C" cnn_status cuda_loss_backward(cnn_state *s)
 {
     int n = s->n;
-    /* the same float as seq's 1.0f / (float)n */
-    float inv_n = 1.0f / (float)n;
+    /* the same float as seq's 1.0f / (float)n; a rank of a data-parallel step
+     * divides by the global batch, so that the summed gradient is the mean */
+    float inv_n = 1.0f / (float)s->mean_over;
     if (s->variant == CUDA_VARIANT_NAIVE) {
         loss_backward_v1<<<cuda_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
             s->probs, s->y, n, inv_n, s->dlogits);

@@ -58,6 +58,23 @@ expect 2 "cnnbench: error: --threads" train $d --threads 0
 expect 2 "cnnbench: error: --shuffle" train $d --shuffle maybe
 expect 2 "unknown backend 'nope'" train $d --impl nope
 expect 2 "does not take a thread count" train $d --impl seq --threads 2
+# --gpus: bad counts, a CPU backend; cuda where it cannot run several GPUs (a
+# build without NCCL, no GPU, too few GPUs) says why instead of crashing
+expect 2 "cnnbench: error: --gpus" train $d --gpus -1
+expect 2 "cnnbench: error: --gpus" train $d --gpus two
+expect 2 "only cuda trains over several GPUs" train $d --impl seq --gpus 2
+expect 2 "only cuda trains over several GPUs" sweep $d --impl seq --gpus 0,2 --dry-run
+if "$cnnbench" list | grep -q "^cuda "; then
+    "$cnnbench" train $d --impl cuda --gpus 2 --steps 1 >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq 0 ]; then
+        echo "ok: cnnbench train --impl cuda --gpus 2 ran (two GPUs here)"
+    elif [ "$got" -le 2 ] && grep -q "cnnbench: error: .*\(NCCL\|GPU\)" "$tmp/err"; then
+        echo "ok: cnnbench train --impl cuda --gpus 2 -> $got: $(head -c 200 "$tmp/err")"
+    else
+        fail "cnnbench train --impl cuda --gpus 2 exited $got; stderr: $(head -c 300 "$tmp/err")"
+    fi
+fi
 expect 2 "has no kernel variants" train $d --impl seq --variant 1
 expect 2 "unknown option '--bogus'" train $d --bogus
 expect 2 "needs a value" train $d --batch

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_render.sh — a small real sweep renders every chart of plots/ to a
-# non-empty PNG (with the PNG signature) and SVG, and REPORT.md embeds each.
+# non-empty PNG (with the PNG signature) and SVG, and REPORT.md embeds each;
+# the GPU scaling chart is rendered from made-up rows added to that sweep.
 # Skips (77) only when gnuplot is missing.
 #
 # Usage: test_render.sh CNNBENCH MAKE_IDX RENDER_SH
@@ -47,6 +48,38 @@ grep -q "^| CPU |" "$run/REPORT.md" || fail "REPORT.md does not name the CPU"
 grep -q "^| \`seq:v0:t0:b8:f2:s6:r1\` |" "$run/REPORT.md" || fail "REPORT.md summary table lacks a row"
 # every chart names the machine (from meta.json) in its footer
 grep -q "CPU: " "$run/plots/time_vs_params.svg" || fail "the charts do not name the CPU"
+
+# the GPU scaling chart, from made-up data-parallel rows (no machine here has
+# several GPUs): cuda at gpus 1, 2 and 4 for two batch sizes, copied from
+# seq's rows at F=4 with the step times divided by 0.85 N
+gpus_run=$tmp/gpus
+cp -r "$run" "$gpus_run" && rm -rf "$gpus_run/plots" "$gpus_run/REPORT.md"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+    { print }
+    $c["impl"] == "seq" && $c["filters"] == 4 {
+        for (n = 1; n <= 4; n *= 2) {
+            split($0, f, ",")
+            f[c["config_key"]] = "cuda:v0:t0:g" n ":b" f[c["batch"]] ":f4:s6:r1"
+            f[c["impl"]] = "cuda"
+            f[c["gpus"]] = n
+            s = n == 1 ? 1 : 0.85 * n
+            f[c["median_step_ms"]] /= s; f[c["q1_step_ms"]] /= s; f[c["q3_step_ms"]] /= s
+            line = f[1]
+            for (i = 2; i <= NF; i++) line = line OFS f[i]
+            print line
+        }
+    }' "$run/summary.csv" >"$gpus_run/summary.csv"
+CNNBENCH=$cnnbench sh "$render" "$gpus_run" >"$tmp/render_gpus" 2>&1 ||
+    fail "render.sh on the GPU sweep: $(cat "$tmp/render_gpus")"
+[ "$(grep -c '^gpus,cuda B=' "$gpus_run/plots/data/scaling_gpus.csv")" -eq 2 ] ||
+    fail "scaling_gpus.csv does not hold two batch sizes: $(cat "$gpus_run/plots/data/scaling_gpus.csv")"
+png=$gpus_run/plots/scaling_gpus.png
+[ -s "$png" ] && [ "$(head -c 4 "$png" | od -An -c | tr -d ' ')" = "211PNG" ] ||
+    fail "scaling_gpus.png missing or not a PNG"
+[ -s "$gpus_run/plots/scaling_gpus.svg" ] || fail "scaling_gpus.svg missing or empty"
+grep -q "](plots/scaling_gpus.png)" "$gpus_run/REPORT.md" || fail "REPORT.md does not embed scaling_gpus.png"
+# without a GPU sweep the chart is skipped, with a note
+grep -q "skipped scaling_gpus" "$tmp/render" || fail "render.sh did not note the missing GPU sweep"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures failure(s)"

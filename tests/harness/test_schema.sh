@@ -34,9 +34,9 @@ expected=4
 [ "$impls" = seq,omp ] && expected=12
 [ "$configs" = "$expected" ] || fail "sweep announced '$configs' configurations, expected $expected"
 
-want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer"
+want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus"
 [ "$(head -1 "$run/steps.csv")" = "$want_steps" ] || fail "steps.csv header: $(head -1 "$run/steps.csv")"
-want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms"
+want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus"
 [ "$(head -1 "$run/evals.csv")" = "$want_evals" ] || fail "evals.csv header: $(head -1 "$run/evals.csv")"
 head -1 "$run/summary.csv" | grep -q "^config_key,impl," || fail "summary.csv does not start with its header"
 
