@@ -214,7 +214,6 @@ static cnn_status create_resources(cnn_state *s)
     CNN_TRY(alloc_device(s));
     CNN_TRY(alloc_host(s));
     CNN_TRY(cuda_fc_setup());
-    CNN_TRY(cuda_conv_setup());
     s->y = (const uint8_t *)(s->x + (size_t)s->cfg.batch * CNN_PIXELS);
     /* staging_free must have fired once before the first upload waits on it */
     CUDA_CHECK(cudaEventRecord(s->staging_free, s->stream));

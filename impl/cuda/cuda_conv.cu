@@ -423,18 +423,15 @@ __device__ __forceinline__ void stage_image(conv_stage<FB, FROM_LOGITS> *st, con
  * shared memory by a CONV_STAGES-deep cp.async pipeline.
  * v3 (FROM_LOGITS false): grad is dm [n][F][13][13]; fc_w unused.
  * v4 (FROM_LOGITS true): grad is dlogits [n][C]; dm is formed here from it
- * and fc_w [C][K]. The 10 fc_w values of each (filter, position) are read
- * once per chunk into the thread's own slots of dynamic shared memory,
- * wcol_bytes<FB>() (as three float4, conflict-free): held in registers
- * they took 134 registers, 2 blocks per SM, and conv_bwd went from 173 to
- * 224 us at (1000, 256).
+ * and fc_w [C][K], with the 10 fc_w values of each (filter, position) held
+ * in registers for the whole chunk: 134 registers, 2 blocks per SM. (Kept
+ * in shared memory instead, 96 registers and 3 blocks per SM, it measured
+ * slower: 238 against 224 us at B=1000 F=256.)
  * grid: chunks * groups blocks, block c*groups+g = images of chunk c,
  * filters FB*g..FB*g+FB-1; thread = pooled position (169 of 192 active).
  */
-template <int FB> constexpr size_t wcol_bytes() { return (size_t)FB * CONV_THREADS * 3 * 16; }
-
 template <int FB, bool FROM_LOGITS>
-__global__ void __launch_bounds__(CONV_THREADS, FROM_LOGITS ? 3 : 4)
+__global__ void __launch_bounds__(CONV_THREADS, FROM_LOGITS ? 2 : 4)
 conv_backward_v3(const float *x, const float *grad, const uint8_t *arg, const float *fc_w, int n,
                  int F, int groups, int chunk_images, float *part, unsigned *done, float *dw,
                  float *db)
@@ -451,24 +448,17 @@ conv_backward_v3(const float *x, const float *grad, const uint8_t *arg, const fl
 #pragma unroll
         for (int t = 0; t <= CNN_KTAPS; t++)
             acc[fl][t] = 0.0f;
-    /* v4: wcol[fl][pos][0..2] = fc_w[0..11][f0 + fl][pos], classes 10 and 11
-     * and absent filters 0; each thread reads back only what it wrote */
-    extern __shared__ float4 wcol[];
+    /* v4: fc_w[c][f][pos] for this thread's filters (0 where there is none) */
+    float wcol[FROM_LOGITS ? FB : 1][CNN_CLASSES];
     if constexpr (FROM_LOGITS) {
         size_t K = (size_t)F * CNN_POOL_AREA;
 #pragma unroll
-        for (int fl = 0; fl < FB; fl++) {
-            float w[12];
+        for (int fl = 0; fl < FB; fl++)
 #pragma unroll
-            for (int c = 0; c < 12; c++)
-                w[c] = c < CNN_CLASSES && fl < nf && pos < CNN_POOL_AREA
-                           ? fc_w[c * K + (size_t)(f0 + fl) * CNN_POOL_AREA + pos]
-                           : 0.0f;
-#pragma unroll
-            for (int q = 0; q < 3; q++)
-                wcol[(fl * CONV_THREADS + pos) * 3 + q] =
-                    make_float4(w[4 * q], w[4 * q + 1], w[4 * q + 2], w[4 * q + 3]);
-        }
+            for (int c = 0; c < CNN_CLASSES; c++)
+                wcol[fl][c] = fl < nf && pos < CNN_POOL_AREA
+                                  ? fc_w[c * K + (size_t)(f0 + fl) * CNN_POOL_AREA + pos]
+                                  : 0.0f;
     }
 
     int b0 = chunk * chunk_images, nb = min(n, b0 + chunk_images) - b0;
@@ -508,14 +498,10 @@ conv_backward_v3(const float *x, const float *grad, const uint8_t *arg, const fl
                 float gp;
                 if constexpr (FROM_LOGITS) {
                     /* fc backward's dm sum: from 0, classes in order, one FMA each */
-                    const float4 *wp = &wcol[(fl * CONV_THREADS + pos) * 3];
-                    float4 wa = wp[0], wb = wp[1], wc = wp[2];
-                    const float w[CNN_CLASSES] = {wa.x, wa.y, wa.z, wa.w, wb.x,
-                                                  wb.y, wb.z, wb.w, wc.x, wc.y};
                     gp = 0.0f;
 #pragma unroll
                     for (int c = 0; c < CNN_CLASSES; c++)
-                        gp = fmaf(w[c], dlog[c], gp);
+                        gp = fmaf(wcol[fl][c], dlog[c], gp);
                 } else {
                     gp = g[fl * CNN_POOL_AREA + pos];
                 }
@@ -609,15 +595,6 @@ size_t cuda_conv_backward_workspace(int batch, int filters)
     return (size_t)most * filters * (CNN_KTAPS + 1);
 }
 
-/* v4's static plus dynamic shared memory is above 48 KB: asked for on each device. */
-cnn_status cuda_conv_setup(void)
-{
-    CUDA_CHECK(cudaFuncSetAttribute(conv_backward_v3<CONV_BWD3_FILTERS, true>,
-                                    cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    (int)wcol_bytes<CONV_BWD3_FILTERS>()));
-    return CNN_OK;
-}
-
 /* ---- slots ---- */
 
 extern "C" cnn_status cuda_conv_forward(cnn_state *s)
@@ -675,7 +652,7 @@ extern "C" cnn_status cuda_conv_backward(cnn_state *s)
         return CNN_OK;
     }
     conv_backward_v3<CONV_BWD3_FILTERS, true>
-        <<<(unsigned)chunks * groups, CONV_THREADS, wcol_bytes<CONV_BWD3_FILTERS>(), s->stream>>>(
+        <<<(unsigned)chunks * groups, CONV_THREADS, 0, s->stream>>>(
             s->x, s->dlogits, s->argmax, s->params.fc_w, n, F, groups,
             bwd_chunk_images(n, groups), s->conv_bwd_part, s->done_conv, s->grads.conv_w,
             s->grads.conv_b);

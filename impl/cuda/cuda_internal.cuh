@@ -125,7 +125,6 @@ size_t cuda_conv_backward_workspace(int batch, int filters);
 /* Kernel attributes, which belong to the current device: called by every
  * state's create, on its device, before any launch. */
 cnn_status cuda_fc_setup(void);
-cnn_status cuda_conv_setup(void);
 /* Blocks of loss_forward_v3 for a batch of n. */
 size_t cuda_loss_blocks(int batch);
 /* Filter groups of conv_backward_v3: its counters. */
