@@ -144,8 +144,12 @@ record() {
     } > "$2"
     rm -rf "$1"
     mkdir -p "$1"
-    cp "$scratch/r$typical/meta.json" "$scratch/r$typical/steps.csv" \
-        "$scratch/r$typical/summary.csv" "$1/" || fail "cannot write $1"
+    cp "$scratch/r$typical/steps.csv" "$scratch/r$typical/summary.csv" "$1/" ||
+        fail "cannot write $1"
+    # the recorded command names this run's scratch directory: kept as $SCRATCH,
+    # so the committed baseline carries no path of the machine that made it
+    sed "s|$scratch|\$SCRATCH|g" "$scratch/r$typical/meta.json" > "$1/meta.json" ||
+        fail "cannot write $1/meta.json"
     cat "$2"
 }
 
