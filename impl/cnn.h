@@ -105,6 +105,16 @@ enum cnn_region {
 };
 const char *cnn_region_name(enum cnn_region r);
 
+/* ---- pool decisions, the one place where summation order can flip a result ----
+ * For each pooled output (b, k), the window position that receives its
+ * gradient: 0..3 in the tie order (0,0), (0,1), (1,0), (1,1) (the first
+ * maximum of relu(z) wins), or CNN_POOL_NO_GRAD where the pooled value is
+ * <= 0, so ReLU stops the gradient. Two backends that sum a pre-activation z
+ * in different orders may decide a near tie differently; the verification
+ * (bench/verify.h) checks that such a flip lies within the rounding bound and
+ * then replays the reference with the candidate's decisions. */
+enum { CNN_POOL_NO_GRAD = 4 };
+
 /* ---- capabilities a backend claims ---- */
 enum {
     CNN_CAP_THREADS = 1u << 0,  /* honours set_threads */
@@ -169,6 +179,14 @@ struct cnn_backend {
      * the last fc_forward, or overwrite dlogits [B][C] before fc_backward. */
     cnn_status (*get_logits)(cnn_state *s, float *logits);
     cnn_status (*set_logit_grad)(cnn_state *s, const float *dlogits);
+    /* Verification hooks: read the pool decisions choice [n][K] of the last
+     * conv_forward (CNN_POOL_NO_GRAD or 0..3, see above); valid until the
+     * next conv_forward, so also after the step's update. set_pool_choice is
+     * optional (NULL) and filled by the reference alone: it overrides the
+     * decisions of the last conv_forward, so that the following backward
+     * routes the gradient as another backend decided. */
+    cnn_status (*get_pool_choice)(cnn_state *s, uint8_t *choice);
+    cnn_status (*set_pool_choice)(cnn_state *s, const uint8_t *choice);
 
     /* Forward only, n images in chunks of at most cfg->batch; pred [n]. */
     cnn_status (*predict)(cnn_state *s, const float *x, int n, uint8_t *pred);
