@@ -3,7 +3,8 @@
  *
  *   1. create the backend state (outside any timing);
  *   2. verify: when a reference is given, one step from the initial
- *      parameters on the stream's first batch must agree with seq (verify.h);
+ *      parameters on the batch the reference stepped on (the stream's
+ *      first) must agree with seq's (verify.h);
  *   3. warm-up: `warmup` untimed steps on the first batches of the stream,
  *      starting from the initial parameters, which are then restored with
  *      set_params. SGD keeps no other state, so the timed run trains exactly
@@ -39,7 +40,7 @@ struct run_spec {
     int eval_every;                 /* evaluate every N steps; 0: never */
     int eval_final;                 /* evaluate after the last step */
     const struct cnn_params *init;  /* initial parameters, canonical layout */
-    const struct cnn_params *ref;   /* seq after one step from init, or NULL: no check */
+    const struct verify_reference *ref; /* seq's step from init, or NULL: no check */
     int keep_final;                 /* copy the final parameters into the result */
 };
 

@@ -32,6 +32,8 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, long
     snprintf(row->timer, sizeof row->timer, "%s",
              (c->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall");
     row->wall_s = r->wall_s;
+    row->verify_windows = r->verify.windows > 0 ? (double)r->verify.windows : NAN;
+    row->verify_tie_flips = r->verify.windows > 0 ? (double)r->verify.tie_flips : NAN;
     snprintf(row->status, sizeof row->status, "ok");
 
     double *v = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *v);
@@ -135,6 +137,7 @@ static const struct column columns[] = {
     /* added after the file had readers: last, so positions stay put, and
      * optional, so older runs still read (gpus 0, no allreduce) */
     OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
+    OPT_F("verify_windows", verify_windows), OPT_F("verify_tie_flips", verify_tie_flips),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 

@@ -35,6 +35,8 @@ struct summary_row {
     double final_loss;       /* the last timed step's batch loss */
     double test_accuracy_pct;/* the last evaluation; NaN: none */
     char verified[16];       /* yes | reference | skipped | no */
+    double verify_windows;   /* pool windows the check compared; NaN: not checked */
+    double verify_tie_flips; /* of those, decided otherwise within rounding and replayed */
     char status[64];         /* ok | failed:<reason> | interrupted */
     char message[256];       /* the error message of a failed configuration */
     char timer[16];          /* wall | cuda_event */

@@ -470,8 +470,10 @@ struct param_cache {
 };
 
 struct sweep_caches {
-    struct param_cache *init, *ref;
-    int n_init, n_ref;
+    struct param_cache *init;
+    int n_init;
+    struct verify_reference **ref; /* each on the heap: run specs point at them */
+    int n_ref;
 };
 
 static struct cnn_params *cache_find(struct param_cache *c, int n, int batch, int filters)
@@ -500,8 +502,10 @@ static void caches_free(struct sweep_caches *c)
 {
     for (int i = 0; i < c->n_init; i++)
         cnn_params_free(&c->init[i].p);
-    for (int i = 0; i < c->n_ref; i++)
-        cnn_params_free(&c->ref[i].p);
+    for (int i = 0; i < c->n_ref; i++) {
+        verify_reference_free(c->ref[i]);
+        free(c->ref[i]);
+    }
     free(c->init);
     free(c->ref);
     memset(c, 0, sizeof *c);
@@ -519,34 +523,39 @@ static cnn_status initial_params(struct sweep_caches *c, int filters, uint64_t s
     return CNN_OK;
 }
 
-/* seq's parameters after one step from the initial ones on the first batch. */
-static cnn_status reference_params(struct sweep_caches *c, const struct sweep_opts *o,
-                                   const struct data_set *data, const struct cnn_config *cfg,
-                                   const struct cnn_params *init, const struct cnn_params **out)
+/* seq's step from the initial parameters on the first batch, made once per
+ * (B, F) and kept for every backend verified at that size. */
+static cnn_status reference_step(struct sweep_caches *c, const struct sweep_opts *o,
+                                 const struct data_set *data, const struct cnn_config *cfg,
+                                 const struct cnn_params *init,
+                                 const struct verify_reference **out)
 {
-    struct cnn_params *p = cache_find(c->ref, c->n_ref, cfg->batch, cfg->filters);
-    if (p) {
-        *out = p;
-        return CNN_OK;
-    }
+    for (int i = 0; i < c->n_ref; i++)
+        if (c->ref[i]->cfg.batch == cfg->batch && c->ref[i]->cfg.filters == cfg->filters) {
+            *out = c->ref[i];
+            return CNN_OK;
+        }
+    struct verify_reference **grown = realloc(c->ref, (size_t)(c->n_ref + 1) * sizeof *grown);
+    if (!grown)
+        return cnn_fail(CNN_E_NOMEM, "cannot grow the reference cache");
+    c->ref = grown;
+    struct verify_reference *ref = calloc(1, sizeof *ref);
     float *x = malloc((size_t)cfg->batch * CNN_PIXELS * sizeof *x);
     uint8_t *y = malloc((size_t)cfg->batch);
-    cnn_status st = x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
-    if (st == CNN_OK)
-        st = cache_add(&c->ref, &c->n_ref, cfg->batch, cfg->filters, &p);
+    cnn_status st = ref && x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
     if (st == CNN_OK)
         st = run_first_batch(data, cfg->batch, o->shuffle, o->seed, x, y);
     if (st == CNN_OK)
-        st = verify_reference_step(cfg, init, x, y, cfg->batch, p);
-    if (st != CNN_OK && p) {
-        /* forget a half-made entry so a later configuration retries */
-        cnn_params_free(p);
-        c->n_ref--;
-    }
+        st = verify_reference_make(cfg, init, x, y, cfg->batch, ref);
     free(x);
     free(y);
-    *out = p;
-    return st;
+    if (st != CNN_OK) {
+        free(ref);
+        return st;
+    }
+    c->ref[c->n_ref++] = ref;
+    *out = ref;
+    return CNN_OK;
 }
 
 /* ---- the sweep itself ---- */
@@ -719,7 +728,7 @@ static cnn_status run_one(struct sweep *s, int i)
 #endif
     spec.init = init;
     if (st == CNN_OK && o->verify && strcmp(c->be->name, "seq") != 0)
-        st = reference_params(&s->caches, o, &s->data, &spec.cfg, init, &spec.ref);
+        st = reference_step(&s->caches, o, &s->data, &spec.cfg, init, &spec.ref);
     if (st == CNN_OK)
         st = run_config(&spec, &s->data, &hooks, &result);
 

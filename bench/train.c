@@ -263,8 +263,10 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
         printf("  test accuracy after step %ld: %.2f%% of %u images (%.1f ms, untimed)\n",
                r->evals[i].step, 100.0 * r->evals[i].accuracy, d->test_n, r->evals[i].ms);
     if (spec->ref)
-        printf("  verified:   one step agrees with seq within |a-b| <= %g + %g|b|\n",
-               CNN_AGREE_PARAM_ATOL, CNN_AGREE_PARAM_RTOL);
+        printf("  verified:   one step agrees with seq within |a-b| <= %g + %g|b|; %zu of %zu "
+               "pool windows decided otherwise within rounding, replayed\n",
+               CNN_AGREE_PARAM_ATOL, CNN_AGREE_PARAM_RTOL, r->verify.tie_flips,
+               r->verify.windows);
     free(ms);
 }
 
@@ -345,7 +347,8 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     long steps = o->steps ? o->steps : run_epoch_steps(o->epochs, data.train_n, o->batch);
 
-    struct cnn_params init = {0}, ref = {0};
+    struct cnn_params init = {0};
+    struct verify_reference ref = {0};
     struct run_result result = {0};
     st = cnn_params_alloc(&init, o->filters);
     if (st == CNN_OK) {
@@ -365,12 +368,11 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     if (st == CNN_OK && o->verify && strcmp(be->name, "seq") != 0) {
         float *x = malloc((size_t)o->batch * CNN_PIXELS * sizeof *x);
         uint8_t *y = malloc((size_t)o->batch);
-        st = x && y ? cnn_params_alloc(&ref, o->filters)
-                    : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
+        st = x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
         if (st == CNN_OK)
             st = run_first_batch(&data, o->batch, o->shuffle, o->seed, x, y);
         if (st == CNN_OK)
-            st = verify_reference_step(&spec.cfg, &init, x, y, o->batch, &ref);
+            st = verify_reference_make(&spec.cfg, &init, x, y, o->batch, &ref);
         spec.ref = &ref;
         free(x);
         free(y);
@@ -423,8 +425,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     run_result_free(&result);
     cnn_params_free(&init);
-    if (ref.buf)
-        cnn_params_free(&ref);
+    verify_reference_free(&ref);
     data_free(&data);
     return st;
 }
