@@ -81,6 +81,26 @@ static void cpu_model(char *out, size_t len)
     fclose(fp);
 }
 
+/* 7 to 40 hexadecimal digits: what a commit id may look like. */
+static int is_commit_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return s[n] == '\0' && n >= 7 && n <= 40;
+}
+
+/* A source tree copied without its .git (a build machine that got the
+ * files alone) cannot name its commit: CNNBENCH_GIT_SHA, and optionally
+ * CNNBENCH_GIT_DIRTY=true|false, carry it in from where the copy was made. */
+static void git_state_from_environment(struct meta_machine *m)
+{
+    const char *sha = getenv("CNNBENCH_GIT_SHA"), *dirty = getenv("CNNBENCH_GIT_DIRTY");
+    if (!sha || !is_commit_id(sha))
+        return;
+    snprintf(m->git_sha, sizeof m->git_sha, "%s", sha);
+    if (dirty && (strcmp(dirty, "true") == 0 || strcmp(dirty, "false") == 0))
+        snprintf(m->git_dirty, sizeof m->git_dirty, "%s", dirty);
+}
+
 static void git_state(struct meta_machine *m)
 {
     char cmd[4400];
@@ -92,6 +112,7 @@ static void git_state(struct meta_machine *m)
     command_line(cmd, m->git_sha, sizeof m->git_sha);
     if (strlen(m->git_sha) < 7) {
         snprintf(m->git_sha, sizeof m->git_sha, "unknown");
+        git_state_from_environment(m);
         return;
     }
     /* tracked files only: build directories and results are not the code */
