@@ -1,6 +1,7 @@
 /* meta.c — machine facts, git state and the meta.json writer. */
 #include "meta.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,18 @@ void meta_probe_machine(struct meta_machine *m)
     }
 }
 
+double meta_load_1min(void)
+{
+    double load = NAN;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (!fp)
+        return load;
+    if (fscanf(fp, "%lf", &load) != 1)
+        load = NAN;
+    fclose(fp);
+    return load;
+}
+
 void meta_utc_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -361,6 +374,8 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     json_string(&w, "state", r->state);
     json_string(&w, "started_utc", r->started_utc);
     json_string(&w, "finished_utc", r->finished_utc);
+    json_number(&w, "load_1min_start", r->load_start);
+    json_number(&w, "load_1min_end", r->load_end);
     json_array_begin(&w, "resumed_utc");
     for (int i = 0; i < r->n_resumed; i++)
         json_string(&w, NULL, r->resumed_utc[i]);

@@ -34,6 +34,8 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, long
     row->wall_s = r->wall_s;
     row->verify_windows = r->verify.windows > 0 ? (double)r->verify.windows : NAN;
     row->verify_tie_flips = r->verify.windows > 0 ? (double)r->verify.tie_flips : NAN;
+    row->max_noise_pct = NAN;
+    snprintf(row->stop, sizeof row->stop, "%s", run_stop_name(r->stop));
     snprintf(row->status, sizeof row->status, "ok");
 
     double *v = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *v);
@@ -110,6 +112,8 @@ struct column {
 #define D(name, which) {name, COL_DERIVED, 0, 0, which, 0}
 #define OPT_I(name, field) {name, COL_INT, offsetof(struct summary_row, field), 0, D_NONE, 1}
 #define OPT_F(name, field) {name, COL_DBL, offsetof(struct summary_row, field), 0, D_NONE, 1}
+#define OPT_S(name, field) {name, COL_STR, offsetof(struct summary_row, field), \
+                            sizeof(((struct summary_row *)0)->field), D_NONE, 1}
 
 static const struct column columns[] = {
     S("config_key", key), S("impl", impl), I("variant", variant), I("threads", threads),
@@ -138,13 +142,51 @@ static const struct column columns[] = {
      * optional, so older runs still read (gpus 0, no allreduce) */
     OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
     OPT_F("verify_windows", verify_windows), OPT_F("verify_tie_flips", verify_tie_flips),
+    OPT_F("noise_pct", t.noise_pct), OPT_F("max_noise_pct", max_noise_pct), OPT_S("stop", stop),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
+int summary_unstable(const struct stats_summary *t, double max_noise_pct)
+{
+    if (t->n < 2)
+        return -1;
+    int noisy = t->stddev > SUMMARY_UNSTABLE_CV * t->mean;
+    int missed = max_noise_pct > 0 && !(t->noise_pct <= max_noise_pct);
+    return noisy || missed;
+}
+
+/* "1.52", or "unknown" where /proc/loadavg could not be read */
+static void load_text(char *buf, size_t len, double load)
+{
+    if (isnan(load))
+        snprintf(buf, len, "unknown");
+    else
+        snprintf(buf, len, "%.2f", load);
+}
+
+void summary_unstable_reason(char *buf, size_t len, const struct stats_summary *t,
+                             double max_noise_pct, double load_start, double load_end,
+                             long cpus)
+{
+    char noise[96], target[64] = "", start[16], end[16];
+    if (isnan(t->noise_pct))
+        snprintf(noise, sizeof noise, "median's 95%% interval undefined (under 6 steps)");
+    else
+        snprintf(noise, sizeof noise, "median ±%.2f%% at 95%% confidence", t->noise_pct);
+    if (max_noise_pct > 0 && !(t->noise_pct <= max_noise_pct))
+        snprintf(target, sizeof target, ", over the --max-noise target %g%%", max_noise_pct);
+    load_text(start, sizeof start, load_start);
+    load_text(end, sizeof end, load_end);
+    snprintf(buf, len, "cv %.1f%% (unstable above %.0f%%), IQR %.3f..%.3f ms, %s%s; "
+             "1-min load %s at start, %s at end, %ld CPUs", 100.0 * t->stddev / t->mean,
+             100.0 * SUMMARY_UNSTABLE_CV, t->q1, t->q3, noise, target, start, end, cpus);
+}
+
 static int row_ok(const struct summary_row *r) { return strcmp(r->status, "ok") == 0; }
 
-double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
-                           const char *impl, int threads)
+const struct summary_row *summary_baseline(const struct summary_row *rows, int n,
+                                           const struct summary_row *of, const char *impl,
+                                           int threads)
 {
     const struct summary_row *best = NULL;
     int best_score = -1;
@@ -161,6 +203,13 @@ double summary_baseline_ms(const struct summary_row *rows, int n, const struct s
             best_score = score;
         }
     }
+    return best;
+}
+
+double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
+                           const char *impl, int threads)
+{
+    const struct summary_row *best = summary_baseline(rows, n, of, impl, threads);
     return best ? best->t.median : NAN;
 }
 
@@ -173,8 +222,10 @@ static double derived_value(enum derived d, const struct summary_row *rows, int 
     case D_PARAMS: return (double)cnn_param_count(r->filters);
     case D_IQR: return r->t.q3 - r->t.q1;
     case D_CV: return r->t.mean > 0 ? 100.0 * r->t.stddev / r->t.mean : NAN;
-    case D_UNSTABLE:
-        return r->t.n > 1 ? (double)(r->t.stddev > SUMMARY_UNSTABLE_CV * r->t.mean) : NAN;
+    case D_UNSTABLE: {
+        int unstable = summary_unstable(&r->t, r->max_noise_pct);
+        return unstable < 0 ? NAN : unstable;
+    }
     case D_IMAGES: return s > 0 ? r->batch / s : NAN;
     case D_GFLOP_STEP: return flop / 1e9;
     case D_GFLOPS: return s > 0 ? flop / s / 1e9 : NAN;

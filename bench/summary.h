@@ -41,6 +41,8 @@ struct summary_row {
     char message[256];       /* the error message of a failed configuration */
     char timer[16];          /* wall | cuda_event */
     double wall_s;
+    double max_noise_pct;    /* the --max-noise target; NaN without one */
+    char stop[16];           /* run_stop_name: why sampling stopped; "" if it failed */
 };
 
 /* Fills a row from a finished (or failed, or interrupted) run. */
@@ -55,11 +57,28 @@ cnn_status summary_write(const char *path, const struct summary_row *rows, int n
 /* Reads a summary.csv back (for --resume); *rows is malloc'd. */
 cnn_status summary_read(const char *path, struct summary_row **rows, int *n);
 
+/* The unstable rule (results/README.md): a coefficient of variation above
+ * SUMMARY_UNSTABLE_CV, or a noise target (max_noise_pct > 0; NaN: none)
+ * that the noise did not get under. 1 or 0; -1 with fewer than 2 timed
+ * steps, where there is nothing to judge. */
+int summary_unstable(const struct stats_summary *t, double max_noise_pct);
+/* Why a configuration is unstable, in words, the same wherever one is
+ * marked: its CV, IQR and noise, the target missed if any, and the 1-min
+ * load average at the start and end of the run (NaN: unknown) on `cpus`
+ * online CPUs. */
+void summary_unstable_reason(char *buf, size_t len, const struct stats_summary *t,
+                             double max_noise_pct, double load_start, double load_end,
+                             long cpus);
+
 /* Baseline lookups used by the speedup columns and the plots: the median
  * step time of impl at the same batch, filters and steps (and the same rep
  * when present), at `threads` (any if threads < 0), preferring variant 0.
  * NaN when the run has no such finished configuration. */
 double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
                            const char *impl, int threads);
+/* The row summary_baseline_ms takes its time from; NULL when there is none. */
+const struct summary_row *summary_baseline(const struct summary_row *rows, int n,
+                                           const struct summary_row *of, const char *impl,
+                                           int threads);
 
 #endif

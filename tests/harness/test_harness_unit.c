@@ -1,6 +1,7 @@
 /*
  * test_harness_unit.c — unit tests of the harness's pure parts: quartiles,
- * axis lists and number parsing, the sweep plan's skip rules and keys, the
+ * the median's confidence interval and the unstable rule, axis lists and
+ * number parsing, the sweep plan's skip rules and keys, the
  * verify-before-timing comparison (NaN must fail), summary.csv written and
  * read back, and the JSON writer read back by the JSON reader.
  */
@@ -41,6 +42,93 @@ static void test_stats(void)
     check(near(s.median, 4) && s.stddev == 0 && s.n == 1, "one sample");
     stats_summarise(w, 0, &s);
     check(isnan(s.median) && s.n == 0, "no samples gives NaN");
+}
+
+/* Ranks from exact integer arithmetic: the largest lo with
+ * sum_{i<=lo} C(n,i) <= 0.025 * 2^n (Python's math.comb, outside this code). */
+static void test_median_ci(void)
+{
+    static const struct {
+        long n, lo;
+    } known[] = {{6, 0}, {7, 0}, {10, 1}, {20, 5}, {30, 9}, {100, 39}, {1000, 468},
+                 {10000, 4901}};
+    long lo = -7, hi = -7;
+    check(stats_median_ci_ranks(5, &lo, &hi) == -1 && lo == -7,
+          "5 samples have no 95%% interval of the median (whole sample covers 93.75%%)");
+    check(stats_median_ci_ranks(0, &lo, &hi) == -1, "nor do 0 samples");
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+        int st = stats_median_ci_ranks(known[i].n, &lo, &hi);
+        check(st == 0 && lo == known[i].lo && hi == known[i].n - 1 - known[i].lo,
+              "n = %ld: ranks %ld, %ld (want %ld, %ld)", known[i].n, lo, hi, known[i].lo,
+              known[i].n - 1 - known[i].lo);
+    }
+    /* past n = 1074, 2^-n underflows: the normal approximation with
+     * continuity correction, n/2 - 0.5 - 1.959964 sqrt(n)/2, says 998613 */
+    int st = stats_median_ci_ranks(2000000, &lo, &hi);
+    check(st == 0 && labs(lo - 998613) <= 2 && hi == 2000000 - 1 - lo,
+          "n = 2e6: rank %ld near the normal approximation's 998613", lo);
+
+    /* 1..10: the interval is [2, 9] around 5.5, half-width 3.5 = 63.64% */
+    const double v[] = {7, 2, 9, 4, 10, 1, 5, 8, 3, 6};
+    struct stats_summary s;
+    stats_summarise(v, 10, &s);
+    check(near(s.noise_pct, 350.0 / 5.5), "noise of 1..10: %g%% (want %g%%)", s.noise_pct,
+          350.0 / 5.5);
+    stats_summarise(v, 5, &s);
+    check(isnan(s.noise_pct), "noise of 5 samples is unknown (NaN), not 0");
+    const double flat[] = {2, 2, 2, 2, 2, 2, 2};
+    stats_summarise(flat, 7, &s);
+    check(s.noise_pct == 0, "constant samples have no noise");
+
+    /* Coverage on skewed data: exponential samples, true median ln 2. For
+     * n = 30 the interval [x(10), x(21)] covers it with probability
+     * 1 - 2 P(B <= 9) = 0.9572; 4000 trials put the count within 0.945..0.969
+     * (3 standard deviations). A rank one off either way gives 0.984 or
+     * 0.901. */
+    uint64_t state = 0x9E3779B97F4A7C15u;
+    int covered = 0, trials = 4000;
+    double x[30];
+    for (int t = 0; t < trials; t++) {
+        for (int i = 0; i < 30; i++) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            double u = ((double)(state >> 11) + 0.5) / 9007199254740992.0;
+            x[i] = -log(u);
+        }
+        stats_sort(x, 30);
+        stats_median_ci_ranks(30, &lo, &hi);
+        covered += x[lo] <= log(2.0) && log(2.0) <= x[hi];
+    }
+    double coverage = (double)covered / trials;
+    check(coverage >= 0.945 && coverage <= 0.969,
+          "the interval covers an exponential's median %.4f of the time (want 0.9572)", coverage);
+}
+
+static void test_unstable_rule(void)
+{
+    struct stats_summary t = {.n = 20, .mean = 10, .stddev = 0.5, .q1 = 9.5, .q3 = 10.5,
+                              .median = 10, .noise_pct = 2};
+    check(summary_unstable(&t, NAN) == 0, "cv 5%%, no target: stable");
+    check(summary_unstable(&t, 3) == 0, "noise 2%% under a 3%% target: stable");
+    check(summary_unstable(&t, 1) == 1, "noise 2%% over a 1%% target: unstable");
+    t.noise_pct = NAN;
+    check(summary_unstable(&t, 1) == 1, "an unknown noise misses any target");
+    t.stddev = 1.5;
+    check(summary_unstable(&t, NAN) == 1, "cv 15%%: unstable");
+    t.n = 1;
+    check(summary_unstable(&t, NAN) == -1, "one step: nothing to judge");
+    t.n = 20;
+    t.noise_pct = 2;
+    char why[512];
+    summary_unstable_reason(why, sizeof why, &t, 1, 0.25, 3.5, 2);
+    check(strstr(why, "cv 15.0%") && strstr(why, "IQR 9.500..10.500 ms") &&
+              strstr(why, "±2.00%") && strstr(why, "target 1%") && strstr(why, "0.25 at start") &&
+              strstr(why, "3.50 at end") && strstr(why, "2 CPUs"),
+          "the reason names cv, IQR, noise, target and load: %s", why);
+    summary_unstable_reason(why, sizeof why, &t, NAN, NAN, NAN, 2);
+    check(!strstr(why, "target") && strstr(why, "unknown at start"),
+          "no target, unknown load: %s", why);
 }
 
 static int axis_is(const struct cli_axis *a, int n, const int *v)
@@ -207,6 +295,11 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->timer, sizeof r->timer, "wall");
     }
     snprintf(rows[1].message, sizeof rows[1].message, "a, b");
+    rows[0].max_noise_pct = NAN;
+    snprintf(rows[0].stop, sizeof rows[0].stop, "steps");
+    rows[1].t.noise_pct = 0.75;
+    rows[1].max_noise_pct = 1.5;
+    snprintf(rows[1].stop, sizeof rows[1].stop, "converged");
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     CHECK_OK(summary_write(path, rows, 2));
@@ -219,6 +312,10 @@ static void test_summary_roundtrip(const char *dir)
               isnan(back[1].region_ms[CNN_REGION_H2D]) && back[1].region_ms[2] == 0.5 &&
               isnan(back[1].test_accuracy_pct) && !strcmp(back[1].verified, "yes"),
           "fields survive the round trip");
+    check(n == 2 && back[1].t.noise_pct == 0.75 && back[1].max_noise_pct == 1.5 &&
+              !strcmp(back[1].stop, "converged") && isnan(back[0].t.noise_pct) &&
+              isnan(back[0].max_noise_pct) && !strcmp(back[0].stop, "steps"),
+          "noise_pct, max_noise_pct and stop survive the round trip");
     check(n == 2 && summary_baseline_ms(back, n, &back[1], "seq", -1) == rows[0].t.median,
           "the seq baseline of the omp row is found");
     free(back);
@@ -229,6 +326,9 @@ static void test_summary_roundtrip(const char *dir)
           "seq: speedup_vs_seq 1, speedup_vs_omp_t1 0.5");
     check(strstr(text, ",2,1,yes,ok,a; b,wall,") != NULL,
           "omp t1: speedups 2 and 1, the message's comma sanitised");
+    check(strstr(text, ",noise_pct,max_noise_pct,stop\n") != NULL &&
+              strstr(text, ",0.75,1.5,converged\n") != NULL && strstr(text, ",,,steps\n"),
+          "the noise columns come last, empty where unknown");
     free(text);
     remove(path);
 }
@@ -281,6 +381,8 @@ int main(void)
         return 99;
     }
     test_stats();
+    test_median_ci();
+    test_unstable_rule();
     test_axes();
     test_plan();
     test_verify();
