@@ -2,7 +2,7 @@
 # test_render.sh — a small real sweep renders every chart of plots/ to a
 # non-empty PNG (with the PNG signature) and SVG, and REPORT.md embeds each;
 # the GPU scaling chart is rendered from made-up rows added to that sweep.
-# Skips (77) only when gnuplot is missing.
+# Skips (77) only when gnuplot, or its pngcairo or svg terminal, is missing.
 #
 # Usage: test_render.sh CNNBENCH MAKE_IDX RENDER_SH
 set -u
@@ -10,6 +10,10 @@ cnnbench=$1
 make_idx=$2
 render=$3
 command -v gnuplot >/dev/null 2>&1 || { echo "SKIP: gnuplot not installed"; exit 77; }
+for term in pngcairo svg; do
+    gnuplot -e "set terminal $term" >/dev/null 2>&1 ||
+        { echo "SKIP: gnuplot has no $term terminal (Debian's gnuplot-nox has both)"; exit 77; }
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/data" && "$make_idx" "$tmp/data" 300 100 || exit 99
