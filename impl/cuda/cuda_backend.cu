@@ -292,6 +292,22 @@ extern "C" cnn_status cuda_set_logit_grad(cnn_state *s, const float *dlogits)
                              (size_t)s->n * CNN_CLASSES * sizeof(float), cudaMemcpyHostToDevice);
 }
 
+/* The argmax bytes of the last conv_forward in the contract's coding. Every
+ * variant's forward (conv_forward_v1, and pool_output for v2-v4) writes the
+ * first maximal window position, or CUDA_NO_ARGMAX exactly where the pooled
+ * value is not > 0: CNN_POOL_NO_GRAD's meaning under another byte. */
+extern "C" cnn_status cuda_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    if (s->n < 1)
+        return cnn_fail(CNN_E_ARG, "cuda: get_pool_choice before any training batch");
+    size_t count = (size_t)s->n * s->K;
+    CNN_TRY(gpu_copy_and_wait(s->stream, choice, s->argmax, count, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < count; i++)
+        if (choice[i] == CUDA_NO_ARGMAX)
+            choice[i] = CNN_POOL_NO_GRAD;
+    return CNN_OK;
+}
+
 extern "C" cnn_status cuda_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
 {
     for (int first = 0; first < n; first += s->cfg.batch) {

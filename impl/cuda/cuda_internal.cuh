@@ -25,7 +25,8 @@ extern "C" {
 }
 
 /* The argmax byte of a pooled output that ReLU zeroed: no gradient flows
- * there. Otherwise the byte is the winning window position 0..3. */
+ * there. Otherwise the byte is the winning window position 0..3. The
+ * contract's CNN_POOL_NO_GRAD is another value: get_pool_choice translates. */
 #define CUDA_NO_ARGMAX 0xFFu
 
 struct cnn_state {

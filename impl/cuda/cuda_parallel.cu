@@ -421,7 +421,8 @@ extern "C" cnn_status cuda_dp_read_metrics(cnn_state *s, double *loss, int *corr
     return device_leave(prev, st);
 }
 
-/* ---- test hooks: logits and their gradient, rank shares in batch order ---- */
+/* ---- test hooks: logits, their gradient and the pool decisions, rank shares
+ * in batch order ---- */
 
 extern "C" cnn_status cuda_dp_get_logits(cnn_state *s, float *logits)
 {
@@ -450,6 +451,22 @@ extern "C" cnn_status cuda_dp_set_logit_grad(cnn_state *s, const float *dlogits)
             st = cuda_set_logit_grad(g->rank[r], dlogits + (size_t)share_start(g->n, g->ranks,
                                                                                r) *
                                                                CNN_CLASSES);
+    }
+    return device_leave(prev, st);
+}
+
+/* The pool decisions of every share, in batch order. */
+extern "C" cnn_status cuda_dp_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    struct cuda_group *g = s->group;
+    int prev = 0;
+    CNN_TRY(device_enter(&prev));
+    cnn_status st = CNN_OK;
+    for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
+        st = use_rank(r);
+        if (st == CNN_OK)
+            st = cuda_get_pool_choice(g->rank[r],
+                                      choice + (size_t)share_start(g->n, g->ranks, r) * s->K);
     }
     return device_leave(prev, st);
 }

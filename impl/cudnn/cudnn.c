@@ -5,7 +5,8 @@
  *           and the filter and bias gradients;
  *   cuBLAS  the FC layer forward and backward, and the SGD update (axpy);
  *   ours    softmax cross-entropy, the kernels the cuda backend's v2-v4 run
- *           too (gpu/gpu_loss.h).
+ *           too (gpu/gpu_loss.h), and the pool decisions of get_pool_choice
+ *           (cudnn_pool.h: cuDNN's max-pool keeps no argmax).
  * Parameters, gradients and activations stay on the GPU: per step the batch
  * goes up and two scalars come down, as in the cuda backend. Checks,
  * parameter copies, device buffers and the region clock are the GPU
@@ -50,6 +51,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "cudnn_pool.h"
 #include "error.h"
 #include "gpu/gpu.h"
 #include "gpu/gpu_loss.h"
@@ -101,7 +103,8 @@ struct cnn_state {
     float *pooled;      /* m [B][K], the FC input */
     float *dpooled;     /* dm [B][K] */
     float *dpz;         /* v2: dm through the ReLU [B][K] */
-    float *da;          /* v1: gradient of a [B][F][26][26] */
+    float *da;          /* v1: gradient of a [B][F][26][26]; scratch outside
+                           conv_backward (get_pool_choice stages its bytes here) */
     float *dz;          /* gradient of z [B][F][26][26] */
     float *logits;      /* [B][C] */
     float *probs;       /* [B][C] */
@@ -664,6 +667,23 @@ static cnn_status cudnn_set_logit_grad(cnn_state *s, const float *dlogits)
                              (size_t)s->n * CNN_CLASSES * sizeof(float), cudaMemcpyHostToDevice);
 }
 
+/* The pool decisions of the last conv_forward, derived from what the
+ * variant keeps: v1 pooled m = maxpool(a), a = relu(z); v2 pz = maxpool(z),
+ * m = relu(pz), which is > 0 exactly where pz is. Both stay untouched until
+ * the next conv_forward. The bytes are staged in da, which only the
+ * textbook backward uses, and overwrites before reading. */
+static cnn_status cudnn_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    if (s->n < 1)
+        return cnn_fail(CNN_E_ARG, "cudnn: get_pool_choice before any training batch");
+    int textbook = s->variant == CUDNN_VARIANT_TEXTBOOK;
+    uint8_t *staged = (uint8_t *)s->da;
+    CNN_TRY(cudnn_pool_choice(s->stream, s->sync_debug, textbook ? s->a : s->z,
+                              textbook ? s->pooled : s->pz, s->n, s->cfg.filters, staged));
+    return gpu_copy_and_wait(s->stream, choice, staged, (size_t)s->n * s->K,
+                             cudaMemcpyDeviceToHost);
+}
+
 /* Forward in chunks of at most B; the logits come down and the first
  * maximum is taken on the host (10 floats per image). */
 static cnn_status cudnn_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
@@ -732,6 +752,7 @@ const struct cnn_backend cnn_backend_cudnn = {
     .read_metrics = cudnn_read_metrics,
     .get_logits = cudnn_get_logits,
     .set_logit_grad = cudnn_set_logit_grad,
+    .get_pool_choice = cudnn_get_pool_choice,
     .predict = cudnn_predict,
     .set_variant = cudnn_set_variant,
     .timer_mark = cudnn_timer_mark,
