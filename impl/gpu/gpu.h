@@ -24,11 +24,12 @@
  * that the later boundary closes; so the launch gap before a region's first
  * kernel counts in that region. The regions of a step add up to its GPU span
  * up to the events' resolution (about 0.5 us each).
- * A region that ends by waiting for the GPU (read_metrics: a copy down, then
- * a synchronisation) records its end boundary before it waits
- * (gpu_timer_close), so the host's wake-up is timed in no region; or hands
- * over an event it has just recorded anyway (gpu_timer_close_with). Work
- * enqueued after that point belongs to the next region.
+ * A region may record its end boundary itself, after its last GPU work: one
+ * that ends by waiting for the GPU (read_metrics: a copy down, then a
+ * synchronisation) does so before it waits (gpu_timer_close), so the host's
+ * wake-up is timed in no region; one that has just recorded an event there
+ * anyway hands it over (gpu_timer_close_with: cuda's batch upload), one
+ * record less. Work enqueued after that point belongs to the next region.
  * Costs: one event record per region plus one per step, read once after the
  * step; no synchronisation besides the one the step already has.
  */
