@@ -47,7 +47,7 @@
 #include "summary.h"
 
 #if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-#include "cuda/cupti_trace.h"
+#include "gpu/cupti_trace.h"
 #define SWEEP_CUPTI 1
 #else
 #define SWEEP_CUPTI 0
