@@ -2,7 +2,8 @@
  * test_harness_unit.c — unit tests of the harness's pure parts: quartiles,
  * axis lists and number parsing, the sweep plan's skip rules and keys, the
  * verify-before-timing comparison (NaN must fail), summary.csv written and
- * read back, and the JSON writer read back by the JSON reader.
+ * read back, and JSON written through jansson and read back by the lookups
+ * of meta.json's older readers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -237,38 +238,58 @@ static void test_json(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/t.json", dir);
+    json_t *doc = json_object();
+    json_t *inner = json_object();
+    json_object_set_new(doc, "name", json_text("quote \" backslash \\ tab \t \"x\": 1 end"));
+    json_object_set_new(doc, "bytes", json_text("ok \xff\xfe caf\xc3\xa9"));
+    json_t *argv = json_array();
+    json_array_append_new(argv, json_text("--batch"));
+    json_array_append_new(argv, json_text("100,1000"));
+    json_object_set_new(doc, "argv", argv);
+    json_object_set_new(inner, "x", json_number_or_null(2.5));
+    json_object_set_new(inner, "nan", json_number_or_null(NAN));
+    json_object_set_new(doc, "inner", inner);
+    json_object_set_new(doc, "x", json_integer(7));
     FILE *fp = fopen(path, "w");
     if (!check(fp != NULL, "open %s", path))
         return;
-    struct json_writer w;
-    json_begin(&w, fp);
-    json_string(&w, "name", "quote \" backslash \\ tab \t end");
-    json_array_begin(&w, "argv");
-    json_string(&w, NULL, "--batch");
-    json_string(&w, NULL, "100,1000");
-    json_array_end(&w);
-    json_object_begin(&w, "inner");
-    json_number(&w, "x", 2.5);
-    json_number(&w, "nan", NAN);
-    json_object_end(&w);
-    check(json_end(&w) == 0, "JSON written");
+    check(json_write_document(fp, doc) == 0, "JSON written");
     fclose(fp);
+    json_decref(doc);
+
     char *text;
-    CHECK_OK(csv_read_file(path, &text, NULL));
+    size_t len;
+    CHECK_OK(csv_read_file(path, &text, &len));
+    json_t *root = NULL;
+    check(json_parse_document(path, text, len, &root) == CNN_OK, "what was written parses");
+    json_decref(root);
     char s[128];
     check(json_get_string(text, "name", s, sizeof s) == 0 &&
-              !strcmp(s, "quote \" backslash \\ tab \t end"),
+              !strcmp(s, "quote \" backslash \\ tab \t \"x\": 1 end"),
           "escaped string read back");
-    char **argv;
-    int argc = json_get_string_array(text, "argv", &argv);
-    check(argc == 2 && !strcmp(argv[1], "100,1000"), "string array read back");
+    check(json_get_string(text, "bytes", s, sizeof s) == 0 && !strcmp(s, "ok ?? caf\xc3\xa9"),
+          "bytes that are not UTF-8 written as '?', UTF-8 kept: %s", s);
+    char **args;
+    int argc = json_get_string_array(text, "argv", &args);
+    check(argc == 2 && !strcmp(args[1], "100,1000"), "string array read back");
     if (argc > 0)
-        json_free_strings(argv, argc);
+        json_free_strings(args, argc);
     double x;
-    check(json_get_number(text, "x", &x) == 0 && x == 2.5, "number read back");
+    check(json_get_number(text, "x", &x) == 0 && x == 2.5,
+          "the first \"x\" in document order is the nested one (got %g), and the one inside "
+          "a string value is no key", x);
     check(strstr(text, "\"nan\": null") != NULL, "NaN written as null");
     check(json_get_string(text, "missing", s, sizeof s) != 0, "a missing key is reported");
     free(text);
+
+    char broken[] = "{\n  \"a\": 1,\n  \"a\": 2\n}\n";
+    cnn_status st = json_parse_document("dup.json", broken, strlen(broken), &root);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "dup.json: line 3"),
+          "a duplicate key is an error naming its line: %s", cnn_last_error());
+    char cut[] = "{\n  \"a\": [1,\n";
+    st = json_parse_document("cut.json", cut, strlen(cut), &root);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "cut.json: line "),
+          "a cut-off document is an error: %s", cnn_last_error());
     remove(path);
 }
 
