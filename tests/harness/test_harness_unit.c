@@ -1,9 +1,10 @@
 /*
  * test_harness_unit.c — unit tests of the harness's pure parts: quartiles,
  * axis lists and number parsing, the sweep plan's skip rules and keys, the
- * verify-before-timing comparison (NaN must fail), summary.csv written and
- * read back, and JSON written through jansson and read back by the lookups
- * of meta.json's older readers.
+ * verify-before-timing comparison (NaN must fail), the CSV reader's RFC 4180
+ * quoting, summary.csv written and read back (a message with commas, quotes
+ * and a line break included), and JSON written through jansson and read back
+ * by the lookups of meta.json's older readers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -207,7 +208,8 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->status, sizeof r->status, "ok");
         snprintf(r->timer, sizeof r->timer, "wall");
     }
-    snprintf(rows[1].message, sizeof rows[1].message, "a, b");
+    const char *message = "cuda: \"conv\" failed, twice,\nthen \"\" at line 2\r";
+    snprintf(rows[1].message, sizeof rows[1].message, "%s", message);
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     CHECK_OK(summary_write(path, rows, 2));
@@ -220,6 +222,10 @@ static void test_summary_roundtrip(const char *dir)
               isnan(back[1].region_ms[CNN_REGION_H2D]) && back[1].region_ms[2] == 0.5 &&
               isnan(back[1].test_accuracy_pct) && !strcmp(back[1].verified, "yes"),
           "fields survive the round trip");
+    check(n == 2 && !strcmp(back[1].message, message) && !strcmp(back[1].timer, "wall") &&
+              back[1].wall_s == rows[1].wall_s,
+          "a message with commas, quotes and line breaks comes back as it was, and the "
+          "columns after it stay in place");
     check(n == 2 && summary_baseline_ms(back, n, &back[1], "seq", -1) == rows[0].t.median,
           "the seq baseline of the omp row is found");
     free(back);
@@ -228,10 +234,73 @@ static void test_summary_roundtrip(const char *dir)
     CHECK_OK(csv_read_file(path, &text, NULL));
     check(strstr(text, ",1,0.5,reference,ok,,wall,") != NULL,
           "seq: speedup_vs_seq 1, speedup_vs_omp_t1 0.5");
-    check(strstr(text, ",2,1,yes,ok,a; b,wall,") != NULL,
-          "omp t1: speedups 2 and 1, the message's comma sanitised");
+    check(strstr(text, ",2,1,yes,ok,\"cuda: \"\"conv\"\" failed, twice,\nthen \"\"\"\" at "
+                       "line 2\r\",wall,") != NULL,
+          "omp t1: speedups 2 and 1, the message quoted with its quotes doubled (RFC 4180)");
     free(text);
     remove(path);
+}
+
+/* The CSV reader on quoted fields: records that span lines, doubled quotes,
+ * empty fields, CRLF line ends, and the broken quoting it must refuse. */
+static void test_csv_quoting(void)
+{
+    char text[] = "a,\"b,1\",\"say \"\"hi\"\"\",,\"two\nlines\"\r\n"
+                  "x,\"\",y\n"
+                  "\"cut";
+    struct csv_records r;
+    csv_records_init(&r, text, strlen(text));
+    char *record, *f[8];
+    int got = csv_records_next(&r, &record);
+    int n = got == 1 ? csv_split(record, f, 8) : -1;
+    check(got == 1 && r.line == 1 && n == 5 && !strcmp(f[0], "a") && !strcmp(f[1], "b,1") &&
+              !strcmp(f[2], "say \"hi\"") && !strcmp(f[3], "") && !strcmp(f[4], "two\nlines"),
+          "a record over two lines: 5 fields, quotes removed, commas, doubled quotes and the "
+          "line break kept");
+    got = csv_records_next(&r, &record);
+    n = got == 1 ? csv_split(record, f, 8) : -1;
+    check(got == 1 && r.line == 3 && n == 3 && !strcmp(f[1], "") && !strcmp(f[2], "y"),
+          "the next record starts on line 3 (got line %ld); \"\" is an empty field", r.line);
+    check(csv_records_next(&r, &record) == -1, "a record whose quote never closes is cut off");
+
+    char more[] = "1,2,3";
+    check(csv_split(more, f, 2) == 2, "at most max fields are stored");
+    const char *broken[] = {"a,b\"c", "\"a\"b,c", "\"open", "a,\"b\"\"", "x\"\""};
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%s", broken[i]);
+        check(csv_split(buf, f, 8) == -1, "broken quoting refused: %s", broken[i]);
+    }
+
+    /* csv_write_field, then the reader: every field comes back as written. */
+    const char *fields[] = {"plain", "", "with,comma", "with \"quote\"", "line\nbreak", "cr\r",
+                            "\"", ","};
+    enum { N = sizeof fields / sizeof *fields };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!check(fp != NULL, "memory stream"))
+        return;
+    for (int i = 0; i < N; i++) {
+        if (i)
+            fputc(',', fp);
+        csv_write_field(fp, fields[i]);
+    }
+    fputc('\n', fp);
+    fclose(fp);
+    const char *quoted = "plain,,\"with,comma\",\"with \"\"quote\"\"\",\"line\nbreak\",";
+    check(strncmp(buf, quoted, strlen(quoted)) == 0,
+          "only fields that need quotes are quoted: %.37s...", buf);
+    csv_records_init(&r, buf, len);
+    char *back[N + 1];
+    got = csv_records_next(&r, &record);
+    n = got == 1 ? csv_split(record, back, N + 1) : -1;
+    int same = n == N;
+    for (int i = 0; same && i < N; i++)
+        same = strcmp(back[i], fields[i]) == 0;
+    check(same && csv_records_next(&r, &record) == 0, "%d fields written and read back equal",
+          N);
+    free(buf);
 }
 
 static void test_json(const char *dir)
@@ -305,6 +374,7 @@ int main(void)
     test_axes();
     test_plan();
     test_verify();
+    test_csv_quoting();
     test_summary_roundtrip(dir);
     test_json(dir);
     rmdir(dir);
