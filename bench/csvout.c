@@ -231,6 +231,9 @@ cnn_status csv_read_file(const char *path, char **text, size_t *len)
          * (Z_BUF_ERROR): gzread tells them apart only through gzerror. */
         int zerr;
         const char *what = gzerror(gz, &zerr);
+        size_t plen = strlen(path); /* zlib says "PATH: what" */
+        if (strncmp(what, path, plen) == 0 && what[plen] == ':')
+            what += plen + 1 + (what[plen + 1] == ' ');
         if (got < 0 || zerr != Z_OK)
             snprintf(read_error, sizeof read_error, "%s",
                      zerr == Z_ERRNO ? strerror(errno) : what);
