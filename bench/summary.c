@@ -80,7 +80,6 @@ void summary_set_failure(struct summary_row *row, cnn_status st, const struct ru
         reason = "mismatch";
     snprintf(row->status, sizeof row->status, "failed:%s", reason);
     snprintf(row->message, sizeof row->message, "%s", message);
-    csv_sanitise(row->message);
 }
 
 /* ---- the column table: one place that fixes the names and their order ---- */
@@ -241,10 +240,7 @@ static void format_cell(char *buf, size_t len, const struct column *c, const str
 {
     const char *base = (const char *)r;
     switch (c->kind) {
-    case COL_STR:
-        snprintf(buf, len, "%s", base + c->offset);
-        csv_sanitise(buf);
-        return;
+    case COL_STR: snprintf(buf, len, "%s", base + c->offset); return;
     case COL_INT: snprintf(buf, len, "%d", *(const int *)(base + c->offset)); return;
     case COL_LONG: snprintf(buf, len, "%ld", *(const long *)(base + c->offset)); return;
     case COL_DBL: csv_format_number(buf, len, *(const double *)(base + c->offset)); return;
@@ -274,7 +270,7 @@ cnn_status summary_write(const char *path, const struct summary_row *rows, int n
         for (int c = 0; c < N_COLUMNS; c++) {
             char cell[512];
             format_cell(cell, sizeof cell, &columns[c], &rows[i], rows, n);
-            failed |= fprintf(f.fp, "%s%s", c ? "," : "", cell) < 0;
+            failed |= (c && fputc(',', f.fp) == EOF) || csv_write_field(f.fp, cell) < 0;
         }
         failed |= fputc('\n', f.fp) == EOF;
     }
@@ -302,18 +298,18 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
     char *text;
     *rows = NULL;
     *n = 0;
-    CNN_TRY(csv_read_file(path, &text, NULL));
     char *header[N_COLUMNS + 8], *fields[N_COLUMNS + 8];
     int map[N_COLUMNS];
-    char *line = text, *next;
+    size_t len;
+    CNN_TRY(csv_read_file(path, &text, &len));
+    struct csv_records records;
+    csv_records_init(&records, text, len);
+    char *line;
     int cap = 0, nh = 0;
     cnn_status st = CNN_OK;
-    for (int lineno = 0; line && *line; line = next, lineno++) {
-        next = strchr(line, '\n');
-        if (!next)
-            break; /* a last line without newline was cut off mid-write */
-        *next++ = '\0';
-        if (lineno == 0) {
+    /* a last record without its line end was cut off mid-write: dropped */
+    while (csv_records_next(&records, &line) == 1) {
+        if (records.line == 1) {
             nh = csv_split(line, header, N_COLUMNS + 8);
             for (int c = 0; c < N_COLUMNS; c++) {
                 map[c] = csv_find_column(header, nh, columns[c].name);
@@ -327,8 +323,8 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             continue;
         }
         if (csv_split(line, fields, N_COLUMNS + 8) != nh) {
-            st = cnn_fail(CNN_E_DATA, "%s: line %d has the wrong number of fields", path,
-                          lineno + 1);
+            st = cnn_fail(CNN_E_DATA, "%s: line %ld has the wrong number of fields", path,
+                          records.line);
             break;
         }
         if (*n == cap) {

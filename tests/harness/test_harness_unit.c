@@ -2,8 +2,10 @@
  * test_harness_unit.c — unit tests of the harness's pure parts: quartiles,
  * the median's confidence interval and the unstable rule, axis lists and
  * number parsing, the sweep plan's skip rules and keys, the
- * verify-before-timing comparison (NaN must fail), summary.csv written and
- * read back, and the JSON writer read back by the JSON reader.
+ * verify-before-timing comparison (NaN must fail), the CSV reader's RFC 4180
+ * quoting, summary.csv written and read back (a message with commas, quotes
+ * and a line break, and the noise columns, included), and JSON written
+ * through jansson and read back by the lookups of meta.json's older readers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -294,7 +296,8 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->status, sizeof r->status, "ok");
         snprintf(r->timer, sizeof r->timer, "wall");
     }
-    snprintf(rows[1].message, sizeof rows[1].message, "a, b");
+    const char *message = "cuda: \"conv\" failed, twice,\nthen \"\" at line 2\r";
+    snprintf(rows[1].message, sizeof rows[1].message, "%s", message);
     rows[0].max_noise_pct = NAN;
     snprintf(rows[0].stop, sizeof rows[0].stop, "steps");
     rows[1].t.noise_pct = 0.75;
@@ -316,6 +319,10 @@ static void test_summary_roundtrip(const char *dir)
               !strcmp(back[1].stop, "converged") && isnan(back[0].t.noise_pct) &&
               isnan(back[0].max_noise_pct) && !strcmp(back[0].stop, "steps"),
           "noise_pct, max_noise_pct and stop survive the round trip");
+    check(n == 2 && !strcmp(back[1].message, message) && !strcmp(back[1].timer, "wall") &&
+              back[1].wall_s == rows[1].wall_s,
+          "a message with commas, quotes and line breaks comes back as it was, and the "
+          "columns after it stay in place");
     check(n == 2 && summary_baseline_ms(back, n, &back[1], "seq", -1) == rows[0].t.median,
           "the seq baseline of the omp row is found");
     free(back);
@@ -324,8 +331,9 @@ static void test_summary_roundtrip(const char *dir)
     CHECK_OK(csv_read_file(path, &text, NULL));
     check(strstr(text, ",1,0.5,reference,ok,,wall,") != NULL,
           "seq: speedup_vs_seq 1, speedup_vs_omp_t1 0.5");
-    check(strstr(text, ",2,1,yes,ok,a; b,wall,") != NULL,
-          "omp t1: speedups 2 and 1, the message's comma sanitised");
+    check(strstr(text, ",2,1,yes,ok,\"cuda: \"\"conv\"\" failed, twice,\nthen \"\"\"\" at "
+                       "line 2\r\",wall,") != NULL,
+          "omp t1: speedups 2 and 1, the message quoted with its quotes doubled (RFC 4180)");
     check(strstr(text, ",noise_pct,max_noise_pct,stop\n") != NULL &&
               strstr(text, ",0.75,1.5,converged\n") != NULL && strstr(text, ",,,steps\n"),
           "the noise columns come last, empty where unknown");
@@ -333,42 +341,124 @@ static void test_summary_roundtrip(const char *dir)
     remove(path);
 }
 
+/* The CSV reader on quoted fields: records that span lines, doubled quotes,
+ * empty fields, CRLF line ends, and the broken quoting it must refuse. */
+static void test_csv_quoting(void)
+{
+    char text[] = "a,\"b,1\",\"say \"\"hi\"\"\",,\"two\nlines\"\r\n"
+                  "x,\"\",y\n"
+                  "\"cut";
+    struct csv_records r;
+    csv_records_init(&r, text, strlen(text));
+    char *record, *f[8];
+    int got = csv_records_next(&r, &record);
+    int n = got == 1 ? csv_split(record, f, 8) : -1;
+    check(got == 1 && r.line == 1 && n == 5 && !strcmp(f[0], "a") && !strcmp(f[1], "b,1") &&
+              !strcmp(f[2], "say \"hi\"") && !strcmp(f[3], "") && !strcmp(f[4], "two\nlines"),
+          "a record over two lines: 5 fields, quotes removed, commas, doubled quotes and the "
+          "line break kept");
+    got = csv_records_next(&r, &record);
+    n = got == 1 ? csv_split(record, f, 8) : -1;
+    check(got == 1 && r.line == 3 && n == 3 && !strcmp(f[1], "") && !strcmp(f[2], "y"),
+          "the next record starts on line 3 (got line %ld); \"\" is an empty field", r.line);
+    check(csv_records_next(&r, &record) == -1, "a record whose quote never closes is cut off");
+
+    char more[] = "1,2,3";
+    check(csv_split(more, f, 2) == 2, "at most max fields are stored");
+    const char *broken[] = {"a,b\"c", "\"a\"b,c", "\"open", "a,\"b\"\"", "x\"\""};
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%s", broken[i]);
+        check(csv_split(buf, f, 8) == -1, "broken quoting refused: %s", broken[i]);
+    }
+
+    /* csv_write_field, then the reader: every field comes back as written. */
+    const char *fields[] = {"plain", "", "with,comma", "with \"quote\"", "line\nbreak", "cr\r",
+                            "\"", ","};
+    enum { N = sizeof fields / sizeof *fields };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!check(fp != NULL, "memory stream"))
+        return;
+    for (int i = 0; i < N; i++) {
+        if (i)
+            fputc(',', fp);
+        csv_write_field(fp, fields[i]);
+    }
+    fputc('\n', fp);
+    fclose(fp);
+    const char *quoted = "plain,,\"with,comma\",\"with \"\"quote\"\"\",\"line\nbreak\",";
+    check(strncmp(buf, quoted, strlen(quoted)) == 0,
+          "only fields that need quotes are quoted: %.37s...", buf);
+    csv_records_init(&r, buf, len);
+    char *back[N + 1];
+    got = csv_records_next(&r, &record);
+    n = got == 1 ? csv_split(record, back, N + 1) : -1;
+    int same = n == N;
+    for (int i = 0; same && i < N; i++)
+        same = strcmp(back[i], fields[i]) == 0;
+    check(same && csv_records_next(&r, &record) == 0, "%d fields written and read back equal",
+          N);
+    free(buf);
+}
+
 static void test_json(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/t.json", dir);
+    json_t *doc = json_object();
+    json_t *inner = json_object();
+    json_object_set_new(doc, "name", json_text("quote \" backslash \\ tab \t \"x\": 1 end"));
+    json_object_set_new(doc, "bytes", json_text("ok \xff\xfe caf\xc3\xa9"));
+    json_t *argv = json_array();
+    json_array_append_new(argv, json_text("--batch"));
+    json_array_append_new(argv, json_text("100,1000"));
+    json_object_set_new(doc, "argv", argv);
+    json_object_set_new(inner, "x", json_number_or_null(2.5));
+    json_object_set_new(inner, "nan", json_number_or_null(NAN));
+    json_object_set_new(doc, "inner", inner);
+    json_object_set_new(doc, "x", json_integer(7));
     FILE *fp = fopen(path, "w");
     if (!check(fp != NULL, "open %s", path))
         return;
-    struct json_writer w;
-    json_begin(&w, fp);
-    json_string(&w, "name", "quote \" backslash \\ tab \t end");
-    json_array_begin(&w, "argv");
-    json_string(&w, NULL, "--batch");
-    json_string(&w, NULL, "100,1000");
-    json_array_end(&w);
-    json_object_begin(&w, "inner");
-    json_number(&w, "x", 2.5);
-    json_number(&w, "nan", NAN);
-    json_object_end(&w);
-    check(json_end(&w) == 0, "JSON written");
+    check(json_write_document(fp, doc) == 0, "JSON written");
     fclose(fp);
+    json_decref(doc);
+
     char *text;
-    CHECK_OK(csv_read_file(path, &text, NULL));
+    size_t len;
+    CHECK_OK(csv_read_file(path, &text, &len));
+    json_t *root = NULL;
+    check(json_parse_document(path, text, len, &root) == CNN_OK, "what was written parses");
+    json_decref(root);
     char s[128];
     check(json_get_string(text, "name", s, sizeof s) == 0 &&
-              !strcmp(s, "quote \" backslash \\ tab \t end"),
+              !strcmp(s, "quote \" backslash \\ tab \t \"x\": 1 end"),
           "escaped string read back");
-    char **argv;
-    int argc = json_get_string_array(text, "argv", &argv);
-    check(argc == 2 && !strcmp(argv[1], "100,1000"), "string array read back");
+    check(json_get_string(text, "bytes", s, sizeof s) == 0 && !strcmp(s, "ok ?? caf\xc3\xa9"),
+          "bytes that are not UTF-8 written as '?', UTF-8 kept: %s", s);
+    char **args;
+    int argc = json_get_string_array(text, "argv", &args);
+    check(argc == 2 && !strcmp(args[1], "100,1000"), "string array read back");
     if (argc > 0)
-        json_free_strings(argv, argc);
+        json_free_strings(args, argc);
     double x;
-    check(json_get_number(text, "x", &x) == 0 && x == 2.5, "number read back");
+    check(json_get_number(text, "x", &x) == 0 && x == 2.5,
+          "the first \"x\" in document order is the nested one (got %g), and the one inside "
+          "a string value is no key", x);
     check(strstr(text, "\"nan\": null") != NULL, "NaN written as null");
     check(json_get_string(text, "missing", s, sizeof s) != 0, "a missing key is reported");
     free(text);
+
+    char broken[] = "{\n  \"a\": 1,\n  \"a\": 2\n}\n";
+    cnn_status st = json_parse_document("dup.json", broken, strlen(broken), &root);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "dup.json: line 3"),
+          "a duplicate key is an error naming its line: %s", cnn_last_error());
+    char cut[] = "{\n  \"a\": [1,\n";
+    st = json_parse_document("cut.json", cut, strlen(cut), &root);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "cut.json: line "),
+          "a cut-off document is an error: %s", cnn_last_error());
     remove(path);
 }
 
@@ -386,6 +476,7 @@ int main(void)
     test_axes();
     test_plan();
     test_verify();
+    test_csv_quoting();
     test_summary_roundtrip(dir);
     test_json(dir);
     rmdir(dir);
