@@ -5,7 +5,8 @@
  * digits (datasets/fetch-mnist.sh):
  *
  *   controls  seq wrapped without a mutation passes with no flip; every
- *             other CPU backend of the build passes at B=1000, F=256, where
+ *             other backend of the build that can run here (GPU ones where
+ *             there is a GPU), every variant, passes at B=1000, F=256, where
  *             summation orders other than seq's decide a few near ties the
  *             other way (the case that made the old check fail);
  *   mutants   seq wrapped with one planted bug must fail: a 1% scale error
@@ -245,11 +246,13 @@ static void make_reference(const float *x, const uint8_t *y, int batch, int filt
     CHECK_OK(verify_reference_make(&cfg, init, x, y, batch, ref));
 }
 
-static struct verify_report verify(const struct cnn_backend *be, int threads,
-                                   const struct verify_reference *ref)
+static struct verify_report verify(const struct cnn_backend *be, int threads, int variant,
+                                   int gpus, const struct verify_reference *ref)
 {
     struct cnn_config cfg = ref->cfg;
     cfg.threads = threads;
+    cfg.variant = (be->caps & CNN_CAP_VARIANTS) ? variant : 0;
+    cfg.gpus = gpus;
     cnn_state *state = NULL;
     struct verify_report rep;
     CHECK_OK(be->create(&cfg, &state));
@@ -265,7 +268,7 @@ static void check_mutants(const float *x, const uint8_t *y, int batch, int filte
     make_reference(x, y, batch, filters, &init, &ref);
     for (int m = 0; m < MUT_COUNT; m++) {
         planted = (enum mutation)m;
-        struct verify_report rep = verify(&mutant, 0, &ref);
+        struct verify_report rep = verify(&mutant, 0, 1, 0, &ref);
         if (m == MUT_NONE)
             check(rep.agree && rep.tie_flips == 0,
                   "B=%d F=%d seq through the wrapper, no mutation: passes (%zu flips)%s%s", batch,
@@ -278,7 +281,8 @@ static void check_mutants(const float *x, const uint8_t *y, int batch, int filte
     cnn_params_free(&init);
 }
 
-/* Every CPU backend of the build, where near ties are decided otherwise. */
+/* Every backend of the build that runs here, each variant, and the
+ * data-parallel table over one GPU: near ties are decided otherwise there. */
 static void check_backends(const float *x, const uint8_t *y, int batch, int filters)
 {
     struct cnn_params init;
@@ -286,16 +290,20 @@ static void check_backends(const float *x, const uint8_t *y, int batch, int filt
     make_reference(x, y, batch, filters, &init, &ref);
     for (int i = 0; cnn_backends[i]; i++) {
         const struct cnn_backend *be = cnn_backends[i];
-        if (be == seq || (be->caps & CNN_CAP_DEVICE) || be->probe() != CNN_OK)
+        if (be == seq || be->probe() != CNN_OK)
             continue;
         int threads = (be->caps & CNN_CAP_THREADS) ? 2 : 0;
-        struct verify_report rep = verify(be, threads, &ref);
-        check(rep.agree, "B=%d F=%d %s passes: %zu of %zu windows decided otherwise within "
-              "rounding and replayed%s%s", batch, filters, be->name, rep.tie_flips, rep.windows,
-              rep.agree ? "" : "; ", rep.detail);
-        check(!((double)rep.tie_flips > VERIFY_MAX_FLIP_SHARE * (double)rep.windows),
-              "B=%d F=%d %s: flips within the %g share", batch, filters, be->name,
-              VERIFY_MAX_FLIP_SHARE);
+        for (int gpus = 0; gpus <= (be->data_parallel ? 1 : 0); gpus++)
+            for (int v = 1; v <= be->variant_count; v++) {
+                const struct cnn_backend *table = gpus ? be->data_parallel : be;
+                struct verify_report rep = verify(table, threads, v, gpus, &ref);
+                check(rep.agree, "B=%d F=%d %s v%d gpus %d passes: %zu of %zu windows decided "
+                      "otherwise within rounding and replayed%s%s", batch, filters, be->name, v,
+                      gpus, rep.tie_flips, rep.windows, rep.agree ? "" : "; ", rep.detail);
+                check(!((double)rep.tie_flips > VERIFY_MAX_FLIP_SHARE * (double)rep.windows),
+                      "B=%d F=%d %s v%d gpus %d: flips within the %g share", batch, filters,
+                      be->name, v, gpus, VERIFY_MAX_FLIP_SHARE);
+            }
     }
     verify_reference_free(&ref);
     cnn_params_free(&init);
