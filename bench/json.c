@@ -191,6 +191,18 @@ int json_get_number(const char *text, const char *key, double *out)
     return 0;
 }
 
+int json_get_bool(const char *text, const char *key, int *out)
+{
+    const char *p = find_value(text, key);
+    if (p && strncmp(p, "true", 4) == 0)
+        *out = 1;
+    else if (p && strncmp(p, "false", 5) == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
 void json_free_strings(char **v, int n)
 {
     for (int i = 0; i < n; i++)

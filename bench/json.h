@@ -38,6 +38,8 @@ void json_bool(struct json_writer *w, const char *key, int value);
 int json_get_string(const char *text, const char *key, char *out, size_t len);
 /* Reads the number value of "key". 0 on success, -1 if missing or not a number. */
 int json_get_number(const char *text, const char *key, double *out);
+/* Reads the boolean value of "key" as 1 or 0. 0 on success, -1 if missing or not a boolean. */
+int json_get_bool(const char *text, const char *key, int *out);
 /* The array of strings "key": [...] as malloc'd strings in a malloc'd array;
  * returns the count, or -1 if missing, malformed or out of memory. */
 int json_get_string_array(const char *text, const char *key, char ***out);

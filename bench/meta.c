@@ -1,6 +1,8 @@
 /* meta.c — machine facts, git state and the meta.json writer. */
 #include "meta.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +254,23 @@ void meta_utc_now(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* 24 random bits for a run id: /dev/urandom, or where it cannot be read,
+ * the pid mixed with the clock's nanoseconds. */
+static unsigned long id_suffix(void)
+{
+    unsigned char b[3];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    int got = fd >= 0 && read(fd, b, sizeof b) == (ssize_t)sizeof b;
+    if (fd >= 0)
+        close(fd);
+    if (got)
+        return (unsigned long)b[0] << 16 | (unsigned long)b[1] << 8 | b[2];
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    uint64_t x = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)t.tv_nsec;
+    return (unsigned long)((x ^ x >> 29) & 0xffffff);
+}
+
 void meta_run_id(char *buf, size_t len, const char *label)
 {
     time_t t = time(NULL);
@@ -259,7 +278,91 @@ void meta_run_id(char *buf, size_t len, const char *label)
     gmtime_r(&t, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(buf, len, "%s-%s", stamp, label);
+    snprintf(buf, len, "%s-%s-%06lx", stamp, label, id_suffix());
+}
+
+/* What meta.json records of the build, in its order. A run is resumed only
+ * by a build whose every fact is the same (meta_check_build). */
+enum { N_BUILD_FACTS = 9 };
+
+struct build_fact {
+    const char *name;
+    char value[512];  /* booleans as "true" or "false" */
+    int boolean;
+};
+
+static void build_fact(struct build_fact *f, const char *name, const char *value, int boolean)
+{
+    f->name = name;
+    snprintf(f->value, sizeof f->value, "%s", value);
+    f->boolean = boolean;
+}
+
+static void build_facts(struct build_fact f[N_BUILD_FACTS])
+{
+#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
+    const int cupti = 1;
+#else
+    const int cupti = 0;
+#endif
+    char nccl[32] = "none";
+#if CNN_HAVE_NCCL
+    cuda_nccl_version(nccl, sizeof nccl);
+#endif
+    build_fact(&f[0], "version", CNN_VERSION, 0);
+    build_fact(&f[1], "buildtype", CNN_BUILDTYPE, 0);
+    build_fact(&f[2], "c_compiler", CNN_C_COMPILER, 0);
+    build_fact(&f[3], "flags", CNNBENCH_BUILD_FLAGS, 0);
+    build_fact(&f[4], "openmp", CNN_HAVE_OMP ? "true" : "false", 1);
+    build_fact(&f[5], "cuda", CNN_HAVE_CUDA ? "true" : "false", 1);
+    build_fact(&f[6], "cupti", cupti ? "true" : "false", 1);
+    build_fact(&f[7], "nccl", CNN_HAVE_NCCL ? "true" : "false", 1);
+    build_fact(&f[8], "nccl_version", nccl, 0);
+}
+
+/* The text of meta.json's "build" object, as meta_write lays it out (it
+ * holds no nested object); NULL if there is none. malloc'd. */
+static char *build_section(const char *meta_text)
+{
+    static const char opening[] = "\"build\": {";
+    const char *p = meta_text;
+    while ((p = strstr(p, opening)) != NULL && p > meta_text && p[-1] == '\\')
+        p += sizeof opening - 1; /* the text of a string value, not a key */
+    const char *end = p ? strchr(p, '}') : NULL;
+    if (!end)
+        return NULL;
+    size_t n = (size_t)(end - p) + 1;
+    char *section = malloc(n + 1);
+    if (section) {
+        memcpy(section, p, n);
+        section[n] = '\0';
+    }
+    return section;
+}
+
+cnn_status meta_check_build(const char *meta_text, const char *run)
+{
+    char *section = build_section(meta_text);
+    if (!section)
+        return cnn_fail(CNN_E_DATA, "%s/meta.json records no build (no \"build\" object): it "
+                        "cannot be shown that this cnnbench is the build that measured it", run);
+    struct build_fact facts[N_BUILD_FACTS];
+    build_facts(facts);
+    cnn_status st = CNN_OK;
+    for (int i = 0; i < N_BUILD_FACTS && st == CNN_OK; i++) {
+        char stored[512] = "(not recorded)";
+        int flag;
+        if (facts[i].boolean && json_get_bool(section, facts[i].name, &flag) == 0)
+            snprintf(stored, sizeof stored, "%s", flag ? "true" : "false");
+        else if (!facts[i].boolean)
+            json_get_string(section, facts[i].name, stored, sizeof stored);
+        if (strcmp(stored, facts[i].value) != 0)
+            st = cnn_fail(CNN_E_ARG, "%s was measured by another build: its build.%s is '%s', "
+                          "this cnnbench's is '%s': results of two builds must not be mixed "
+                          "(start a new run)", run, facts[i].name, stored, facts[i].value);
+    }
+    free(section);
+    return st;
 }
 
 static void write_machine(struct json_writer *w, const struct meta_machine *m)
@@ -269,24 +372,15 @@ static void write_machine(struct json_writer *w, const struct meta_machine *m)
     json_string(w, "dirty", m->git_dirty);
     json_object_end(w);
 
+    struct build_fact facts[N_BUILD_FACTS];
+    build_facts(facts);
     json_object_begin(w, "build");
-    json_string(w, "version", CNN_VERSION);
-    json_string(w, "buildtype", CNN_BUILDTYPE);
-    json_string(w, "c_compiler", CNN_C_COMPILER);
-    json_string(w, "flags", CNNBENCH_BUILD_FLAGS);
-    json_bool(w, "openmp", CNN_HAVE_OMP);
-    json_bool(w, "cuda", CNN_HAVE_CUDA);
-#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-    json_bool(w, "cupti", 1);
-#else
-    json_bool(w, "cupti", 0);
-#endif
-    json_bool(w, "nccl", CNN_HAVE_NCCL);
-    char nccl[32] = "none";
-#if CNN_HAVE_NCCL
-    cuda_nccl_version(nccl, sizeof nccl);
-#endif
-    json_string(w, "nccl_version", nccl);
+    for (int i = 0; i < N_BUILD_FACTS; i++) {
+        if (facts[i].boolean)
+            json_bool(w, facts[i].name, strcmp(facts[i].value, "true") == 0);
+        else
+            json_string(w, facts[i].name, facts[i].value);
+    }
     json_object_end(w);
 
     json_object_begin(w, "host");
@@ -411,6 +505,10 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
 
     json_object_begin(&w, "plan");
     json_int(&w, "configurations", r->configurations);
+    json_array_begin(&w, "config_keys");
+    for (int i = 0; i < r->configurations && r->config_keys; i++)
+        json_string(&w, NULL, r->config_keys[i]);
+    json_array_end(&w);
     json_int(&w, "skipped_by_rules", r->skipped);
     json_int(&w, "duplicates", r->duplicates);
     json_int(&w, "finished", r->finished_configs);
@@ -426,8 +524,10 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     json_object_end(&w);
 
     if (json_end(&w) != 0) {
+        int saved = errno;
         cnn_atomic_abort(&f);
-        return cnn_fail(CNN_E_IO, "%s: write failed", path);
+        return cnn_fail(CNN_E_IO, "%s: write failed: %s", path,
+                        saved ? strerror(saved) : "the stream reported an error");
     }
     return cnn_atomic_commit(&f);
 }
