@@ -175,8 +175,11 @@ cnn_status rundir_lock(struct run_dir *d, const char *path)
     rundir_init(d);
     copy_dir_name(d->path, sizeof d->path, path);
     struct stat st;
+    if (stat(d->path, &st) != 0 && errno == ENOENT)
+        return cnn_fail(CNN_E_IO, "%s: no such run directory", d->path);
     if (stat(d->path, &st) != 0)
-        return cnn_fail(CNN_E_IO, "%s: no such run directory: %s", d->path, strerror(errno));
+        return cnn_fail(CNN_E_IO, "%s: cannot open the run directory: %s", d->path,
+                        strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return cnn_fail(CNN_E_IO, "%s: not a run directory (not a directory at all)", d->path);
     int busy;

@@ -4,10 +4,11 @@
  *
  * Order of business, so that nothing is lost and nothing is half-written:
  *   1. parse and check every option, build the plan, print its size;
- *   2. create the run directory (never an existing one) and write meta.json,
- *      the CSV headers and an empty summary: an unwritable place fails here,
- *      before any work;
- *   3. load the data set, then per configuration: verify against seq, warm
+ *   2. load the data set, then create the run directory (never an existing
+ *      one) whole, locked for as long as this process writes it (rundir.h):
+ *      meta.json, the CSV headers and an empty summary, or nothing at all.
+ *      An unwritable place fails here, before any work;
+ *   3. per configuration: verify against seq, warm
  *      up, time the steps (run.h; with --max-noise until the median is
  *      quiet, run.h's adaptive sampling); append its step and evaluation rows
  *      (flushed per row, fsynced per configuration) and rewrite summary.csv
@@ -16,7 +17,10 @@
  *   4. Ctrl-C stops at the next step boundary: the finished rows stay, the
  *      configuration is marked interrupted, and `--resume DIR` later reruns
  *      exactly the configurations that did not finish, with the options
- *      stored in meta.json.
+ *      stored in meta.json. A resume is refused, every file left as it was,
+ *      while another process writes the run, when the build, machine, plan
+ *      or data set is not the run's, or when a file of the run cannot be
+ *      read whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,10 +118,13 @@ static const char sweep_help[] =
     "  cap). One whose CV exceeds 10%, or that missed the --max-noise target, is\n"
     "  unstable: marked in its result line and in REPORT.md, with the reason.\n"
     "Output:\n"
-    "  --out DIR          run directory (default results/<UTC time>-<preset>);\n"
-    "                     must not exist: a run is never overwritten\n"
+    "  --out DIR          run directory (default results/<UTC time>-<preset>-<6 random\n"
+    "                     hex digits>); must not exist: a run is never overwritten\n"
     "  --resume DIR       continue an interrupted run: finished configurations are\n"
-    "                     kept, the others rerun, no row is duplicated\n"
+    "                     kept, the others rerun, no row is duplicated. Refused, with\n"
+    "                     every file left as it was, while another process writes\n"
+    "                     DIR, or when the build, machine, plan or data set differ\n"
+    "                     from the run's, or a file of the run is damaged\n"
     "  --dry-run          print the plan and exit\n"
     "\n"
     "Progress goes to stderr: a bar with ETA on a terminal, plain lines otherwise.\n"
@@ -1136,17 +1143,19 @@ static cnn_status create_run(struct sweep *s)
         meta_run_id(run_id, sizeof run_id, o->preset ? o->preset : "sweep");
         snprintf(dir, sizeof dir, "results/%s", run_id);
     }
-    CNN_TRY(rundir_create(&s->dir, dir, CSV_STEPS_HEADER, CSV_EVALS_HEADER));
+    cnn_status st = rundir_create(&s->dir, dir, CSV_STEPS_HEADER, CSV_EVALS_HEADER);
     /* the name it will have, kept where meta.run_id can point for the whole run */
-    snprintf(s->run_name, sizeof s->run_name, "%s",
-             strrchr(s->dir.final, '/') ? strrchr(s->dir.final, '/') + 1 : s->dir.final);
+    const char *slash = strrchr(s->dir.final, '/');
+    snprintf(s->run_name, sizeof s->run_name, "%s", slash ? slash + 1 : s->dir.final);
     s->meta.run_id = s->run_name;
-    cnn_status st = write_summary(s);
+    if (st == CNN_OK)
+        st = write_summary(s);
     if (st == CNN_OK)
         st = write_meta(s);
     if (st == CNN_OK)
         st = rundir_publish(&s->dir);
-    if (st != CNN_OK && s->dir.final[0])
+    /* a hidden directory was made: rundir_close removes it */
+    if (st != CNN_OK && s->dir.final[0] && s->dir.path[0])
         cnn_fail_context(st, "%s: not created, and nothing was left behind", s->dir.final);
     return st;
 }
