@@ -1058,25 +1058,36 @@ static cnn_status open_for_append(struct sweep *s)
     return CNN_OK;
 }
 
+/* Every check of a resume, before it writes anything. */
+static cnn_status resume_check(struct sweep *s, const char *meta_text, struct resume_files *files)
+{
+    CNN_TRY(resume_check_origin(s, meta_text));
+    CNN_TRY(resume_read_summary(s, meta_text));
+    cnn_status st = data_load(s->o->data, &s->data);
+    if (st != CNN_OK)
+        return cnn_fail_context(st, "%s: its data set (--data %s) cannot be loaded",
+                                s->dir.path, s->o->data);
+    CNN_TRY(resume_check_data(s, meta_text));
+    s->meta.data = &s->data;
+    s->meta.digit_label = s->data.test_y[s->meta.digit_index];
+    return resume_prepare_files(s, files);
+}
+
 /* Continues a locked run: every check, then the rewrites, meta.json first
  * (its failure leaves the CSV files as they were), then the pruned CSVs
  * renamed into place. */
 static cnn_status resume_begin(struct sweep *s, const char *meta_text)
 {
-    CNN_TRY(resume_check_origin(s, meta_text));
-    CNN_TRY(resume_read_summary(s, meta_text));
-    CNN_TRY(data_load(s->o->data, &s->data));
-    CNN_TRY(resume_check_data(s, meta_text));
-    s->meta.data = &s->data;
-    s->meta.digit_label = s->data.test_y[s->meta.digit_index];
     struct resume_files files;
-    CNN_TRY(resume_prepare_files(s, &files));
-    resume_meta_state(s, meta_text);
-    cnn_status st = write_meta(s);
-    if (st != CNN_OK) {
-        resume_files_abort(&files);
-        return st;
+    cnn_status st = resume_check(s, meta_text, &files);
+    if (st == CNN_OK) {
+        resume_meta_state(s, meta_text);
+        st = write_meta(s);
+        if (st != CNN_OK)
+            resume_files_abort(&files);
     }
+    if (st != CNN_OK)
+        return cnn_fail_context(st, "not resumed, no file changed");
     CNN_TRY(resume_files_publish(&files));
     return open_for_append(s);
 }
