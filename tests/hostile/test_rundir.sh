@@ -105,12 +105,12 @@ expect() {
     judge "$name" "$status" "$text"
 }
 
-# wait_for CONDITION: polls a shell condition for up to 20 s.
+# wait_for CONDITION: polls a shell condition (evaluated) for up to 20 s.
 wait_for() {
     i=0
-    while [ $i -lt 400 ]; do
+    while [ $i -lt 2000 ]; do
         if eval "$1"; then return 0; fi
-        sleep 0.05
+        sleep 0.01
         i=$((i + 1))
     done
     return 1
@@ -128,47 +128,79 @@ whole_run() {
         [ "$short" -eq 0 ] && [ -z "$(tail -c 1 "$1/steps.csv")" ]
 }
 
-# The configurations every resume case starts from: four of 200 steps.
-plan="--impl seq --batch 40 --filters 4,8,12,16 --steps 200 --warmup 0 --data $data"
+# The sweeps of the main cases: four configurations of $1 steps each. The
+# cases need a writer still at work when they act, so where a machine is
+# fast enough to finish first they try again with ten times the steps.
 configs=4
-steps=200
+sweep_of() {
+    echo "--impl seq --batch 40 --filters 4,8,12,16 --steps $1 --warmup 0 --data $data"
+}
+
+# make_base DIR: an interrupted run, Ctrl-C once one configuration is done;
+# sets $base_steps.
+make_base() {
+    wdir=$1
+    for base_steps in 200 2000 20000; do
+        rm -rf "$wdir"
+        # shellcheck disable=SC2046
+        "$cnnbench" sweep $(sweep_of $base_steps) --out "$wdir" >/dev/null 2>&1 &
+        pid=$!
+        bg_pids="$bg_pids $pid"
+        # shellcheck disable=SC2016
+        wait_for '[ -f "$wdir/summary.csv" ] && [ "$(wc -l <"$wdir/summary.csv")" -ge 2 ]'
+        kill -INT "$pid"
+        wait "$pid"
+        if grep -q '"state": "interrupted"' "$wdir/meta.json" 2>/dev/null; then return 0; fi
+    done
+    echo "no interrupted run could be made"
+    exit 99
+}
+
+# start_writer DIR: a sweep writing DIR, stopped (SIGSTOP) while it holds
+# the run's lock; sets $writer and $writer_steps.
+start_writer() {
+    wdir=$1
+    for writer_steps in 200 2000 20000; do
+        rm -rf "$wdir"
+        # shellcheck disable=SC2046
+        "$cnnbench" sweep $(sweep_of $writer_steps) --out "$wdir" >/dev/null 2>&1 &
+        writer=$!
+        bg_pids="$bg_pids $writer"
+        # shellcheck disable=SC2016
+        wait_for '[ -f "$wdir/meta.json" ]'
+        kill -STOP "$writer"
+        # the writer removes .lock as it ends: while the file is there, so is it
+        if [ -f "$wdir/.lock" ]; then return 0; fi
+        kill -KILL "$writer"
+        kill -CONT "$writer"
+        wait "$writer"
+    done
+    return 1
+}
 
 main_cases() {
-    # An interrupted run to resume: Ctrl-C once one configuration is done.
     base=$scratch/base
-    # shellcheck disable=SC2086
-    "$cnnbench" sweep $plan --out "$base" >/dev/null 2>&1 &
-    pid=$!
-    bg_pids="$bg_pids $pid"
-    wait_for '[ -f "$base/summary.csv" ] && [ "$(wc -l <"$base/summary.csv")" -ge 2 ]'
-    kill -INT "$pid"
-    wait "$pid"
-    [ -f "$base/meta.json" ] || { echo "the base run was not made"; exit 99; }
-    grep -q '"state": "interrupted"' "$base/meta.json" ||
-        echo "  note: the base run finished before Ctrl-C; the resumes have nothing left to run"
+    make_base "$base"
+    key1=seq:v0:t0:b40:f4:s$base_steps:r1
 
     echo "concurrent writers:"
     run=$scratch/busy
-    # shellcheck disable=SC2086
-    "$cnnbench" sweep $plan --out "$run" >"$scratch/busy.out" 2>"$scratch/busy.err" &
-    writer=$!
-    bg_pids="$bg_pids $writer"
-    wait_for '[ -f "$run/meta.json" ]'
-    # stopped, the writer still holds its lock, and its files stay still
-    # while the second writer is judged
-    kill -STOP "$writer"
+    start_writer "$run"
+    check $? "a sweep is caught at work, holding $run/.lock"
+    # stopped, the writer keeps its lock, and its files stay still while
+    # the second writer is judged
     expect "resume beside a running sweep" 1 "pid $writer on host $host" "$run" "$data" -- \
         sweep --resume "$run"
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046
     expect "sweep --out into a run being written" 1 "pid $writer on host $host" "$run" "$data" \
-        -- sweep $plan --out "$run"
+        -- sweep $(sweep_of "$writer_steps") --out "$run"
     kill -CONT "$writer"
     rc=0
     wait "$writer" || rc=$?
     [ "$rc" -eq 0 ]
     check $? "the first sweep ends ok (exit $rc)"
-    whole_run "$run" $configs $steps
-    check $? "the first sweep kept every row: $configs x $steps steps x 8 regions, each once"
+    whole_run "$run" $configs "$writer_steps"
+    check $? "the first sweep kept every row: $configs x $writer_steps steps x 8 regions, each once"
     grep -q '"state": "complete"' "$run/meta.json"
     check $? "meta.json says complete"
     [ ! -e "$run/.lock" ]
@@ -179,8 +211,11 @@ main_cases() {
     "$cnnbench" sweep --resume "$run" >/dev/null 2>"$scratch/first.err" &
     first=$!
     bg_pids="$bg_pids $first"
+    # shellcheck disable=SC2016
     wait_for 'grep -q "pid $first" "$run/.lock" 2>/dev/null'
     kill -STOP "$first"
+    grep -q "pid $first" "$run/.lock" 2>/dev/null
+    check $? "two resumes: the first is caught at work, holding the lock"
     expect "two resumes: the second" 1 "pid $first on host $host" "$run" "$data" -- \
         sweep --resume "$run"
     kill -CONT "$first"
@@ -188,27 +223,36 @@ main_cases() {
     wait "$first" || rc=$?
     [ "$rc" -eq 0 ]
     check $? "two resumes: the first ends ok (exit $rc)"
-    whole_run "$run" $configs $steps
+    whole_run "$run" $configs "$base_steps"
     check $? "two resumes: every row once after the first"
 
-    # started together: one takes the lock, the other is refused at once
+    # started together: one takes the lock, the other is refused at once.
+    # Where the second starts only after the first has ended (a very busy
+    # machine), it finds nothing left to run, which is right too.
     run=$scratch/race
     cp -R "$base" "$run"
-    timeout "$limit" "$cnnbench" sweep --resume "$run" >/dev/null 2>"$scratch/race1.err" &
+    timeout "$limit" "$cnnbench" sweep --resume "$run" >"$scratch/race1.out" \
+        2>"$scratch/race1.err" &
     a=$!
-    timeout "$limit" "$cnnbench" sweep --resume "$run" >/dev/null 2>"$scratch/race2.err" &
+    timeout "$limit" "$cnnbench" sweep --resume "$run" >"$scratch/race2.out" \
+        2>"$scratch/race2.err" &
     b=$!
     bg_pids="$bg_pids $a $b"
     ra=0
     wait "$a" || ra=$?
     rb=0
     wait "$b" || rb=$?
-    [ $((ra + rb)) -eq 1 ] && { [ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]; }
-    check $? "two resumes at once: one exits 0, the other 1 (got $ra and $rb)"
-    cat "$scratch/race1.err" "$scratch/race2.err" | grep '^cnnbench: error: ' |
-        grep -qF "is being written by another cnnbench (pid"
-    check $? "two resumes at once: the loser names the writer"
-    whole_run "$run" $configs $steps
+    if [ "$ra" -eq 0 ] && [ "$rb" -eq 0 ]; then
+        cat "$scratch/race1.out" "$scratch/race2.out" | grep -q ": 0 configurations left"
+        check $? "two resumes at once: ran one after the other, the second with nothing left"
+    else
+        [ $((ra + rb)) -eq 1 ]
+        check $? "two resumes at once: one exits 0, the other 1 (got $ra and $rb)"
+        cat "$scratch/race1.err" "$scratch/race2.err" | grep '^cnnbench: error: ' |
+            grep -qF "is being written by another cnnbench (pid"
+        check $? "two resumes at once: the one refused names the writer"
+    fi
+    whole_run "$run" $configs "$base_steps"
     check $? "two resumes at once: every row once"
 
     echo "resume with other data, plan or build:"
@@ -224,7 +268,8 @@ main_cases() {
 
     run=$scratch/plan-changed
     cp -R "$base" "$run"
-    sed 's/^\( *\)"200",$/\1"201",/' "$base/meta.json" >"$run/meta.json"
+    sed "s/^\\( *\\)\"$base_steps\",\$/\\1\"$((base_steps + 1))\",/" "$base/meta.json" \
+        >"$run/meta.json"
     expect "resume with another plan (meta.json's --steps edited)" 1 \
         "the plan differs: the run planned 4 configurations" "$run" "$data" -- \
         sweep --resume "$run"
@@ -261,7 +306,7 @@ main_cases() {
     run=$scratch/bad-line
     cp -R "$base" "$run"
     offset=$(head -n 3 "$base/steps.csv" | wc -c)
-    { head -n 3 "$base/steps.csv"; echo "seq:v0:t0:b40:f4:s200:r1,seq,0"
+    { head -n 3 "$base/steps.csv"; echo "$key1,seq,0"
       tail -n +4 "$base/steps.csv"; } >"$run/steps.csv"
     expect "a short line inside steps.csv" 1 "steps.csv: line 4 (byte offset $offset)" \
         "$run" "$data" -- sweep --resume "$run"
@@ -275,18 +320,17 @@ main_cases() {
 
     run=$scratch/foreign
     cp -R "$base" "$run"
-    sed -n 2p "$base/steps.csv" | sed 's/^seq:v0:t0:b40:f4:s200:r1,/omp:v0:t1:b40:f4:s200:r1,/' \
-        >>"$run/steps.csv"
+    foreign=omp:v0:t1:b40:f4:s$base_steps:r1
+    sed -n 2p "$base/steps.csv" | sed "s/^$key1,/$foreign,/" >>"$run/steps.csv"
     expect "a row of a configuration the plan lacks" 1 \
-        "'omp:v0:t1:b40:f4:s200:r1', which is not in this run's plan" "$run" "$data" -- \
-        sweep --resume "$run"
+        "'$foreign', which is not in this run's plan" "$run" "$data" -- sweep --resume "$run"
 
     # the documented exception: a last line cut off by a crash is dropped
     run=$scratch/torn
     cp -R "$base" "$run"
-    printf 'seq:v0:t0:b40:f4:s200:r1,seq,0,0,40' >>"$run/steps.csv"
+    printf '%s,seq,0,0,40' "$key1" >>"$run/steps.csv"
     expect "a last line without newline" 0 "" "$data" -- sweep --resume "$run"
-    whole_run "$run" $configs $steps
+    whole_run "$run" $configs "$base_steps"
     check $? "a last line without newline: dropped, every row once after the resume"
 
     echo "default run ids:"
@@ -308,6 +352,7 @@ main_cases() {
         rb=0
         wait "$b" || rb=$?
         snapshot "$data" >"$scratch/after"
+        # shellcheck disable=SC2046 # run ids have no blanks
         set -- $(ls "$ids/results" 2>/dev/null)
         if [ $# -ne 2 ] || [ "$(echo "$1" | cut -c 1-15)" = "$(echo "$2" | cut -c 1-15)" ]; then
             break
