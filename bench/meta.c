@@ -455,6 +455,7 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
 {
     struct cnn_atomic_file f;
     CNN_TRY(cnn_atomic_open(&f, path));
+    errno = 0; /* so that a failed write below is what a nonzero errno tells */
     struct json_writer w;
     json_begin(&w, f.fp);
     json_int(&w, "schema_version", META_SCHEMA_VERSION);

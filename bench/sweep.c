@@ -8,12 +8,12 @@
  *      one) whole, locked for as long as this process writes it (rundir.h):
  *      meta.json, the CSV headers and an empty summary, or nothing at all.
  *      An unwritable place fails here, before any work;
- *   3. per configuration: verify against seq, warm
- *      up, time the steps (run.h; with --max-noise until the median is
- *      quiet, run.h's adaptive sampling); append its step and evaluation rows
- *      (flushed per row, fsynced per configuration) and rewrite summary.csv
- *      atomically. A failing configuration is recorded with its reason and
- *      the sweep goes on;
+ *   3. per configuration: verify against seq, warm up, time the steps
+ *      (run.h; with --max-noise until the median is quiet, run.h's adaptive
+ *      sampling); append its step and evaluation rows (flushed per row,
+ *      fsynced per configuration) and rewrite summary.csv atomically. A
+ *      failing configuration is recorded with its reason and the sweep goes
+ *      on;
  *   4. Ctrl-C stops at the next step boundary: the finished rows stay, the
  *      configuration is marked interrupted, and `--resume DIR` later reruns
  *      exactly the configurations that did not finish, with the options
@@ -23,13 +23,11 @@
  *      read whole.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backends.h"
