@@ -1,6 +1,8 @@
 /* meta.c — machine facts, git state and the meta.json writer. */
 #include "meta.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +254,23 @@ void meta_utc_now(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* 24 random bits for a run id: /dev/urandom, or where it cannot be read,
+ * the pid mixed with the clock's nanoseconds. */
+static unsigned long id_suffix(void)
+{
+    unsigned char b[3];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    int got = fd >= 0 && read(fd, b, sizeof b) == (ssize_t)sizeof b;
+    if (fd >= 0)
+        close(fd);
+    if (got)
+        return (unsigned long)b[0] << 16 | (unsigned long)b[1] << 8 | b[2];
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    uint64_t x = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)t.tv_nsec;
+    return (unsigned long)((x ^ x >> 29) & 0xffffff);
+}
+
 void meta_run_id(char *buf, size_t len, const char *label)
 {
     time_t t = time(NULL);
@@ -259,7 +278,75 @@ void meta_run_id(char *buf, size_t len, const char *label)
     gmtime_r(&t, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(buf, len, "%s-%s", stamp, label);
+    snprintf(buf, len, "%s-%s-%06lx", stamp, label, id_suffix());
+}
+
+/* What meta.json records of the build, in its order. A run is resumed only
+ * by a build whose every fact is the same (meta_check_build). */
+enum { N_BUILD_FACTS = 9 };
+
+struct build_fact {
+    const char *name;
+    char value[512];  /* booleans as "true" or "false" */
+    int boolean;
+};
+
+static void build_fact(struct build_fact *f, const char *name, const char *value, int boolean)
+{
+    f->name = name;
+    snprintf(f->value, sizeof f->value, "%s", value);
+    f->boolean = boolean;
+}
+
+static void build_facts(struct build_fact f[N_BUILD_FACTS])
+{
+#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
+    const int cupti = 1;
+#else
+    const int cupti = 0;
+#endif
+    char nccl[32] = "none";
+#if CNN_HAVE_NCCL
+    cuda_nccl_version(nccl, sizeof nccl);
+#endif
+    build_fact(&f[0], "version", CNN_VERSION, 0);
+    build_fact(&f[1], "buildtype", CNN_BUILDTYPE, 0);
+    build_fact(&f[2], "c_compiler", CNN_C_COMPILER, 0);
+    build_fact(&f[3], "flags", CNNBENCH_BUILD_FLAGS, 0);
+    build_fact(&f[4], "openmp", CNN_HAVE_OMP ? "true" : "false", 1);
+    build_fact(&f[5], "cuda", CNN_HAVE_CUDA ? "true" : "false", 1);
+    build_fact(&f[6], "cupti", cupti ? "true" : "false", 1);
+    build_fact(&f[7], "nccl", CNN_HAVE_NCCL ? "true" : "false", 1);
+    build_fact(&f[8], "nccl_version", nccl, 0);
+}
+
+cnn_status meta_check_build(const char *meta_text, const char *run)
+{
+    json_error_t err;
+    json_t *doc = json_loads(meta_text, JSON_REJECT_DUPLICATES, &err);
+    json_t *build = doc ? json_object_get(doc, "build") : NULL;
+    if (!json_is_object(build)) {
+        json_decref(doc);
+        return cnn_fail(CNN_E_DATA, "%s/meta.json records no build (no \"build\" object): it "
+                        "cannot be shown that this cnnbench is the build that measured it", run);
+    }
+    struct build_fact facts[N_BUILD_FACTS];
+    build_facts(facts);
+    cnn_status st = CNN_OK;
+    for (int i = 0; i < N_BUILD_FACTS && st == CNN_OK; i++) {
+        json_t *v = json_object_get(build, facts[i].name);
+        char stored[512] = "(not recorded)";
+        if (facts[i].boolean && json_is_boolean(v))
+            snprintf(stored, sizeof stored, "%s", json_is_true(v) ? "true" : "false");
+        else if (!facts[i].boolean && json_is_string(v))
+            snprintf(stored, sizeof stored, "%s", json_string_value(v));
+        if (strcmp(stored, facts[i].value) != 0)
+            st = cnn_fail(CNN_E_ARG, "%s was measured by another build: its build.%s is '%s', "
+                          "this cnnbench's is '%s': results of two builds must not be mixed "
+                          "(start a new run)", run, facts[i].name, stored, facts[i].value);
+    }
+    json_decref(doc);
+    return st;
 }
 
 /* meta.json is built as a jansson tree, one member a line in the order of
@@ -279,24 +366,13 @@ static int write_machine(json_t *w, const struct meta_machine *m)
     failed |= set(git, "dirty", json_text(m->git_dirty));
     failed |= set(w, "git", git);
 
+    struct build_fact facts[N_BUILD_FACTS];
+    build_facts(facts);
     json_t *build = json_object();
-    failed |= set(build, "version", json_text(CNN_VERSION));
-    failed |= set(build, "buildtype", json_text(CNN_BUILDTYPE));
-    failed |= set(build, "c_compiler", json_text(CNN_C_COMPILER));
-    failed |= set(build, "flags", json_text(CNNBENCH_BUILD_FLAGS));
-    failed |= set(build, "openmp", json_boolean(CNN_HAVE_OMP));
-    failed |= set(build, "cuda", json_boolean(CNN_HAVE_CUDA));
-#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-    failed |= set(build, "cupti", json_true());
-#else
-    failed |= set(build, "cupti", json_false());
-#endif
-    failed |= set(build, "nccl", json_boolean(CNN_HAVE_NCCL));
-    char nccl[32] = "none";
-#if CNN_HAVE_NCCL
-    cuda_nccl_version(nccl, sizeof nccl);
-#endif
-    failed |= set(build, "nccl_version", json_text(nccl));
+    for (int i = 0; i < N_BUILD_FACTS; i++)
+        failed |= set(build, facts[i].name,
+                      facts[i].boolean ? json_boolean(strcmp(facts[i].value, "true") == 0)
+                                       : json_text(facts[i].value));
     failed |= set(w, "build", build);
 
     json_t *host = json_object();
@@ -372,7 +448,7 @@ static int write_backends(json_t *w, const struct meta_machine *m)
     return failed ? -1 : 0;
 }
 
-static json_t *text_array(char *const *v, int n)
+static json_t *text_array(const char *const *v, int n)
 {
     json_t *a = json_array();
     for (int i = 0; a && i < n; i++)
@@ -391,13 +467,13 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     failed |= set(w, "tool", json_text("cnnbench"));
     failed |= set(w, "run_id", json_text(r->run_id));
     failed |= set(w, "command", json_text(r->command));
-    failed |= set(w, "argv", text_array(r->argv, r->argc));
+    failed |= set(w, "argv", text_array((const char *const *)r->argv, r->argc));
     failed |= set(w, "state", json_text(r->state));
     failed |= set(w, "started_utc", json_text(r->started_utc));
     failed |= set(w, "finished_utc", json_text(r->finished_utc));
     failed |= set(w, "load_1min_start", json_number_or_null(r->load_start));
     failed |= set(w, "load_1min_end", json_number_or_null(r->load_end));
-    failed |= set(w, "resumed_utc", text_array(r->resumed_utc, r->n_resumed));
+    failed |= set(w, "resumed_utc", text_array((const char *const *)r->resumed_utc, r->n_resumed));
 
     failed |= write_machine(w, m);
 
@@ -429,6 +505,8 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
 
     json_t *plan = json_object();
     failed |= set(plan, "configurations", json_integer(r->configurations));
+    failed |= set(plan, "config_keys",
+                  text_array(r->config_keys, r->config_keys ? r->configurations : 0));
     failed |= set(plan, "skipped_by_rules", json_integer(r->skipped));
     failed |= set(plan, "duplicates", json_integer(r->duplicates));
     failed |= set(plan, "finished", json_integer(r->finished_configs));
@@ -449,9 +527,12 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     }
     struct cnn_atomic_file f;
     cnn_status st = cnn_atomic_open(&f, path);
+    errno = 0; /* so that a failed write below is what a nonzero errno tells */
     if (st == CNN_OK && json_write_document(f.fp, w) != 0) {
+        int saved = errno;
         cnn_atomic_abort(&f);
-        st = cnn_fail(CNN_E_IO, "%s: write failed", path);
+        st = cnn_fail(CNN_E_IO, "%s: write failed: %s", path,
+                      saved ? strerror(saved) : "the stream reported an error");
     } else if (st == CNN_OK) {
         st = cnn_atomic_commit(&f);
     }

@@ -68,6 +68,7 @@ struct meta_run {
     const struct data_set *data;/* NULL before the data set is loaded */
     const char *data_spec;
     int configurations;
+    const char *const *config_keys; /* [configurations]: the plan, which --resume must rebuild */
     long skipped, duplicates;
     int finished_configs, failed_configs;
     const char *showcase_key;   /* configuration whose parameters are in showcase/ */
@@ -82,8 +83,13 @@ void meta_probe_machine(struct meta_machine *m);
 double meta_load_1min(void);
 /* "2025-01-31T12:00:00Z" */
 void meta_utc_now(char *buf, size_t len);
-/* A compact id for a new run: "20250131-120000-quick". */
+/* A compact id for a new run, unique even for runs started in the same
+ * second: "20250131-120000-quick-4f09a2" (UTC time, label, 24 random bits). */
 void meta_run_id(char *buf, size_t len, const char *label);
+/* Fails, naming the fact and both values, unless every fact meta_text (a
+ * meta.json) records of the build in its "build" object is this build's:
+ * version, build type, compiler, flags, the backends built and NCCL. */
+cnn_status meta_check_build(const char *meta_text, const char *run);
 /* Writes meta.json atomically. */
 cnn_status meta_write(const char *path, const struct meta_run *r, const struct meta_machine *m);
 

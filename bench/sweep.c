@@ -4,28 +4,30 @@
  *
  * Order of business, so that nothing is lost and nothing is half-written:
  *   1. parse and check every option, build the plan, print its size;
- *   2. create the run directory (never an existing one) and write meta.json,
- *      the CSV headers and an empty summary: an unwritable place fails here,
- *      before any work;
- *   3. load the data set, then per configuration: verify against seq, warm
- *      up, time the steps (run.h; with --max-noise until the median is
- *      quiet, run.h's adaptive sampling); append its step and evaluation rows
- *      (flushed per row, fsynced per configuration) and rewrite summary.csv
- *      atomically. A failing configuration is recorded with its reason and
- *      the sweep goes on;
+ *   2. load the data set, then create the run directory (never an existing
+ *      one) whole, locked for as long as this process writes it (rundir.h):
+ *      meta.json, the CSV headers and an empty summary, or nothing at all.
+ *      An unwritable place fails here, before any work;
+ *   3. per configuration: verify against seq, warm up, time the steps
+ *      (run.h; with --max-noise until the median is quiet, run.h's adaptive
+ *      sampling); append its step and evaluation rows (flushed per row,
+ *      fsynced per configuration) and rewrite summary.csv atomically. A
+ *      failing configuration is recorded with its reason and the sweep goes
+ *      on;
  *   4. Ctrl-C stops at the next step boundary: the finished rows stay, the
  *      configuration is marked interrupted, and `--resume DIR` later reruns
  *      exactly the configurations that did not finish, with the options
- *      stored in meta.json.
+ *      stored in meta.json. A resume is refused, every file left as it was,
+ *      while another process writes the run, when the build, machine, plan
+ *      or data set is not the run's, or when a file of the run cannot be
+ *      read whole.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backends.h"
@@ -44,6 +46,7 @@
 #include "plan.h"
 #include "progress.h"
 #include "run.h"
+#include "rundir.h"
 #include "summary.h"
 
 #if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
@@ -113,10 +116,13 @@ static const char sweep_help[] =
     "  cap). One whose CV exceeds 10%, or that missed the --max-noise target, is\n"
     "  unstable: marked in its result line and in REPORT.md, with the reason.\n"
     "Output:\n"
-    "  --out DIR          run directory (default results/<UTC time>-<preset>);\n"
-    "                     must not exist: a run is never overwritten\n"
+    "  --out DIR          run directory (default results/<UTC time>-<preset>-<6 random\n"
+    "                     hex digits>); must not exist: a run is never overwritten\n"
     "  --resume DIR       continue an interrupted run: finished configurations are\n"
-    "                     kept, the others rerun, no row is duplicated\n"
+    "                     kept, the others rerun, no row is duplicated. Refused, with\n"
+    "                     every file left as it was, while another process writes\n"
+    "                     DIR, or when the build, machine, plan or data set differ\n"
+    "                     from the run's, or a file of the run is damaged\n"
     "  --dry-run          print the plan and exit\n"
     "\n"
     "Progress goes to stderr: a bar with ETA on a terminal, plain lines otherwise.\n"
@@ -389,123 +395,6 @@ static void print_plan(const struct plan *p, const struct sweep_opts *o)
     fflush(stdout);
 }
 
-/* ---- the run directory ---- */
-
-struct run_dir {
-    char path[4096];
-    FILE *steps;   /* steps.csv, appending */
-    FILE *evals;   /* evals.csv, appending */
-};
-
-static void path_in(char *buf, size_t len, const char *dir, const char *name)
-{
-    snprintf(buf, len, "%s/%s", dir, name);
-}
-
-/* mkdir -p of every directory above path. */
-static cnn_status make_parents(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return cnn_fail(CNN_E_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    return CNN_OK;
-}
-
-/* Creates a file that must not exist yet and writes its header line. */
-static cnn_status create_csv(const char *dir, const char *name, const char *header, FILE **fp)
-{
-    char path[4200];
-    path_in(path, sizeof path, dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd < 0)
-        return cnn_fail(CNN_E_IO, "%s: cannot create: %s", path, strerror(errno));
-    *fp = fdopen(fd, "w");
-    if (!*fp) {
-        close(fd);
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (fprintf(*fp, "%s\n", header) < 0 || fflush(*fp) != 0)
-        return cnn_fail(CNN_E_IO, "%s: write failed: %s", path, strerror(errno));
-    return CNN_OK;
-}
-
-/* Copies a directory name without trailing slashes ("results/x/" names "x"). */
-static void set_dir_path(struct run_dir *d, const char *path)
-{
-    snprintf(d->path, sizeof d->path, "%s", path);
-    size_t n = strlen(d->path);
-    while (n > 1 && d->path[n - 1] == '/')
-        d->path[--n] = '\0';
-}
-
-static cnn_status create_run_dir(struct run_dir *d, const char *path)
-{
-    set_dir_path(d, path);
-    CNN_TRY(make_parents(d->path));
-    if (mkdir(d->path, 0777) != 0) {
-        if (errno == EEXIST)
-            return cnn_fail(CNN_E_IO, "%s already exists; cnnbench never overwrites a run "
-                            "(choose another --out, or continue it with --resume %s)", d->path,
-                            d->path);
-        return cnn_fail(CNN_E_IO, "%s: cannot create the run directory: %s", d->path,
-                        strerror(errno));
-    }
-    CNN_TRY(create_csv(d->path, "steps.csv", CSV_STEPS_HEADER, &d->steps));
-    return create_csv(d->path, "evals.csv", CSV_EVALS_HEADER, &d->evals);
-}
-
-static int key_in(const char *key, char *const *keys, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(keys[i], key) == 0)
-            return 1;
-    return 0;
-}
-
-/* Rewrites a CSV keeping the header and the complete rows whose first field
- * is one of keys, then reopens it for appending: rows of configurations that
- * will run again must not appear twice. */
-static cnn_status prune_csv(const char *dir, const char *name, char *const *keys, int nkeys,
-                            FILE **fp)
-{
-    char path[4200];
-    path_in(path, sizeof path, dir, name);
-    char *text;
-    CNN_TRY(csv_read_file(path, &text, NULL));
-    struct cnn_atomic_file f;
-    cnn_status st = cnn_atomic_open(&f, path);
-    if (st != CNN_OK) {
-        free(text);
-        return st;
-    }
-    char *line = text, *next;
-    for (int lineno = 0; (next = strchr(line, '\n')) != NULL; line = next + 1, lineno++) {
-        size_t len = (size_t)(next - line);
-        size_t klen = strcspn(line, ",\n");
-        char key[PLAN_KEY_MAX];
-        snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1),
-                 line);
-        if (lineno == 0 || key_in(key, keys, nkeys))
-            fwrite(line, 1, len + 1, f.fp);
-    }
-    free(text);
-    CNN_TRY(cnn_atomic_commit(&f));
-    *fp = fopen(path, "a");
-    if (!*fp)
-        return cnn_fail(CNN_E_IO, "%s: cannot open for appending: %s", path, strerror(errno));
-    return CNN_OK;
-}
-
-/* fflush + fsync: a finished configuration survives a crash or power loss. */
-static int sync_file(FILE *fp) { return fflush(fp) == 0 && fsync(fileno(fp)) == 0 ? 0 : -1; }
-
 /* ---- caches: initial parameters per F, seq's one-step reference per (B, F) ---- */
 
 struct param_cache {
@@ -614,28 +503,26 @@ struct sweep {
     struct summary_row *rows;  /* [plan.n] by plan index */
     int *have;                 /* [plan.n] 1: rows[i] is filled */
     int *done;                 /* [plan.n] 1: finished (ok or failed) before this session */
-    struct summary_row *extra; /* resumed rows that the plan no longer lists */
-    int n_extra;
+    const char **config_keys;  /* [plan.n] the keys, as meta.json lists them */
     struct sweep_caches caches;
     struct progress progress;
     int showcase;              /* plan index of the exported parameters, or -1 */
     char *first_started;       /* a resumed run's original start time */
+    char run_name[4096];       /* meta.json's run_id: the run directory's name */
     long step_rows;
 };
 
 static cnn_status write_summary(struct sweep *s)
 {
     int n = 0;
-    struct summary_row *all = malloc((size_t)(s->plan.n + s->n_extra + 1) * sizeof *all);
+    struct summary_row *all = malloc((size_t)(s->plan.n + 1) * sizeof *all);
     if (!all)
         return cnn_fail(CNN_E_NOMEM, "cannot allocate the summary");
     for (int i = 0; i < s->plan.n; i++)
         if (s->have[i])
             all[n++] = s->rows[i];
-    for (int i = 0; i < s->n_extra; i++)
-        all[n++] = s->extra[i];
     char path[4200];
-    path_in(path, sizeof path, s->dir.path, "summary.csv");
+    rundir_path(path, sizeof path, s->dir.path, "summary.csv");
     cnn_status st = summary_write(path, all, n);
     free(all);
     return st;
@@ -644,7 +531,7 @@ static cnn_status write_summary(struct sweep *s)
 static cnn_status write_meta(struct sweep *s)
 {
     char path[4200];
-    path_in(path, sizeof path, s->dir.path, "meta.json");
+    rundir_path(path, sizeof path, s->dir.path, "meta.json");
     s->meta.showcase_key = s->showcase >= 0 ? s->plan.configs[s->showcase].key : NULL;
     return meta_write(path, &s->meta, &s->machine);
 }
@@ -665,7 +552,7 @@ static int outranks(const struct sweep *s, int i, int j)
 static cnn_status export_showcase(struct sweep *s, int i, const struct cnn_params *final)
 {
     char dir[4200];
-    path_in(dir, sizeof dir, s->dir.path, "showcase");
+    rundir_path(dir, sizeof dir, s->dir.path, "showcase");
     CNN_TRY(cnn_params_save(dir, final));
     int d = s->meta.digit_index;
     CNN_TRY(showcase_export(dir, final, s->data.test_x + (size_t)d * CNN_PIXELS,
@@ -727,7 +614,7 @@ static cnn_status append_rows(struct sweep *s, const struct plan_config *c,
         if (csv_write_eval_row(s->dir.evals, &cc, &r->evals[e], s->data.test_n) < 0)
             return cnn_fail(CNN_E_IO, "%s/evals.csv: write failed: %s", s->dir.path,
                             strerror(errno));
-    if (sync_file(s->dir.steps) != 0 || sync_file(s->dir.evals) != 0)
+    if (rundir_sync(s->dir.steps) != 0 || rundir_sync(s->dir.evals) != 0)
         return cnn_fail(CNN_E_IO, "%s: cannot sync the CSV files: %s", s->dir.path,
                         strerror(errno));
     return CNN_OK;
@@ -854,8 +741,8 @@ static cnn_status run_one(struct sweep *s, int i)
 static cnn_status cupti_finish(struct sweep *s)
 {
     char part[4200], path[4200];
-    path_in(part, sizeof part, s->dir.path, "kernels.part.csv");
-    path_in(path, sizeof path, s->dir.path, "kernels.csv");
+    rundir_path(part, sizeof part, s->dir.path, "kernels.part.csv");
+    rundir_path(path, sizeof path, s->dir.path, "kernels.csv");
     CNN_TRY(cnn_cupti_stop_and_write(part));
     if (access(path, F_OK) != 0) {
         if (rename(part, path) != 0)
@@ -869,7 +756,7 @@ static cnn_status cupti_finish(struct sweep *s)
     int failed = !fp;
     if (fp && body)
         failed = fputs(body + 1, fp) == EOF;
-    if (fp && (sync_file(fp) != 0 || fclose(fp) != 0))
+    if (fp && (rundir_sync(fp) != 0 || fclose(fp) != 0))
         failed = 1;
     free(text);
     if (failed)
@@ -879,14 +766,18 @@ static cnn_status cupti_finish(struct sweep *s)
 }
 #endif
 
-/* ---- resume ---- */
+/* ---- resume ----
+ *
+ * Everything a resume checks comes before anything it writes: the lock
+ * (taken by sweep_command), the build, machine and plan, summary.csv, the
+ * data set, and every row of steps.csv, evals.csv and kernels.csv. A refused
+ * resume leaves every file as it found it. */
 
-/* Loads a run's stored options, checks it may be continued, and marks the
- * configurations it finished. Called before the plan is rebuilt. */
+/* Reads a locked run's meta.json and the options it was started with. */
 static cnn_status resume_read_meta(const char *dir, char **meta_text, char ***argv, int *argc)
 {
     char path[4200];
-    path_in(path, sizeof path, dir, "meta.json");
+    rundir_path(path, sizeof path, dir, "meta.json");
     CNN_TRY(csv_read_file(path, meta_text, NULL));
     char command[32];
     if (json_get_string(*meta_text, "command", command, sizeof command) != 0 ||
@@ -898,7 +789,48 @@ static cnn_status resume_read_meta(const char *dir, char **meta_text, char ***ar
     return CNN_OK;
 }
 
-static cnn_status resume_state(struct sweep *s, const char *meta_text)
+static int plan_index(const struct plan *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->configs[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+/* The plan rebuilt from the stored options must be the run's: the backends
+ * that run here, the build or an edited meta.json can change it. */
+static cnn_status resume_check_plan(const struct sweep *s, const char *meta_text)
+{
+    char **keys;
+    int n = json_get_string_array(meta_text, "config_keys", &keys);
+    if (n < 0) {
+        /* a run from before meta.json listed its keys: its count must match */
+        double count = -1;
+        json_get_number(meta_text, "configurations", &count);
+        if ((long)count == s->plan.n)
+            return CNN_OK;
+        return cnn_fail(CNN_E_ARG, "%s: the plan differs: the run planned %ld configurations, "
+                        "the plan rebuilt here from its options has %d: results of two plans "
+                        "must not be mixed (start a new run)", s->dir.path, (long)count,
+                        s->plan.n);
+    }
+    int at = 0;
+    while (at < n && at < s->plan.n && strcmp(keys[at], s->plan.configs[at].key) == 0)
+        at++;
+    cnn_status st = CNN_OK;
+    if (at < n || at < s->plan.n)
+        st = cnn_fail(CNN_E_ARG, "%s: the plan differs: the run planned %d configurations, the "
+                      "plan rebuilt here from its options has %d; configuration %d is %s in "
+                      "the run and %s here (a backend that no longer runs here, or an edited "
+                      "meta.json?): results of two plans must not be mixed (start a new run)",
+                      s->dir.path, n, s->plan.n, at + 1, at < n ? keys[at] : "none",
+                      at < s->plan.n ? s->plan.configs[at].key : "none");
+    json_free_strings(keys, n);
+    return st;
+}
+
+/* One run, one build, one machine, one plan. Reads only. */
+static cnn_status resume_check_origin(const struct sweep *s, const char *meta_text)
 {
     char sha[64];
     if (json_get_string(meta_text, "sha", sha, sizeof sha) == 0 &&
@@ -907,7 +839,8 @@ static cnn_status resume_state(struct sweep *s, const char *meta_text)
         return cnn_fail(CNN_E_ARG, "%s was measured with commit %.12s, this cnnbench is %.12s: "
                         "results of two builds must not be mixed (start a new run)",
                         s->dir.path, sha, s->machine.git_sha);
-    /* one run, one machine: a preset's thread ladder and every timing depend on it */
+    CNN_TRY(meta_check_build(meta_text, s->dir.path));
+    /* a preset's thread ladder and every timing depend on the machine */
     char host[256] = "", cpu[256] = "";
     double cpus = 0;
     json_get_string(meta_text, "hostname", host, sizeof host);
@@ -919,7 +852,173 @@ static cnn_status resume_state(struct sweep *s, const char *meta_text)
                         "CPUs): results of two machines must not be mixed (start a new run)",
                         s->dir.path, host, cpu, (long)cpus, s->machine.hostname,
                         s->machine.cpu_model, s->machine.online_cpus);
-    /* a resumed run keeps the load its first session started under */
+    return resume_check_plan(s, meta_text);
+}
+
+/* Marks the configurations summary.csv says finished (ok or failed); an
+ * interrupted one runs again. */
+static cnn_status resume_read_summary(struct sweep *s, const char *meta_text)
+{
+    struct run_csv whole;
+    CNN_TRY(rundir_read_csv(s->dir.path, "summary.csv", &whole));
+    rundir_csv_free(&whole);
+    char path[4200];
+    rundir_path(path, sizeof path, s->dir.path, "summary.csv");
+    struct summary_row *old;
+    int n_old;
+    CNN_TRY(summary_read(path, &old, &n_old));
+    char showcase[PLAN_KEY_MAX] = "";
+    json_get_string(meta_text, "params_config", showcase, sizeof showcase);
+    cnn_status st = CNN_OK;
+    for (int k = 0; k < n_old && st == CNN_OK; k++) {
+        int i = plan_index(&s->plan, old[k].key);
+        if (i < 0)
+            st = cnn_fail(CNN_E_DATA, "%s: configuration '%s' is not in this run's plan", path,
+                          old[k].key);
+        else if (s->have[i])
+            st = cnn_fail(CNN_E_DATA, "%s: configuration '%s' is listed twice", path,
+                          old[k].key);
+        if (st != CNN_OK || strcmp(old[k].status, "interrupted") == 0)
+            continue; /* runs again; its partial rows go */
+        s->rows[i] = old[k];
+        s->have[i] = s->done[i] = 1;
+        if (strcmp(old[k].status, "ok") == 0)
+            s->meta.finished_configs++;
+        else
+            s->meta.failed_configs++;
+        if (strcmp(showcase, old[k].key) == 0)
+            s->showcase = i;
+    }
+    free(old);
+    return st;
+}
+
+/* The data set loaded now must be the one the run trained on. */
+static cnn_status resume_check_data(const struct sweep *s, const char *meta_text)
+{
+    char stored[64], now[32];
+    snprintf(now, sizeof now, "%016llx", (unsigned long long)s->data.fnv1a64);
+    if (json_get_string(meta_text, "fnv1a64", stored, sizeof stored) != 0) {
+        if (s->meta.finished_configs + s->meta.failed_configs == 0)
+            return CNN_OK;
+        return cnn_fail(CNN_E_DATA, "%s/meta.json records no data fingerprint (data.fnv1a64): "
+                        "nothing shows that --data %s is the data its finished configurations "
+                        "trained on (start a new run)", s->dir.path, s->o->data);
+    }
+    if (strcmp(stored, now) == 0)
+        return CNN_OK;
+    double train = -1, test = -1;
+    json_get_number(meta_text, "train_images", &train);
+    json_get_number(meta_text, "test_images", &test);
+    return cnn_fail(CNN_E_DATA, "%s was measured on other data: the run's data fingerprint "
+                    "(fnv1a64) is %s (%.0f training, %.0f test images), --data %s gives %s "
+                    "(%u, %u) now: results of two data sets must not be mixed (start a new "
+                    "run)", s->dir.path, stored, train, test, s->o->data, now, s->data.train_n,
+                    s->data.test_n);
+}
+
+/* Every data row of c must belong to the plan; for steps.csv (step_counts
+ * not NULL) the rows with region "step" of each finished configuration are
+ * counted into step_counts[plan index]. */
+static cnn_status check_rows(const struct sweep *s, const struct run_csv *c, long *step_counts)
+{
+    int region = step_counts ? rundir_csv_column(c, "region") : -1;
+    if (step_counts && region < 0)
+        return cnn_fail(CNN_E_DATA, "%s: no column 'region'", c->path);
+    size_t offset = 0, at;
+    int line;
+    char key[PLAN_KEY_MAX + 1], field[32];
+    while ((at = rundir_csv_next(c, &offset, &line)) != (size_t)-1) {
+        rundir_csv_field(c, at, 0, key, sizeof key);
+        int i = plan_index(&s->plan, key);
+        if (i < 0)
+            return cnn_fail(CNN_E_DATA, "%s: line %d (byte offset %zu) belongs to configuration "
+                            "'%s', which is not in this run's plan", c->path, line, at, key);
+        if (step_counts && s->done[i]) {
+            rundir_csv_field(c, at, region, field, sizeof field);
+            step_counts[i] += strcmp(field, "step") == 0;
+        }
+    }
+    return CNN_OK;
+}
+
+static int keep_finished(void *ctx, const char *key)
+{
+    const struct sweep *s = ctx;
+    int i = plan_index(&s->plan, key);
+    return i >= 0 && s->done[i];
+}
+
+/* The rewritten CSV files of a resume, finished but not yet in place. */
+struct resume_files {
+    struct cnn_atomic_file f[3];
+    int n;
+};
+
+static void resume_files_abort(struct resume_files *r)
+{
+    for (int i = 0; i < r->n; i++)
+        cnn_atomic_abort(&r->f[i]);
+    r->n = 0;
+}
+
+static cnn_status resume_files_publish(struct resume_files *r)
+{
+    cnn_status st = CNN_OK;
+    for (int i = 0; i < r->n && st == CNN_OK; i++)
+        st = cnn_atomic_publish(&r->f[i]);
+    for (int i = 0; i < r->n; i++)
+        if (st != CNN_OK)
+            cnn_atomic_abort(&r->f[i]);
+    r->n = 0;
+    return st;
+}
+
+/* Reads steps.csv, evals.csv and kernels.csv whole, checks every row, and
+ * prepares each without the rows of the configurations that run again (and
+ * without a last line a crash cut off). */
+static cnn_status resume_prepare_files(struct sweep *s, struct resume_files *out)
+{
+    static const char *const names[] = {"steps.csv", "evals.csv", "kernels.csv"};
+    out->n = 0;
+    cnn_status st = CNN_OK;
+    for (int f = 0; f < 3 && st == CNN_OK; f++) {
+        char path[4200];
+        rundir_path(path, sizeof path, s->dir.path, names[f]);
+        if (f == 2 && access(path, F_OK) != 0)
+            break; /* kernels.csv: only with --cupti */
+        struct run_csv c;
+        st = rundir_read_csv(s->dir.path, names[f], &c);
+        if (st != CNN_OK)
+            break;
+        long *counts = f == 0 ? calloc((size_t)s->plan.n, sizeof *counts) : NULL;
+        if (f == 0 && !counts)
+            st = cnn_fail(CNN_E_NOMEM, "cannot allocate step counts");
+        /* kernels.csv has rows of no configuration (key ""): not checked */
+        if (st == CNN_OK && f < 2)
+            st = check_rows(s, &c, counts);
+        for (int i = 0; counts && st == CNN_OK && i < s->plan.n; i++)
+            if (s->done[i] && counts[i] != s->rows[i].t.n)
+                st = cnn_fail(CNN_E_DATA, "%s holds %ld timed steps of %s, summary.csv records "
+                              "%ld: its rows are not all there", c.path, counts[i],
+                              s->plan.configs[i].key, s->rows[i].t.n);
+        free(counts);
+        int changed = 0;
+        if (st == CNN_OK)
+            st = rundir_prune_csv(&c, keep_finished, s, &out->f[out->n], &changed);
+        if (st == CNN_OK && changed)
+            out->n++;
+        rundir_csv_free(&c);
+    }
+    if (st != CNN_OK)
+        resume_files_abort(out);
+    return st;
+}
+
+/* What meta.json keeps across sessions: the first start, its load, and
+ * every resume (this one added). */
+static void resume_meta_state(struct sweep *s, const char *meta_text)
+{
     if (json_get_number(meta_text, "load_1min_start", &s->meta.load_start) != 0)
         s->meta.load_start = NAN;
     char started[64];
@@ -932,75 +1031,77 @@ static cnn_status resume_state(struct sweep *s, const char *meta_text)
     s->meta.n_resumed = n > 0 ? n : 0;
     if (n < 0)
         s->meta.resumed_utc = NULL;
+    char now[64];
+    meta_utc_now(now, sizeof now);
+    char **g = realloc(s->meta.resumed_utc, (size_t)(s->meta.n_resumed + 1) * sizeof *g);
+    if (g) {
+        s->meta.resumed_utc = g;
+        g[s->meta.n_resumed] = strdup(now);
+        s->meta.n_resumed += g[s->meta.n_resumed] != NULL;
+    }
+}
 
+/* Opens steps.csv and evals.csv for appending. */
+static cnn_status open_for_append(struct sweep *s)
+{
     char path[4200];
-    path_in(path, sizeof path, s->dir.path, "summary.csv");
-    struct summary_row *old;
-    int n_old;
-    CNN_TRY(summary_read(path, &old, &n_old));
-    char **keep = malloc((size_t)(n_old + 1) * sizeof *keep);
-    if (!keep) {
-        free(old);
-        return cnn_fail(CNN_E_NOMEM, "cannot allocate resume keys");
+    rundir_path(path, sizeof path, s->dir.path, "steps.csv");
+    s->dir.steps = fopen(path, "a");
+    if (!s->dir.steps)
+        return cnn_fail(CNN_E_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    rundir_path(path, sizeof path, s->dir.path, "evals.csv");
+    s->dir.evals = fopen(path, "a");
+    if (!s->dir.evals)
+        return cnn_fail(CNN_E_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    return CNN_OK;
+}
+
+/* Every check of a resume, before it writes anything. */
+static cnn_status resume_check(struct sweep *s, const char *meta_text, struct resume_files *files)
+{
+    CNN_TRY(resume_check_origin(s, meta_text));
+    CNN_TRY(resume_read_summary(s, meta_text));
+    cnn_status st = data_load(s->o->data, &s->data);
+    if (st != CNN_OK)
+        return cnn_fail_context(st, "%s: its data set (--data %s) cannot be loaded",
+                                s->dir.path, s->o->data);
+    CNN_TRY(resume_check_data(s, meta_text));
+    s->meta.data = &s->data;
+    s->meta.digit_label = s->data.test_y[s->meta.digit_index];
+    return resume_prepare_files(s, files);
+}
+
+/* Continues a locked run: every check, then the rewrites, meta.json first
+ * (its failure leaves the CSV files as they were), then the pruned CSVs
+ * renamed into place. */
+static cnn_status resume_begin(struct sweep *s, const char *meta_text)
+{
+    struct resume_files files;
+    cnn_status st = resume_check(s, meta_text, &files);
+    if (st == CNN_OK) {
+        resume_meta_state(s, meta_text);
+        st = write_meta(s);
+        if (st != CNN_OK)
+            resume_files_abort(&files);
     }
-    int n_keep = 0;
-    char showcase[PLAN_KEY_MAX] = "";
-    json_get_string(meta_text, "params_config", showcase, sizeof showcase);
-    for (int k = 0; k < n_old; k++) {
-        if (strcmp(old[k].status, "interrupted") == 0)
-            continue; /* runs again; its partial rows go */
-        keep[n_keep++] = old[k].key;
-        int found = -1;
-        for (int i = 0; i < s->plan.n && found < 0; i++)
-            if (strcmp(s->plan.configs[i].key, old[k].key) == 0)
-                found = i;
-        if (found < 0) {
-            struct summary_row *g = realloc(s->extra, (size_t)(s->n_extra + 1) * sizeof *g);
-            if (g) {
-                s->extra = g;
-                s->extra[s->n_extra++] = old[k];
-            }
-            continue;
-        }
-        s->rows[found] = old[k];
-        s->have[found] = s->done[found] = 1;
-        if (strcmp(old[k].status, "ok") == 0)
-            s->meta.finished_configs++;
-        else
-            s->meta.failed_configs++;
-        if (strcmp(showcase, old[k].key) == 0)
-            s->showcase = found;
-    }
-    cnn_status st = prune_csv(s->dir.path, "steps.csv", keep, n_keep, &s->dir.steps);
-    if (st == CNN_OK)
-        st = prune_csv(s->dir.path, "evals.csv", keep, n_keep, &s->dir.evals);
-    path_in(path, sizeof path, s->dir.path, "kernels.csv");
-    if (st == CNN_OK && access(path, F_OK) == 0) {
-        FILE *kernels = NULL;
-        st = prune_csv(s->dir.path, "kernels.csv", keep, n_keep, &kernels);
-        if (kernels)
-            fclose(kernels);
-    }
-    free(keep);
-    free(old);
-    return st;
+    if (st != CNN_OK)
+        return cnn_fail_context(st, "not resumed, no file changed");
+    CNN_TRY(resume_files_publish(&files));
+    return open_for_append(s);
 }
 
 /* ---- the command ---- */
 
 static void sweep_free(struct sweep *s)
 {
-    if (s->dir.steps)
-        fclose(s->dir.steps);
-    if (s->dir.evals)
-        fclose(s->dir.evals);
+    rundir_close(&s->dir);
     plan_free(&s->plan);
     data_free(&s->data);
     caches_free(&s->caches);
     free(s->rows);
     free(s->have);
     free(s->done);
-    free(s->extra);
+    free(s->config_keys);
     free(s->first_started);
     json_free_strings(s->meta.resumed_utc, s->meta.n_resumed);
 }
@@ -1036,11 +1137,46 @@ static void print_listing(const struct sweep *s, double seconds)
     printf("charts and REPORT.md: plots/render.sh %s\n", s->dir.path);
 }
 
+/* A new run: the data first, so that a missing data set leaves nothing
+ * behind, then the run directory, made whole or not at all. */
+static cnn_status create_run(struct sweep *s)
+{
+    const struct sweep_opts *o = s->o;
+    CNN_TRY(data_load(o->data, &s->data));
+    s->meta.data = &s->data;
+    s->meta.digit_label = s->data.test_y[s->meta.digit_index];
+    char dir[4096], run_id[256];
+    if (o->out) {
+        snprintf(dir, sizeof dir, "%s", o->out);
+    } else {
+        meta_run_id(run_id, sizeof run_id, o->preset ? o->preset : "sweep");
+        snprintf(dir, sizeof dir, "results/%s", run_id);
+    }
+    cnn_status st = rundir_create(&s->dir, dir, CSV_STEPS_HEADER, CSV_EVALS_HEADER);
+    /* the name it will have, kept where meta.run_id can point for the whole run */
+    const char *slash = strrchr(s->dir.final, '/');
+    snprintf(s->run_name, sizeof s->run_name, "%s", slash ? slash + 1 : s->dir.final);
+    s->meta.run_id = s->run_name;
+    if (st == CNN_OK)
+        st = write_summary(s);
+    if (st == CNN_OK)
+        st = write_meta(s);
+    if (st == CNN_OK)
+        st = rundir_publish(&s->dir);
+    /* a hidden directory was made: rundir_close removes it */
+    if (st != CNN_OK && s->dir.final[0] && s->dir.path[0])
+        cnn_fail_context(st, "%s: not created, and nothing was left behind", s->dir.final);
+    return st;
+}
+
+/* Runs the sweep of o into a new run directory, or, with resume_meta, into
+ * the run *locked (taken over: the caller's copy is reset). */
 static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
-                             const char *resume_meta, int *usage)
+                             const char *resume_meta, struct run_dir *locked, int *usage)
 {
     struct sweep s;
     memset(&s, 0, sizeof s);
+    rundir_init(&s.dir);
     s.o = o;
     s.showcase = -1;
     *usage = 1;
@@ -1067,62 +1203,39 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
         plan_free(&s.plan);
         return CNN_OK;
     }
+    if (locked) {
+        s.dir = *locked;
+        rundir_init(locked);
+    }
 
     s.rows = calloc((size_t)s.plan.n, sizeof *s.rows);
     s.have = calloc((size_t)s.plan.n, sizeof *s.have);
     s.done = calloc((size_t)s.plan.n, sizeof *s.done);
-    cnn_status st = s.rows && s.have && s.done
+    s.config_keys = calloc((size_t)s.plan.n, sizeof *s.config_keys);
+    cnn_status st = s.rows && s.have && s.done && s.config_keys
                         ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate the sweep");
+    for (int i = 0; st == CNN_OK && i < s.plan.n; i++)
+        s.config_keys[i] = s.plan.configs[i].key;
     meta_probe_machine(&s.machine);
-    int data_loaded = 0;
-    char run_id[256], started[64];
+    char started[64];
     meta_utc_now(started, sizeof started);
     s.meta = (struct meta_run){
         .command = "sweep", .argc = argc, .argv = argv, .state = "running",
         .started_utc = started, .preset = o->preset, .seed = o->seed, .lr = o->lr,
         .shuffle = o->shuffle, .warmup = o->warmup, .reps = o->reps, .eval_final = o->eval,
         .verify = o->verify, .cupti = o->cupti, .length_unit = o->by_epochs ? "epochs" : "steps",
-        .data_spec = o->data, .configurations = s.plan.n, .skipped = s.plan.skipped,
-        .duplicates = s.plan.duplicates, .load_start = meta_load_1min(), .load_end = NAN,
+        .data_spec = o->data, .configurations = s.plan.n, .config_keys = s.config_keys,
+        .skipped = s.plan.skipped, .duplicates = s.plan.duplicates,
+        .load_start = meta_load_1min(), .load_end = NAN,
     };
 
     if (st == CNN_OK && resume_meta) {
-        set_dir_path(&s.dir, o->resume);
-        st = resume_state(&s, resume_meta);
-        char now[64];
-        meta_utc_now(now, sizeof now);
-        char **g = realloc(s.meta.resumed_utc, (size_t)(s.meta.n_resumed + 1) * sizeof *g);
-        if (st == CNN_OK && g) {
-            s.meta.resumed_utc = g;
-            g[s.meta.n_resumed++] = strdup(now);
-        }
+        const char *slash = strrchr(s.dir.path, '/');
+        snprintf(s.run_name, sizeof s.run_name, "%s", slash ? slash + 1 : s.dir.path);
+        s.meta.run_id = s.run_name;
+        st = resume_begin(&s, resume_meta);
     } else if (st == CNN_OK) {
-        /* the data first: a missing data set must not leave a run directory
-         * behind that a rerun with the same --out would then refuse */
-        st = data_load(o->data, &s.data);
-        data_loaded = st == CNN_OK;
-        char dir[4096];
-        if (o->out) {
-            snprintf(dir, sizeof dir, "%s", o->out);
-        } else {
-            meta_run_id(run_id, sizeof run_id, o->preset ? o->preset : "sweep");
-            snprintf(dir, sizeof dir, "results/%s", run_id);
-        }
-        if (st == CNN_OK)
-            st = create_run_dir(&s.dir, dir);
-    }
-    const char *slash = strrchr(s.dir.path, '/');
-    s.meta.run_id = slash ? slash + 1 : s.dir.path;
-    if (st == CNN_OK)
-        st = write_meta(&s);
-    if (st == CNN_OK)
-        st = write_summary(&s);
-    if (st == CNN_OK && !data_loaded)
-        st = data_load(o->data, &s.data);
-    if (st == CNN_OK) {
-        s.meta.data = &s.data;
-        s.meta.digit_label = s.data.test_y[s.meta.digit_index];
-        st = write_meta(&s);
+        st = create_run(&s);
     }
     if (st == CNN_OK) {
         int remaining = 0;
@@ -1171,9 +1284,20 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
         meta_utc_now(finished, sizeof finished);
         s.meta.finished_utc = finished;
         s.meta.load_end = meta_load_1min();
+        /* the first failure is the one to report: keep its message when
+         * meta.json, on the same full disk, fails too */
+        char first[1024] = "";
+        if (st != CNN_OK)
+            snprintf(first, sizeof first, "%s", cnn_last_error());
         cnn_status mst = write_meta(&s);
-        if (st == CNN_OK)
+        if (st == CNN_OK) {
             st = mst;
+        } else if (mst != CNN_OK) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", cnn_last_error());
+            cnn_fail(st, "%s (and meta.json could not record how the run ended: %s)", first,
+                     why);
+        }
         print_listing(&s, seconds);
     }
     if (st == CNN_E_INTERRUPTED)
@@ -1200,6 +1324,8 @@ enum cli_outcome sweep_command(int argc, char **argv)
     char **stored = NULL;
     int n_stored = 0;
     cnn_status st = CNN_OK;
+    struct run_dir locked;
+    rundir_init(&locked);
     if (o.resume) {
         /* everything but --resume comes from the run itself, so the plan is
          * the one whose rows are already there */
@@ -1208,20 +1334,24 @@ enum cli_outcome sweep_command(int argc, char **argv)
                      "from its meta.json");
             return CLI_USAGE;
         }
+        /* the lock first: nothing of a run another process writes is read */
         const char *dir = o.resume;
         usage = 0;
-        st = resume_read_meta(dir, &meta_text, &stored, &n_stored);
+        st = rundir_lock(&locked, dir);
+        if (st == CNN_OK)
+            st = resume_read_meta(locked.path, &meta_text, &stored, &n_stored);
         if (st == CNN_OK) {
             int h;
             usage = 1;
             st = parse_options(n_stored, stored, &o, &h);
             o.resume = dir;
             if (st == CNN_OK)
-                st = sweep_main(&o, n_stored, stored, meta_text, &usage);
+                st = sweep_main(&o, n_stored, stored, meta_text, &locked, &usage);
         }
     } else {
-        st = sweep_main(&o, argc, argv, NULL, &usage);
+        st = sweep_main(&o, argc, argv, NULL, NULL, &usage);
     }
+    rundir_close(&locked);
     free(meta_text);
     json_free_strings(stored, n_stored);
     if (st == CNN_OK)

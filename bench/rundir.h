@@ -1,0 +1,99 @@
+/*
+ * rundir.h — the run directory of `cnnbench sweep` (results/README.md) and
+ * the rules that keep its results from being lost, mixed or half-made:
+ *
+ *   - one writer at a time: the writer holds an exclusive flock(2) on
+ *     DIR/.lock for as long as it runs, with its pid and host written in
+ *     the file. A second sweep or --resume of the same directory is refused
+ *     at once, naming them, instead of renaming files under the first. The
+ *     writer removes the lock file when it ends; one killed with SIGKILL
+ *     leaves it behind, unlocked, and the next writer takes it over;
+ *   - created whole: a new run is built as a hidden directory beside its
+ *     final name (.NAME.incomplete.XXXXXX) and renamed into place once
+ *     meta.json and the CSV headers are on disk, so a run directory holds a
+ *     whole run or does not exist, and a failure (a full disk) removes what
+ *     it made;
+ *   - read whole: --resume reads each CSV completely and refuses one it
+ *     cannot read (a NUL byte, a line with the wrong number of fields),
+ *     naming the file, line and byte offset, rather than keep the rows
+ *     before the damage. Only a last line without a newline, a write a
+ *     crash cut off, is dropped.
+ */
+#ifndef BENCH_RUNDIR_H
+#define BENCH_RUNDIR_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cnn.h"
+#include "fileio.h"
+
+struct run_dir {
+    char path[4096];  /* the run; while it is being created, the hidden directory */
+    char final[4096]; /* while it is being created: the name it will get */
+    int lock_fd;      /* the held lock, or -1 */
+    FILE *steps;      /* steps.csv, appending */
+    FILE *evals;      /* evals.csv, appending */
+};
+
+void rundir_init(struct run_dir *d);
+/* "DIR/NAME" */
+void rundir_path(char *buf, size_t len, const char *dir, const char *name);
+
+/* Locks an existing run directory (--resume). Fails naming the pid and host
+ * of the process that holds it. */
+cnn_status rundir_lock(struct run_dir *d, const char *path);
+
+/* Starts a new run at path, which must not exist: creates the missing
+ * parents and the hidden directory, locks it and writes the headers of
+ * steps.csv and evals.csv (opened for appending). d->path names the hidden
+ * directory until rundir_publish, so the caller writes the rest of the
+ * run's first files there. */
+cnn_status rundir_create(struct run_dir *d, const char *path, const char *steps_header,
+                         const char *evals_header);
+/* Syncs what was written and renames the directory to its final name. */
+cnn_status rundir_publish(struct run_dir *d);
+
+/* Closes the CSV files, removes a directory whose creation did not finish,
+ * and releases the lock. */
+void rundir_close(struct run_dir *d);
+
+/* fflush + fsync: a finished configuration survives a crash or power loss.
+ * 0, or -1 with errno set. */
+int rundir_sync(FILE *fp);
+
+/* A CSV of the run, read whole and checked: no NUL byte, a header, every
+ * complete line with as many fields as the header. text[0..whole) holds the
+ * header and the complete lines; a last line without newline after them
+ * (a write cut off by a crash) is not part of it. */
+struct run_csv {
+    char path[4200];
+    char *text;
+    size_t len;    /* bytes in the file */
+    size_t whole;  /* bytes of complete lines */
+    int fields;    /* of the header */
+};
+
+cnn_status rundir_read_csv(const char *dir, const char *name, struct run_csv *c);
+void rundir_csv_free(struct run_csv *c);
+
+/* Walks the complete data lines of c (the header skipped): returns the byte
+ * offset of the next line at or after *offset and advances *offset past it,
+ * or (size_t)-1 at the end. *line_no counts lines from 1 (the header). */
+size_t rundir_csv_next(const struct run_csv *c, size_t *offset, int *line_no);
+/* Copies field i (0-based) of the line at offset into buf ("" if absent). */
+void rundir_csv_field(const struct run_csv *c, size_t offset, int i, char *buf, size_t len);
+/* Index of the header field name, or -1. */
+int rundir_csv_column(const struct run_csv *c, const char *name);
+
+/*
+ * Writes the header and the complete lines of c whose first field satisfies
+ * keep(ctx, key) to a temporary file beside c's file, finished (flushed,
+ * fsynced, closed) but not yet in place: *changed is 0 and nothing is
+ * written when that is the file as it is. Publish with cnn_atomic_publish,
+ * or cnn_atomic_abort to leave the file as it was.
+ */
+cnn_status rundir_prune_csv(const struct run_csv *c, int (*keep)(void *ctx, const char *key),
+                            void *ctx, struct cnn_atomic_file *out, int *changed);
+
+#endif
