@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
+#include "error.h"
+#include "fields.h"
+
 static void write_escaped(FILE *fp, const char *s)
 {
     fputc('"', fp);
@@ -232,4 +236,192 @@ int json_get_string_array(const char *text, const char *key, char ***out)
 fail:
     json_free_strings(v, n);
     return -1;
+}
+
+/* ---- validation: a recursive-descent check of the whole grammar ---- */
+
+struct json_check {
+    const char *p;
+    const char *what; /* why it failed; NULL while fine */
+};
+
+enum { JSON_MAX_NESTING = 64 };
+
+static void check_value(struct json_check *c, int depth);
+
+static void skip_blanks(struct json_check *c)
+{
+    while (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')
+        c->p++;
+}
+
+static int expect_fail(struct json_check *c, const char *what)
+{
+    if (!c->what)
+        c->what = what;
+    return 0;
+}
+
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+static int is_hex(char ch)
+{
+    return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static void check_string(struct json_check *c)
+{
+    if (*c->p != '"') {
+        expect_fail(c, "expected a string");
+        return;
+    }
+    for (c->p++; *c->p != '"'; c->p++) {
+        unsigned char ch = (unsigned char)*c->p;
+        if (ch == '\0' || ch < 0x20) {
+            expect_fail(c, "unterminated string or a control character in it");
+            return;
+        }
+        if (ch != '\\')
+            continue;
+        c->p++;
+        if (*c->p == 'u') {
+            for (int i = 1; i <= 4; i++)
+                if (!is_hex(c->p[i])) {
+                    expect_fail(c, "bad \\u escape");
+                    return;
+                }
+            c->p += 4;
+        } else if (!*c->p || !strchr("\"\\/bfnrt", *c->p)) {
+            expect_fail(c, "bad escape in a string");
+            return;
+        }
+    }
+    c->p++;
+}
+
+static void check_number(struct json_check *c)
+{
+    const char *start = c->p;
+    c->p += *c->p == '-';
+    if (*c->p == '0')
+        c->p++;
+    else if (is_digit(*c->p))
+        while (is_digit(*c->p))
+            c->p++;
+    else {
+        expect_fail(c, "expected a value");
+        return;
+    }
+    if (*c->p == '.') {
+        c->p++;
+        if (!is_digit(*c->p)) {
+            expect_fail(c, "expected a digit after '.'");
+            return;
+        }
+        while (is_digit(*c->p))
+            c->p++;
+    }
+    if (*c->p == 'e' || *c->p == 'E') {
+        c->p++;
+        c->p += *c->p == '+' || *c->p == '-';
+        if (!is_digit(*c->p)) {
+            expect_fail(c, "expected a digit in the exponent");
+            return;
+        }
+        while (is_digit(*c->p))
+            c->p++;
+    }
+    if (!isfinite(strtod(start, NULL))) {
+        c->p = start;
+        expect_fail(c, "a number too large to be finite");
+    }
+}
+
+/* Object members or array elements up to the closing bracket. */
+static void check_container(struct json_check *c, int depth, char close)
+{
+    c->p++;
+    skip_blanks(c);
+    if (*c->p == close) {
+        c->p++;
+        return;
+    }
+    for (;;) {
+        skip_blanks(c);
+        if (close == '}') {
+            check_string(c);
+            if (c->what)
+                return;
+            skip_blanks(c);
+            if (*c->p != ':') {
+                expect_fail(c, "expected ':'");
+                return;
+            }
+            c->p++;
+        }
+        check_value(c, depth + 1);
+        if (c->what)
+            return;
+        skip_blanks(c);
+        if (*c->p == close) {
+            c->p++;
+            return;
+        }
+        if (*c->p != ',') {
+            expect_fail(c, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+            return;
+        }
+        c->p++;
+    }
+}
+
+static void check_value(struct json_check *c, int depth)
+{
+    skip_blanks(c);
+    if (depth > JSON_MAX_NESTING) {
+        expect_fail(c, "nested too deeply");
+        return;
+    }
+    if (*c->p == '{' || *c->p == '[')
+        check_container(c, depth, *c->p == '{' ? '}' : ']');
+    else if (*c->p == '"')
+        check_string(c);
+    else if (!strncmp(c->p, "true", 4) || !strncmp(c->p, "null", 4))
+        c->p += 4;
+    else if (!strncmp(c->p, "false", 5))
+        c->p += 5;
+    else
+        check_number(c);
+}
+
+cnn_status json_read_file(const char *path, char **text)
+{
+    size_t len;
+    CNN_TRY(csv_read_file(path, text, &len));
+    cnn_status st = field_check_text(path, *text, len);
+    struct json_check c = {*text, NULL};
+    if (st == CNN_OK) {
+        skip_blanks(&c);
+        if (*c.p != '{')
+            expect_fail(&c, "expected a JSON object");
+        else
+            check_value(&c, 0);
+        skip_blanks(&c);
+        if (!c.what && *c.p)
+            expect_fail(&c, "text after the end of the object");
+    }
+    if (st == CNN_OK && c.what) {
+        long line = 1, column = 1;
+        for (const char *q = *text; q < c.p; q++) {
+            column = *q == '\n' ? 1 : column + 1;
+            line += *q == '\n';
+        }
+        st = cnn_fail(CNN_E_DATA, "%s: line %ld, column %ld: not JSON: %s", path, line, column,
+                      c.what);
+    }
+    if (st != CNN_OK) {
+        free(*text);
+        *text = NULL;
+    }
+    return st;
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cnn.h"
+
 enum { JSON_MAX_DEPTH = 16 };
 
 struct json_writer {
@@ -33,6 +35,11 @@ void json_string(struct json_writer *w, const char *key, const char *value); /* 
 void json_number(struct json_writer *w, const char *key, double value);      /* NaN: null */
 void json_int(struct json_writer *w, const char *key, long long value);
 void json_bool(struct json_writer *w, const char *key, int value);
+
+/* Reads a JSON file whole into a NUL-terminated malloc'd buffer, for the
+ * json_get_ functions: CNN_E_DATA, naming the line and column, unless it is
+ * one well-formed JSON object (RFC 8259; numbers finite, nesting bounded). */
+cnn_status json_read_file(const char *path, char **text);
 
 /* Copies the string value of "key" into out. 0 on success, -1 if missing or not a string. */
 int json_get_string(const char *text, const char *key, char *out, size_t len);

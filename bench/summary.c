@@ -1,6 +1,7 @@
 /* summary.c — building, writing and re-reading summary.csv rows. */
 #include "summary.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "csvout.h"
 #include "error.h"
+#include "fields.h"
 #include "fileio.h"
 
 void summary_from_run(struct summary_row *row, const struct plan_config *c, long steps,
@@ -161,6 +163,11 @@ double summary_baseline_ms(const struct summary_row *rows, int n, const struct s
     return best ? best->t.median : NAN;
 }
 
+int summary_unstable(const struct summary_row *r)
+{
+    return r->t.n > 1 && r->t.stddev > SUMMARY_UNSTABLE_CV * r->t.mean;
+}
+
 static double derived_value(enum derived d, const struct summary_row *rows, int n,
                             const struct summary_row *r)
 {
@@ -171,7 +178,7 @@ static double derived_value(enum derived d, const struct summary_row *rows, int 
     case D_IQR: return r->t.q3 - r->t.q1;
     case D_CV: return r->t.mean > 0 ? 100.0 * r->t.stddev / r->t.mean : NAN;
     case D_UNSTABLE:
-        return r->t.n > 1 ? (double)(r->t.stddev > SUMMARY_UNSTABLE_CV * r->t.mean) : NAN;
+        return r->t.n > 1 ? (double)summary_unstable(r) : NAN;
     case D_IMAGES: return s > 0 ? r->batch / s : NAN;
     case D_GFLOP_STEP: return flop / 1e9;
     case D_GFLOPS: return s > 0 ? flop / s / 1e9 : NAN;
@@ -231,50 +238,155 @@ cnn_status summary_write(const char *path, const struct summary_row *rows, int n
     return cnn_atomic_commit(&f);
 }
 
-static void parse_cell(const struct column *c, const char *text, struct summary_row *r)
+/* The ranges the command line allows (bench/sweep.c), so the only values
+ * cnnbench writes: a file with others was edited or damaged. Columns not
+ * listed are non-negative numbers (times, epochs, loss). */
+static const struct {
+    const char *name;
+    double lo, hi;
+} limits[] = {
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024},
+    {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
+    {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
+    {"test_accuracy_pct", 0, 100},
+};
+
+static void column_limits(const struct column *c, double *lo, double *hi)
+{
+    *lo = 0;
+    *hi = c->kind == COL_DBL ? HUGE_VAL : INT_MAX;
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++)
+        if (!strcmp(limits[i].name, c->name)) {
+            *lo = limits[i].lo;
+            *hi = limits[i].hi;
+        }
+}
+
+static cnn_status parse_cell(const struct column *c, const char *text, struct summary_row *r,
+                             const struct field_pos *at)
 {
     char *base = (char *)r;
+    double lo, hi;
+    column_limits(c, &lo, &hi);
     switch (c->kind) {
-    case COL_STR: snprintf(base + c->offset, c->size, "%s", text); break;
-    case COL_INT: *(int *)(base + c->offset) = atoi(text); break;
-    case COL_LONG: *(long *)(base + c->offset) = atol(text); break;
-    case COL_DBL: *(double *)(base + c->offset) = *text ? strtod(text, NULL) : NAN; break;
+    case COL_STR: return field_text(at, text, base + c->offset, c->size);
+    case COL_INT:
+        /* an optional column a file lacks reads as 0 (gpus: the plain path) */
+        if (!*text && c->optional)
+            return CNN_OK;
+        return field_int(at, text, (int)lo, (int)hi, (int *)(base + c->offset));
+    case COL_LONG: return field_long(at, text, (long)lo, (long)hi, (long *)(base + c->offset));
+    case COL_DBL: return field_double(at, text, lo, hi, 1, (double *)(base + c->offset));
     case COL_DERIVED: break;
     }
+    return CNN_OK;
+}
+
+/* Whether word is one of the NULL-terminated list. */
+static int one_of(const char *word, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(word, *list))
+            return 1;
+    return 0;
+}
+
+/* Where the column called name sits in the file, for a message. */
+static const struct field_pos *at_column(struct field_pos *at, const int *map, const char *name)
+{
+    for (int c = 0; c < N_COLUMNS; c++)
+        if (!strcmp(columns[c].name, name)) {
+            at->column = map[c] + 1;
+            at->name = name;
+        }
+    return at;
+}
+
+/* The checks across the fields of one row: the names and words cnnbench
+ * writes, and a key that is the one plan_key makes of the row's fields. */
+static cnn_status check_row(const struct summary_row *r, const char *path, long line,
+                            const int *map)
+{
+    static const char *const verified[] = {"yes", "no", "reference", "skipped", "not_run", NULL};
+    static const char *const timers[] = {"wall", "cuda_event", "cupti", NULL};
+    struct field_pos at = {path, line, 0, ""};
+    char name[sizeof r->impl];
+    CNN_TRY(field_name(at_column(&at, map, "impl"), r->impl, name, sizeof name));
+    if (!one_of(r->verified, verified))
+        return field_fail(at_column(&at, map, "verified"),
+                          "'%s' is not yes, no, reference, skipped or not_run", r->verified);
+    if (strcmp(r->status, "ok") != 0 && strcmp(r->status, "interrupted") != 0 &&
+        (strncmp(r->status, "failed:", 7) != 0 ||
+         field_name(&at, r->status + 7, name, sizeof name) != CNN_OK))
+        return field_fail(at_column(&at, map, "status"),
+                          "'%s' is not ok, interrupted or failed:<reason>", r->status);
+    if (!one_of(r->timer, timers))
+        return field_fail(at_column(&at, map, "timer"), "'%s' is not wall, cuda_event or cupti",
+                          r->timer);
+    if (r->t.n > r->steps)
+        return field_fail(at_column(&at, map, "n_steps"), "%ld timed steps of %ld planned",
+                          r->t.n, r->steps);
+    if (!strcmp(r->status, "ok") && !(r->t.n > 0 && r->t.median > 0))
+        return field_fail(at_column(&at, map, "median_step_ms"),
+                          "status ok without a positive median step time");
+    /* the key's length part, ":s<steps>:" or ":e<epochs>:", before ":r<rep>" */
+    const char *rep = strrchr(r->key, ':'), *unit = rep;
+    while (unit && unit > r->key && unit[-1] != ':')
+        unit--;
+    long length = -1;
+    if (unit && unit > r->key && (*unit == 's' || *unit == 'e') && rep - unit >= 2 &&
+        rep - unit <= 10) {
+        length = 0;
+        for (const char *p = unit + 1; p < rep && length >= 0; p++)
+            length = *p >= '0' && *p <= '9' ? length * 10 + (*p - '0') : -1;
+    }
+    char expected[PLAN_KEY_MAX] = "";
+    if (length >= 0)
+        plan_key(expected, sizeof expected, r->impl, r->variant, r->threads, r->gpus, r->batch,
+                 r->filters, *unit, (int)length, r->rep);
+    if (length < 0 || strcmp(r->key, expected) != 0 || (*unit == 's' && length != r->steps))
+        return field_fail(at_column(&at, map, "config_key"),
+                          "'%s' is not the key of this row's fields and steps", r->key);
+    return CNN_OK;
 }
 
 cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
 {
     char *text;
+    size_t len;
     *rows = NULL;
     *n = 0;
-    CNN_TRY(csv_read_file(path, &text, NULL));
-    char *header[N_COLUMNS + 8], *fields[N_COLUMNS + 8];
+    CNN_TRY(csv_read_file(path, &text, &len));
+    enum { MAX_FIELDS = N_COLUMNS + 8 }; /* room for columns a later version adds */
+    char *header[MAX_FIELDS], *fields[MAX_FIELDS];
     int map[N_COLUMNS];
     char *line = text, *next;
     int cap = 0, nh = 0;
-    cnn_status st = CNN_OK;
-    for (int lineno = 0; line && *line; line = next, lineno++) {
+    cnn_status st = field_check_text(path, text, len);
+    if (st == CNN_OK && !strchr(text, '\n'))
+        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
+    for (long lineno = 1; st == CNN_OK && *line; line = next, lineno++) {
         next = strchr(line, '\n');
         if (!next)
             break; /* a last line without newline was cut off mid-write */
         *next++ = '\0';
-        if (lineno == 0) {
-            nh = csv_split(line, header, N_COLUMNS + 8);
-            for (int c = 0; c < N_COLUMNS; c++) {
+        if (lineno == 1) {
+            nh = csv_split(line, header, MAX_FIELDS);
+            if (nh == MAX_FIELDS)
+                st = cnn_fail(CNN_E_DATA, "%s: line 1: %d or more columns, not a summary.csv",
+                              path, MAX_FIELDS);
+            for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
                 map[c] = csv_find_column(header, nh, columns[c].name);
-                if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional) {
-                    st = cnn_fail(CNN_E_DATA, "%s: no column '%s'", path, columns[c].name);
-                    break;
-                }
+                if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional)
+                    st = cnn_fail(CNN_E_DATA, "%s: line 1: no column '%s'", path,
+                                  columns[c].name);
             }
-            if (st != CNN_OK)
-                break;
             continue;
         }
-        if (csv_split(line, fields, N_COLUMNS + 8) != nh) {
-            st = cnn_fail(CNN_E_DATA, "%s: line %d has the wrong number of fields", path,
-                          lineno + 1);
+        int nf = csv_split(line, fields, MAX_FIELDS);
+        if (nf != nh) {
+            st = cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where the header has %d", path,
+                          lineno, nf, nh);
             break;
         }
         if (*n == cap) {
@@ -288,8 +400,12 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         }
         struct summary_row *r = &(*rows)[(*n)++];
         memset(r, 0, sizeof *r);
-        for (int c = 0; c < N_COLUMNS; c++)
-            parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r);
+        for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
+            struct field_pos at = {path, lineno, map[c] + 1, columns[c].name};
+            st = parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r, &at);
+        }
+        if (st == CNN_OK)
+            st = check_row(r, path, lineno, map);
     }
     free(text);
     if (st != CNN_OK) {
@@ -298,4 +414,12 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         *n = 0;
     }
     return st;
+}
+
+cnn_status summary_read_run(const char *path, struct summary_row **rows, int *n)
+{
+    CNN_TRY(summary_read(path, rows, n));
+    if (*n == 0)
+        return cnn_fail(CNN_E_DATA, "%s: no configuration, only a header", path);
+    return CNN_OK;
 }
