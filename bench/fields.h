@@ -16,6 +16,11 @@
 
 #include "cnn.h"
 
+/* The largest magnitude a number field may have: far beyond any time,
+ * loss or count cnnbench measures, and small enough that the arithmetic of
+ * the charts (ratios, margins) stays finite. */
+#define FIELD_MAX_NUMBER 1e15
+
 /* Where a field sits in its file; line and column count from 1. */
 struct field_pos {
     const char *path;

@@ -177,11 +177,39 @@ static void info_note(const struct pd *pd, const char *name, int shown, int tota
     info_str(pd, name, note);
 }
 
+/* "13.6k", "109k", "1.1M": a large count short enough for a tick label. */
+static void short_count(char *buf, size_t len, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, len, "%.3gM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.3gk", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f", v);
+}
+
+/* A tick value in plain decimal ("0.00001", "2000000"): the scripts turn
+ * it into a number with gnuplot's string arithmetic, which reads no
+ * exponent. Two significant digits are all a tick has. */
+static void plain_number(char *buf, size_t len, double v)
+{
+    int decimals = (int)ceil(-log10(v)) + 1;
+    snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
+    if (strchr(buf, '.')) {
+        size_t n = strlen(buf);
+        while (buf[n - 1] == '0')
+            buf[--n] = '\0';
+        if (buf[n - 1] == '.')
+            buf[n - 1] = '\0';
+    }
+}
+
 /* Ticks of a log axis over the data range [lo, hi]: 1-2-5 style steps in
  * each decade, finer when the range is narrow, and at least two inside the
  * range (widened to the ticks around it if need be). gnuplot's own log ticks
  * are whole decades or powers of two, which label a narrow range once or not
- * at all, or as 0.00390625. Writes NAME_min, NAME_max and NAME_ticks. */
+ * at all, or as 0.00390625. Writes NAME_min, NAME_max, NAME_ticks and
+ * NAME_labels ("2000000" is labelled "2M"). */
 static void info_log_axis(const struct pd *pd, const char *name, double lo, double hi)
 {
     static const double decade[] = {1}, coarse[] = {1, 2, 5}, mid[] = {1, 2, 3, 5},
@@ -226,20 +254,29 @@ static void info_log_axis(const struct pd *pd, const char *name, double lo, doub
     info_num(pd, key, lo);
     snprintf(key, sizeof key, "%s_max", name);
     info_num(pd, key, hi);
-    fprintf(pd->info, "%s_ticks = '", name);
-    for (int i = 0; i < n; i++)
-        fprintf(pd->info, "%s%g", i ? " " : "", ticks[i]);
-    fputs("'\n", pd->info);
+    for (int labels = 0; labels < 2; labels++) {
+        fprintf(pd->info, "%s_%s = '", name, labels ? "labels" : "ticks");
+        for (int i = 0; i < n; i++) {
+            char t[64];
+            if (labels && ticks[i] >= 1e4)
+                short_count(t, sizeof t, ticks[i]);
+            else
+                plain_number(t, sizeof t, ticks[i]);
+            fprintf(pd->info, "%s%s", i ? " " : "", t);
+        }
+        fputs("'\n", pd->info);
+    }
 }
 
 /* A linear axis over [lo, hi] with a margin, never of zero width (one
- * point, or curves that all sit on one value), clipped to [floor, ceil]. */
+ * point, or curves that all sit on one value), clipped to [floor, ceil];
+ * [floor, floor + 1] without data. */
 static void info_linear_axis(const struct pd *pd, const char *name, double lo, double hi,
                              double floor_v, double ceil_v)
 {
     if (!(hi >= lo)) {
         lo = floor_v;
-        hi = ceil_v;
+        hi = floor_v + 1;
     }
     double pad = (hi - lo) * 0.05;
     if (pad < 1e-3 * fabs(hi) || pad == 0)
@@ -409,13 +446,22 @@ static cnn_status open_table(const struct pd *pd, const char *name, struct cnn_a
     return cnn_atomic_open(f, path);
 }
 
-/* Keeps a table that has something to draw; render.sh skips a missing one. */
+/* render.sh draws the charts whose tables exist: a table this run has
+ * nothing for must not be one an earlier run of plotdata left. */
+static cnn_status remove_stale(const char *path)
+{
+    if (remove(path) != 0 && errno != ENOENT)
+        return cnn_fail(CNN_E_IO, "%s: cannot remove: %s", path, strerror(errno));
+    return CNN_OK;
+}
+
+/* Keeps a table that has something to draw, else removes it. */
 static cnn_status close_table(struct cnn_atomic_file *f, int blocks)
 {
     if (blocks > 0)
         return cnn_atomic_commit(f);
     cnn_atomic_abort(f);
-    return CNN_OK;
+    return remove_stale(f->path);
 }
 
 /* Ends a data block: gnuplot's index counts blocks separated by two blank lines. */
@@ -615,14 +661,10 @@ static int label_find(const struct pd *pd, int rank, int threads, int variant, i
 static double images_per_s(int batch, double ms) { return batch / (ms / 1e3); }
 
 /* The filter count with the most data-parallel cells; ties to the larger.
- * -1 if the run has none. */
-static int gpus_filters(const struct pd *pd)
+ * -1 if the run has none. refs has room for every cell. */
+static int gpus_filters(const struct pd *pd, struct ref *refs)
 {
-    int best = -1, best_n = 0;
-    struct ref *refs = refs_alloc(pd->n_cells);
-    if (!refs)
-        return -1;
-    int nr = 0;
+    int best = -1, best_n = 0, nr = 0;
     for (int i = 0; i < pd->n_cells; i++)
         if (label_row(pd, pd->cells[i].label)->gpus >= 1)
             refs[nr++] = (struct ref){{pd->cells[i].filters}, i};
@@ -635,7 +677,6 @@ static int gpus_filters(const struct pd *pd)
             best = (int)refs[i].k[0];
         }
     }
-    free(refs);
     return best;
 }
 
@@ -644,7 +685,7 @@ static void gpus_point(FILE *fp, struct range *y, long gpus, const struct cell *
 {
     double ips = images_per_s(c->batch, c->median);
     double low = images_per_s(c->batch, c->q3);
-    double high = c->q1 > 0 ? images_per_s(c->batch, c->q1) : ips;
+    double high = c->q1 > 0 ? images_per_s(c->batch, c->q1) : ips; /* no infinite bar */
     fprintf(fp, "%ld,%.6g,%.6g,%.6g,%.6g,%d\n", gpus, ips, low, high, ideal, c->unstable);
     range_add(y, low);
     range_add(y, high);
@@ -656,7 +697,6 @@ static void gpus_point(FILE *fp, struct range *y, long gpus, const struct cell *
  * N x images/s on one GPU (gpus 1, else the plain path drawn at N = 1). */
 static cnn_status table_gpus(struct pd *pd)
 {
-    int filters = gpus_filters(pd);
     struct cnn_atomic_file f;
     CNN_TRY(open_table(pd, "scaling_gpus.csv", &f));
     struct ref *refs = refs_alloc(pd->n_cells);
@@ -667,7 +707,7 @@ static cnn_status table_gpus(struct pd *pd)
         cnn_atomic_abort(&f);
         return cnn_fail(CNN_E_NOMEM, "cannot allocate the GPU curves");
     }
-    int nr = 0;
+    int filters = gpus_filters(pd, refs), nr = 0;
     for (int i = 0; i < pd->n_cells; i++) {
         const struct cell *c = &pd->cells[i];
         const struct summary_row *l = label_row(pd, c->label);
@@ -831,17 +871,6 @@ static cnn_status table_speedup_size(struct pd *pd, int which)
     return close_table(&f, blocks);
 }
 
-/* "13.6k", "109k", "1.1M": a parameter count short enough for a tick. */
-static void short_count(char *buf, size_t len, double v)
-{
-    if (v >= 1e6)
-        snprintf(buf, len, "%.3gM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, len, "%.3gk", v / 1e3);
-    else
-        snprintf(buf, len, "%.0f", v);
-}
-
 /* step time vs parameter count at the batch with the most filter counts,
  * ticks at the parameter counts run (labelled with their F). */
 static cnn_status table_time_params(struct pd *pd)
@@ -876,9 +905,11 @@ static cnn_status table_time_params(struct pd *pd)
             if (!wrote)
                 fprintf(f.fp, "params,%s,q1_ms,q3_ms,filters,unstable\n", pd->labels[l].name);
             wrote = 1;
+            /* a log axis cannot show a bar down to 0 */
+            double q1 = p->q1 > 0 ? p->q1 : p->median;
             fprintf(f.fp, "%zu,%.6g,%.6g,%.6g,%d,%d\n", cnn_param_count(p->filters), p->median,
-                    p->q1, p->q3, p->filters, p->unstable);
-            range_add(&y, p->q1);
+                    q1, p->q3, p->filters, p->unstable);
+            range_add(&y, q1);
             range_add(&y, p->q3);
             range_add(&y, p->median);
             filters[nf++] = p->filters;
@@ -918,13 +949,13 @@ static cnn_status table_time_params(struct pd *pd)
 /* ---- where the time goes ---- */
 
 /* The (batch, filters) that the most backends ran, then the most labels;
- * ties to the larger size. */
-static void busiest_size(const struct pd *pd, int *batch, int *filters)
+ * ties to the larger size. -1, -1 for a run without any. */
+static cnn_status busiest_size(const struct pd *pd, int *batch, int *filters)
 {
     *batch = *filters = -1;
     struct ref *refs = refs_alloc(pd->n_cells);
     if (!refs)
-        return;
+        return CNN_E_NOMEM;
     for (int i = 0; i < pd->n_cells; i++)
         refs[i] = (struct ref){{pd->cells[i].batch, pd->cells[i].filters,
                                 pd->labels[pd->cells[i].label].rank}, i};
@@ -945,6 +976,7 @@ static void busiest_size(const struct pd *pd, int *batch, int *filters)
         }
     }
     free(refs);
+    return CNN_OK;
 }
 
 /* The regions in the order a step runs them (the all-reduce sits between
@@ -1222,11 +1254,11 @@ static cnn_status read_series(const struct pd *pd, const char *file, struct seri
         st = field_long(&at, fields[c_step], 1, 1000000000000L, &step);
         if (st == CNN_OK) {
             at = (struct field_pos){path, lineno, c_a + 1, a_name};
-            st = field_double(&at, fields[c_a], 0, is_steps ? HUGE_VAL : 100, 0, &a);
+            st = field_double(&at, fields[c_a], 0, is_steps ? FIELD_MAX_NUMBER : 100, 0, &a);
         }
         if (st == CNN_OK && is_steps) {
             at = (struct field_pos){path, lineno, c_b + 1, "loss"};
-            st = field_double(&at, fields[c_b], 0, HUGE_VAL, 1, &b);
+            st = field_double(&at, fields[c_b], 0, FIELD_MAX_NUMBER, 1, &b);
         }
         if (st == CNN_OK && series_push(to, step, a, b) != 0)
             st = cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a series", path);
@@ -1289,7 +1321,7 @@ static cnn_status table_step_times(struct pd *pd, int batch, int filters,
     if (log_scale)
         info_log_axis(pd, "box_y", y.lo, y.hi);
     else
-        info_linear_axis(pd, "box_y", y.hi > 0 ? y.lo : 0, y.hi, 0, HUGE_VAL);
+        info_linear_axis(pd, "box_y", y.hi > 0 ? y.lo : 0, y.hi, 0, FIELD_MAX_NUMBER);
     return close_table(&f, blocks);
 }
 
@@ -1390,7 +1422,7 @@ static cnn_status tables_per_step(struct pd *pd, int batch, int filters)
     info_int(pd, "learning_batch", g ? g->batch : 0);
     info_int(pd, "learning_filters", g ? g->filters : 0);
     info_int(pd, "learning_steps", g ? g->steps : 0);
-    info_linear_axis(pd, "loss_y", loss_lo, loss_hi, 0, HUGE_VAL);
+    info_linear_axis(pd, "loss_y", loss_lo, loss_hi, 0, FIELD_MAX_NUMBER);
     info_linear_axis(pd, "accuracy_y", acc_lo, acc_hi, 0, 100);
     series_free(evals, n_evals);
     series_free(steps, n_series);
@@ -1432,7 +1464,8 @@ static cnn_status read_tiles(const char *path, int three, float *v, int max_coun
         }
         struct field_pos at = {path, lineno, want, "value"};
         if (st == CNN_OK)
-            st = field_double(&at, fields[want - 1], -HUGE_VAL, HUGE_VAL, 0, &value);
+            st = field_double(&at, fields[want - 1], -FIELD_MAX_NUMBER, FIELD_MAX_NUMBER, 0,
+                              &value);
         if (st != CNN_OK)
             break;
         v[((size_t)idx[0] * rows + idx[1]) * cols + idx[2]] = (float)value;
@@ -1500,6 +1533,11 @@ static cnn_status table_showcase(struct pd *pd, const char *meta_path, const cha
     snprintf(path, sizeof path, "%s/showcase/filters.csv", pd->run);
     if (filters == 0 || !file_exists(path)) {
         info_int(pd, "showcase", 0);
+        const char *grids[] = {"filters_grid.csv", "maps_grid.csv", "digit_grid.csv"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/%s", pd->data_dir, grids[i]);
+            CNN_TRY(remove_stale(path));
+        }
         return CNN_OK;
     }
     size_t maps = (size_t)filters * CNN_POOL_AREA;
@@ -1515,15 +1553,16 @@ static cnn_status table_showcase(struct pd *pd, const char *meta_path, const cha
     snprintf(path, sizeof path, "%s/showcase/digit.csv", pd->run);
     if (st == CNN_OK)
         st = read_tiles(path, 1, d, 1, CNN_IMG, CNN_IMG, &nd);
-    int ok = st == CNN_OK && nw > 0 && nm > 0 && nd > 0;
-    if (ok)
+    if (st == CNN_OK && (nw == 0 || nm == 0 || nd == 0))
+        st = cnn_fail(CNN_E_DATA, "%s/showcase: a file without rows", pd->run);
+    if (st == CNN_OK)
         st = write_grid(pd, "filters_grid.csv", w, nw, CNN_KSIZE, CNN_KSIZE);
-    if (ok && st == CNN_OK)
+    if (st == CNN_OK)
         st = write_grid(pd, "maps_grid.csv", m, nm, CNN_POOL, CNN_POOL);
-    if (ok && st == CNN_OK)
+    if (st == CNN_OK)
         st = write_grid(pd, "digit_grid.csv", d, 1, CNN_IMG, CNN_IMG);
     free(buf);
-    info_int(pd, "showcase", ok && st == CNN_OK);
+    info_int(pd, "showcase", 1);
     info_str(pd, "showcase_config", key);
     info_int(pd, "showcase_filters", filters);
     info_int(pd, "digit_label", (long)label);
@@ -1580,7 +1619,7 @@ static cnn_status make_dir(const char *path)
 static cnn_status write_tables(struct pd *pd, const char *meta_path, const char *meta)
 {
     int bb, bf;
-    busiest_size(pd, &bb, &bf);
+    CNN_TRY(busiest_size(pd, &bb, &bf));
     fputs("# written by cnnbench plotdata: what the tables in this directory hold\n", pd->info);
     info_int(pd, "configurations_ok", pd->n);
     CNN_TRY(machine_info(pd, meta_path, meta));

@@ -254,7 +254,7 @@ static const struct {
 static void column_limits(const struct column *c, double *lo, double *hi)
 {
     *lo = 0;
-    *hi = c->kind == COL_DBL ? HUGE_VAL : INT_MAX;
+    *hi = c->kind == COL_DBL ? FIELD_MAX_NUMBER : INT_MAX;
     for (size_t i = 0; i < sizeof limits / sizeof *limits; i++)
         if (!strcmp(limits[i].name, c->name)) {
             *lo = limits[i].lo;
@@ -329,6 +329,14 @@ static cnn_status check_row(const struct summary_row *r, const char *path, long 
     if (!strcmp(r->status, "ok") && !(r->t.n > 0 && r->t.median > 0))
         return field_fail(at_column(&at, map, "median_step_ms"),
                           "status ok without a positive median step time");
+    /* the order statistics of one sample; NaN (not measured) compares false */
+    const double order[5] = {r->t.min, r->t.q1, r->t.median, r->t.q3, r->t.max};
+    const char *names[5] = {"min_step_ms", "q1_step_ms", "median_step_ms", "q3_step_ms",
+                            "max_step_ms"};
+    for (int k = 1; k < 5; k++)
+        if (order[k] < order[k - 1])
+            return field_fail(at_column(&at, map, names[k]), "%g is below %s %g", order[k],
+                              names[k - 1], order[k - 1]);
     /* the key's length part, ":s<steps>:" or ":e<epochs>:", before ":r<rep>" */
     const char *rep = strrchr(r->key, ':'), *unit = rep;
     while (unit && unit > r->key && unit[-1] != ':')

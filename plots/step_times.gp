@@ -6,7 +6,11 @@ set title sprintf("Distribution of step times (B=%d, F=%d), warm-up excluded", b
 set ylabel "time per training step (ms)"
 set xrange [0.5 : box_blocks + 0.5]
 set yrange [box_y_min : box_y_max]
-if (box_log) { set logscale y; set ytics (); do for [t in box_y_ticks] { set ytics add (t t + 0) } }
+if (box_log) {
+    set logscale y
+    set ytics ()
+    do for [k = 1 : words(box_y_ticks)] { set ytics add (word(box_y_labels, k) word(box_y_ticks, k) + 0) }
+}
 # an unstable box is hollow, and says so under its label (a thin box shows
 # no fill either way)
 hollow(k) = value(sprintf("box_unstable_%d", k))

@@ -14,7 +14,7 @@ if (words(params_x_ticks) > 0) {
         set xtics add (sprintf("%s\nF=%s", word(params_x_labels, k), word(params_x_filters, k)) word(params_x_ticks, k) + 0)
     }
 }
-set ytics (); do for [t in params_y_ticks] { set ytics add (t t + 0) }
+set ytics (); do for [k = 1 : words(params_y_ticks)] { set ytics add (word(params_y_labels, k) word(params_y_ticks, k) + 0) }
 set bmargin 7
 set key outside right top
 f = datadir."/time_vs_params.csv"

@@ -7,8 +7,8 @@
 #   - injection: shell and gnuplot code in a backend name, in meta.json's
 #     text, a crafted name in plotinfo.gp; a marker file must not appear;
 #   - garbage: empty, binary, header-only and column-missing summary.csv,
-#     inf, nan, negative and overflowing times, rows cut short, non-JSON
-#     meta.json, bad steps.csv;
+#     inf, nan, negative and overflowing times, quartiles out of order, rows
+#     cut short, non-JSON meta.json, bad steps.csv;
 #   - oversize: batch and filters beyond CNN_MAX_BATCH and CNN_MAX_FILTERS
 #     (filters=99999999999 once asked plotdata for 865 GB);
 #   - scale: plotdata on a 20,000-row summary.csv within 60 s (a bound for
@@ -121,6 +121,8 @@ for bad in inf nan -1 1e999 0x10 "1.5ms"; do
     edit_field "$r" 3 "$median" "$bad"
     refused "median_step_ms $bad" "$r" "line 3, column $median (median_step_ms)"
 done
+r=$(fresh order) && edit_field "$r" 3 "$(col q1_step_ms)" 1e9
+refused "q1 above the median" "$r" "line 3, column $median (median_step_ms): "
 r=$(fresh status) && edit_field "$r" 2 "$(col status)" "great"
 refused "an unknown status" "$r" "column $(col status) (status)"
 r=$(fresh key) && edit_field "$r" 2 1 "seq:v0:t0:b8:f2:s4:r9"
@@ -159,8 +161,9 @@ awk -F, -v OFS=, '
                 for (f = 1; f <= 100; f++) {
                     $c["config_key"] = lt[1] ":v0:t" lt[2] ":b" b ":f" f ":s4:r1"
                     $c["impl"] = lt[1]; $c["threads"] = lt[2]; $c["batch"] = b; $c["filters"] = f
-                    ms = 0.01 * b * f / (lt[2] > 0 ? lt[2] : 0.5)
+                    ms = 1e-6 * b * f * f / (lt[2] > 0 ? lt[2] : 0.5)
                     $c["median_step_ms"] = ms; $c["q1_step_ms"] = 0.9 * ms; $c["q3_step_ms"] = 1.1 * ms
+                    $c["min_step_ms"] = 0.8 * ms; $c["max_step_ms"] = 1.2 * ms
                     print
                 }
         }
@@ -177,6 +180,18 @@ check $rc "plotdata on 20,000 rows succeeds"
 check $? "plotdata on 20,000 rows takes at most 60 s (took $took s)"
 grep -q "^filters_fixed = 500$" "$r/plots/data/plotinfo.gp"
 check $? "20,000 rows: speedup vs filters at the largest batch with all 100 filter counts"
+# times from 2.5e-6 to 1e3 ms: ticks must be plain decimals, the only form
+# gnuplot's string arithmetic reads ("1e-06" + 0 is an error)
+! grep "_ticks = .*[0-9]e" "$r/plots/data/plotinfo.gp"
+check $? "20,000 rows: tick positions are plain decimals"
+if [ "$have_gnuplot" -eq 1 ]; then
+    CNNBENCH=$cnnbench timeout 300 sh "$render" "$r" >"$scratch/out" 2>&1
+    rc=$?
+    check $rc "20,000 rows: render.sh draws the charts"
+    [ "$rc" -eq 0 ] || sed 's/^/    | /' "$scratch/out" | tail -n 5
+    [ ! -e "$r/plots/gnuplot.log" ]
+    check $? "20,000 rows: gnuplot printed nothing"
+fi
 
 if [ "$have_gnuplot" -eq 0 ]; then
     echo "SKIP: gnuplot not installed: the render.sh cases did not run"

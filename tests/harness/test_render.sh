@@ -67,6 +67,7 @@ awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
             f[c["gpus"]] = n
             s = n == 1 ? 1 : 0.85 * n
             f[c["median_step_ms"]] /= s; f[c["q1_step_ms"]] /= s; f[c["q3_step_ms"]] /= s
+            f[c["min_step_ms"]] /= s; f[c["max_step_ms"]] /= s
             line = f[1]
             for (i = 2; i <= NF; i++) line = line OFS f[i]
             print line
