@@ -167,13 +167,13 @@ static void info_values(const struct pd *pd, const char *name, const long *v, in
     fputs("'\n", pd->info);
 }
 
-/* " (first 16 of 20 curves)" when a chart shows fewer than it could. */
+/* " (16 of 20 curves shown)" when a chart shows fewer than it could. */
 static void info_note(const struct pd *pd, const char *name, int shown, int total,
                       const char *what)
 {
     char note[96] = "";
     if (shown < total)
-        snprintf(note, sizeof note, " (first %d of %d %s)", shown, total, what);
+        snprintf(note, sizeof note, " (%d of %d %s shown)", shown, total, what);
     info_str(pd, name, note);
 }
 
@@ -204,12 +204,29 @@ static void plain_number(char *buf, size_t len, double v)
     }
 }
 
+/* NAME_ticks = 'positions' and NAME_labels = 'labels' of an axis's ticks,
+ * the words the scripts pair up ("2000000" is labelled "2M"). */
+static void info_ticks(const struct pd *pd, const char *name, const double *ticks, int n)
+{
+    for (int labels = 0; labels < 2; labels++) {
+        fprintf(pd->info, "%s_%s = '", name, labels ? "labels" : "ticks");
+        for (int i = 0; i < n; i++) {
+            char t[64];
+            if (labels && ticks[i] >= 1e4)
+                short_count(t, sizeof t, ticks[i]);
+            else
+                plain_number(t, sizeof t, ticks[i]);
+            fprintf(pd->info, "%s%s", i ? " " : "", t);
+        }
+        fputs("'\n", pd->info);
+    }
+}
+
 /* Ticks of a log axis over the data range [lo, hi]: 1-2-5 style steps in
  * each decade, finer when the range is narrow, and at least two inside the
  * range (widened to the ticks around it if need be). gnuplot's own log ticks
  * are whole decades or powers of two, which label a narrow range once or not
- * at all, or as 0.00390625. Writes NAME_min, NAME_max, NAME_ticks and
- * NAME_labels ("2000000" is labelled "2M"). */
+ * at all, or as 0.00390625. Writes NAME_min, NAME_max and the ticks. */
 static void info_log_axis(const struct pd *pd, const char *name, double lo, double hi)
 {
     static const double decade[] = {1}, coarse[] = {1, 2, 5}, mid[] = {1, 2, 3, 5},
@@ -254,18 +271,7 @@ static void info_log_axis(const struct pd *pd, const char *name, double lo, doub
     info_num(pd, key, lo);
     snprintf(key, sizeof key, "%s_max", name);
     info_num(pd, key, hi);
-    for (int labels = 0; labels < 2; labels++) {
-        fprintf(pd->info, "%s_%s = '", name, labels ? "labels" : "ticks");
-        for (int i = 0; i < n; i++) {
-            char t[64];
-            if (labels && ticks[i] >= 1e4)
-                short_count(t, sizeof t, ticks[i]);
-            else
-                plain_number(t, sizeof t, ticks[i]);
-            fprintf(pd->info, "%s%s", i ? " " : "", t);
-        }
-        fputs("'\n", pd->info);
-    }
+    info_ticks(pd, name, ticks, n);
 }
 
 /* A linear axis over [lo, hi] with a margin, never of zero width (one
@@ -485,18 +491,26 @@ static int distinct(long *v, int n)
 }
 
 /* A log axis through the data values v[0..n) (sorted and made distinct in
- * place): NAME_min and NAME_max a little outside them, and NAME_ticks at
- * each value when they are few enough to label, else '' (gnuplot's own). */
-static void info_data_axis(const struct pd *pd, const char *name, long *v, int n)
+ * place): a tick at each value when they are few enough to label, with
+ * NAME_min and NAME_max a little outside them; else the 1-2-5 ticks of
+ * info_log_axis over their range. Returns whether each value is a tick. */
+static int info_data_axis(const struct pd *pd, const char *name, long *v, int n)
 {
     int m = distinct(v, n);
+    if (m == 0 || m > PD_MAX_TICKS) {
+        info_log_axis(pd, name, m ? (double)v[0] : NAN, m ? (double)v[m - 1] : NAN);
+        return 0;
+    }
+    double ticks[PD_MAX_TICKS];
+    for (int i = 0; i < m; i++)
+        ticks[i] = (double)v[i];
     char key[96];
     snprintf(key, sizeof key, "%s_min", name);
-    info_num(pd, key, m > 0 ? v[0] / 1.3 : 0.5);
+    info_num(pd, key, v[0] / 1.3);
     snprintf(key, sizeof key, "%s_max", name);
-    info_num(pd, key, m > 0 ? v[m - 1] * 1.3 : 2);
-    snprintf(key, sizeof key, "%s_ticks", name);
-    info_values(pd, key, v, m <= PD_MAX_TICKS ? m : 0);
+    info_num(pd, key, v[m - 1] * 1.3);
+    info_ticks(pd, name, ticks, m);
+    return 1;
 }
 
 /* A speedup's IQR bar: low = base / q3, high = base / q1 (a zero quartile
@@ -926,18 +940,10 @@ static cnn_status table_time_params(struct pd *pd)
     /* ticks at the parameter counts, labelled "13.6k" over "F=8" (the
      * count grows with F, so both lists are in the same order) */
     nf = distinct(filters, nf);
-    char labels[PD_MAX_TICKS * 16] = "";
-    for (int i = 0; i < nf; i++) {
+    for (int i = 0; i < nf; i++)
         params[i] = (long)cnn_param_count((int)filters[i]);
-        char c[16];
-        short_count(c, sizeof c, (double)params[i]);
-        size_t used = strlen(labels);
-        if (nf <= PD_MAX_TICKS)
-            snprintf(labels + used, sizeof labels - used, "%s%s", i ? " " : "", c);
-    }
-    info_data_axis(pd, "params_x", params, nf);
-    info_str(pd, "params_x_labels", labels);
-    info_values(pd, "params_x_filters", filters, nf <= PD_MAX_TICKS ? nf : 0);
+    int each = info_data_axis(pd, "params_x", params, nf);
+    info_values(pd, "params_x_filters", filters, each ? nf : 0);
     info_log_axis(pd, "params_y", y.lo, y.hi);
     info_int(pd, "params_unstable", unstable);
     free(refs);
@@ -1368,7 +1374,7 @@ static cnn_status tables_per_step(struct pd *pd, int batch, int filters)
 {
     int *all = malloc((size_t)(pd->n > 0 ? pd->n : 1) * sizeof *all);
     int box[PD_MAX_CURVES], learn[PD_MAX_CURVES], keys[2 * PD_MAX_CURVES];
-    int n_box = 0, n_learn = 0, n_evals = 0, n_steps = 0;
+    int n_box = 0, n_learn = 0, box_total = 0, learn_total = 0, n_evals = 0, n_steps = 0;
     if (!all)
         return cnn_fail(CNN_E_NOMEM, "cannot allocate the evaluation series");
     for (int i = 0; i < pd->n; i++)
@@ -1392,11 +1398,11 @@ static cnn_status tables_per_step(struct pd *pd, int batch, int filters)
     for (int l = 0; l < pd->n_labels && st == CNN_OK; l++) {
         const struct cell *b = cell_at(pd, l, batch, filters);
         int r = b ? series_row(pd, b, 0) : -1;
-        if (r >= 0 && n_box < PD_MAX_CURVES)
+        if (r >= 0 && box_total++ < PD_MAX_CURVES)
             box[n_box++] = keys[n_steps++] = r;
         const struct cell *c = g ? cell_at(pd, l, g->batch, g->filters) : NULL;
         r = c ? series_row(pd, c, g->steps) : -1;
-        if (r >= 0 && n_learn < PD_MAX_CURVES)
+        if (r >= 0 && learn_total++ < PD_MAX_CURVES)
             learn[n_learn++] = keys[n_steps++] = r;
     }
     int n_series = 0;
@@ -1416,6 +1422,8 @@ static cnn_status tables_per_step(struct pd *pd, int batch, int filters)
     if (st == CNN_OK)
         st = learning_table(pd, "accuracy.csv", evals, n_evals, learn, n_learn, 0, &acc_lo,
                             &acc_hi, &acc_blocks, &acc_points);
+    info_note(pd, "box_note", n_box, box_total, "boxes");
+    info_note(pd, "learning_note", n_learn, learn_total, "curves");
     info_int(pd, "loss_blocks", loss_blocks);
     info_int(pd, "loss_points", loss_points);
     info_int(pd, "accuracy_blocks", acc_blocks);

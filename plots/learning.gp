@@ -8,7 +8,7 @@ set xlabel "training step"
 # the border, and whole-step ticks
 set xrange [0 : learning_steps + (learning_steps < 20 ? 1 : 0)]
 if (learning_steps < 20) set xtics 1
-size = sprintf("B=%d, F=%d, %d step%s", learning_batch, learning_filters, learning_steps, learning_steps == 1 ? "" : "s")
+size = sprintf("B=%d, F=%d, %d step%s", learning_batch, learning_filters, learning_steps, learning_steps == 1 ? "" : "s").learning_note
 if (accuracy_blocks > 0) {
     set multiplot layout 1, 2 title "Learning (".size.")"
     set title "Batch loss"

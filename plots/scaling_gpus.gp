@@ -9,7 +9,7 @@ set ylabel "images / s"
 set logscale xy
 set xrange [gpus_x_min : gpus_x_max]
 set yrange [gpus_y_min : gpus_y_max]
-if (words(gpus_x_ticks) > 0) { set xtics (); do for [t in gpus_x_ticks] { set xtics add (t t + 0) } }
+set xtics (); do for [k = 1 : words(gpus_x_ticks)] { set xtics add (word(gpus_x_labels, k) word(gpus_x_ticks, k) + 0) }
 set ytics (); do for [k = 1 : words(gpus_y_ticks)] { set ytics add (word(gpus_y_labels, k) word(gpus_y_ticks, k) + 0) }
 set key outside right top
 f = datadir."/scaling_gpus.csv"

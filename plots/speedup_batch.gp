@@ -7,7 +7,7 @@ set ylabel "speedup vs seq (seq median / median)"
 set logscale xy
 set xrange [batch_x_min : batch_x_max]
 set yrange [batch_y_min : batch_y_max]
-if (words(batch_x_ticks) > 0) { set xtics (); do for [t in batch_x_ticks] { set xtics add (t t + 0) } }
+set xtics (); do for [k = 1 : words(batch_x_ticks)] { set xtics add (word(batch_x_labels, k) word(batch_x_ticks, k) + 0) }
 set ytics (); do for [k = 1 : words(batch_y_ticks)] { set ytics add (word(batch_y_labels, k) word(batch_y_ticks, k) + 0) }
 set key outside right top
 f = datadir."/speedup_batch.csv"

@@ -7,7 +7,7 @@ set ylabel "speedup vs seq (seq median / median)"
 set logscale xy
 set xrange [filters_x_min : filters_x_max]
 set yrange [filters_y_min : filters_y_max]
-if (words(filters_x_ticks) > 0) { set xtics (); do for [t in filters_x_ticks] { set xtics add (t t + 0) } }
+set xtics (); do for [k = 1 : words(filters_x_ticks)] { set xtics add (word(filters_x_labels, k) word(filters_x_ticks, k) + 0) }
 set ytics (); do for [k = 1 : words(filters_y_ticks)] { set ytics add (word(filters_y_labels, k) word(filters_y_ticks, k) + 0) }
 set key outside right top
 f = datadir."/speedup_filters.csv"

@@ -14,7 +14,7 @@ set ylabel "speedup T1 / Tp"
 set logscale xy
 set xrange [threads_x_min : threads_x_max]
 set yrange [threads_y_min : threads_y_max]
-if (words(threads_x_ticks) > 0) { set xtics (); do for [t in threads_x_ticks] { set xtics add (t t + 0) } }
+set xtics (); do for [k = 1 : words(threads_x_ticks)] { set xtics add (word(threads_x_labels, k) word(threads_x_ticks, k) + 0) }
 set ytics (); do for [k = 1 : words(threads_y_ticks)] { set ytics add (word(threads_y_labels, k) word(threads_y_ticks, k) + 0) }
 set key outside right top
 f = datadir."/speedup_threads.csv"

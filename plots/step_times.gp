@@ -2,7 +2,7 @@
 # plots (box = IQR, line = median, whiskers = 1.5 IQR), warm-up excluded;
 # the box of an unstable configuration is left hollow (unfilled).
 load plotdir."/common.gp"
-set title sprintf("Distribution of step times (B=%d, F=%d), warm-up excluded", box_batch, box_filters)
+set title sprintf("Distribution of step times (B=%d, F=%d), warm-up excluded", box_batch, box_filters).box_note
 set ylabel "time per training step (ms)"
 set xrange [0.5 : box_blocks + 0.5]
 set yrange [box_y_min : box_y_max]

@@ -8,11 +8,12 @@ set ylabel "time per training step (ms)"
 set logscale xy
 set xrange [params_x_min : params_x_max]
 set yrange [params_y_min : params_y_max]
-if (words(params_x_ticks) > 0) {
-    set xtics ()
-    do for [k = 1 : words(params_x_ticks)] {
-        set xtics add (sprintf("%s\nF=%s", word(params_x_labels, k), word(params_x_filters, k)) word(params_x_ticks, k) + 0)
-    }
+# each parameter count run, with its F, unless there are too many to label
+set xtics ()
+do for [k = 1 : words(params_x_ticks)] {
+    label = word(params_x_labels, k)
+    if (words(params_x_filters) > 0) { label = label."\nF=".word(params_x_filters, k) }
+    set xtics add (label word(params_x_ticks, k) + 0)
 }
 set ytics (); do for [k = 1 : words(params_y_ticks)] { set ytics add (word(params_y_labels, k) word(params_y_ticks, k) + 0) }
 set bmargin 7
