@@ -14,8 +14,9 @@
  *     and runs of different lengths of one (label, batch, filters), a "cell",
  *     are pooled as the median of their medians (and of their quartiles);
  *   - a point is unstable when any configuration it is computed from is
- *     (summary_unstable: CV of the step times above 10%), so a speedup is
- *     unstable when its baseline is; the charts draw such points hollow;
+ *     (summary.csv's unstable column: CV of the step times above 10%), so
+ *     a speedup is unstable when its baseline is; the charts draw such
+ *     points hollow;
  *   - speedup vs threads draws, per impl, variant and GPU count (one panel
  *     each), every size run at 1 and at more threads, relative to the same
  *     impl at 1 thread. IQR bars invert for a speedup: low = T1 / q3,
@@ -329,6 +330,11 @@ static const struct summary_row *label_row(const struct pd *pd, int label)
     return pd->labels[label].like;
 }
 
+/* Whether a row is flagged in summary.csv's unstable column. The column is
+ * derived when the file is written, so it is derived again here, by the
+ * writer's own rule. */
+static int row_unstable(const struct summary_row *r) { return summary_unstable(r) > 0; }
+
 /* The cell of (label, batch, filters), or NULL. */
 static const struct cell *cell_at(const struct pd *pd, int label, int batch, int filters)
 {
@@ -371,7 +377,7 @@ static void pool_cell(const struct pd *pd, struct cell *c, double *scratch)
     }
     c->unstable = 0;
     for (int i = 0; i < c->count; i++)
-        c->unstable |= summary_unstable(&pd->rows[rows[i]]);
+        c->unstable |= row_unstable(&pd->rows[rows[i]]);
 }
 
 /* Sorts the rows once by (impl rank, threads, variant, GPUs, batch,
@@ -1315,8 +1321,8 @@ static cnn_status table_step_times(struct pd *pd, int batch, int filters,
         snprintf(name, sizeof name, "box_label_%d", blocks);
         info_str(pd, name, label);
         snprintf(name, sizeof name, "box_unstable_%d", blocks);
-        info_int(pd, name, summary_unstable(r));
-        unstable |= summary_unstable(r);
+        info_int(pd, name, row_unstable(r));
+        unstable |= row_unstable(r);
     }
     info_int(pd, "box_blocks", blocks);
     info_int(pd, "box_batch", batch);
