@@ -19,11 +19,15 @@ enum cli_outcome {
     CLI_USAGE = 1,       /* bad command line: message in cnn_last_error(), exit 2 */
     CLI_FAILED = 2,      /* runtime failure: message in cnn_last_error(), exit 1 */
     CLI_INTERRUPTED = 3, /* SIGINT: finished results were kept, exit 130 */
+    /* compare, whose exit status 1 means a regression and nothing else: */
+    CLI_BAD_INPUT = 4,    /* an input missing or malformed: message, exit 2 */
+    CLI_INCOMPARABLE = 5, /* runs of different machines or builds: message, exit 3 */
 };
 
 enum {
     CLI_EXIT_FAILED = 1,
     CLI_EXIT_USAGE = 2,
+    CLI_EXIT_INCOMPARABLE = 3,
     CLI_EXIT_INTERRUPTED = 130, /* 128 + SIGINT, what shells report */
     CLI_AXIS_MAX = 64,          /* values in one axis list */
 };

@@ -78,8 +78,9 @@ int compare_samples(const double *base, long nb, const double *new_, long nn,
 const char *compare_verdict_name(enum compare_verdict v);
 
 /* The subcommand: arguments after "compare". CLI_FAILED when a configuration
- * is SLOWER beyond the threshold (the message says which) or an input is
- * missing or malformed. */
+ * is SLOWER beyond the threshold (the message says which), CLI_BAD_INPUT when
+ * an input is missing or malformed, CLI_INCOMPARABLE when the runs' meta.json
+ * name different machines or builds (without --force). */
 enum cli_outcome compare_command(int argc, char **argv);
 
 #endif

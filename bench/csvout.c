@@ -1,4 +1,5 @@
-/* csvout.c — row writers for steps.csv and evals.csv, and the small CSV reader used on resume. */
+/* csvout.c — row writers for steps.csv and evals.csv, RFC 4180 field quoting,
+ * and the one CSV reader (records, then fields) every command uses. */
 #include "csvout.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "error.h"
 
@@ -18,15 +20,16 @@ void csv_format_number(char *buf, size_t len, double v)
         snprintf(buf, len, "%.9g", v);
 }
 
-void csv_sanitise(char *s)
+int csv_write_field(FILE *fp, const char *s)
 {
+    if (!s[strcspn(s, ",\"\r\n")])
+        return fputs(s, fp) == EOF ? -1 : 0;
+    if (fputc('"', fp) == EOF)
+        return -1;
     for (; *s; s++)
-        if (*s == ',')
-            *s = ';';
-        else if (*s == '"')
-            *s = '\'';
-        else if (*s == '\n' || *s == '\r')
-            *s = ' ';
+        if ((*s == '"' && fputc('"', fp) == EOF) || fputc(*s, fp) == EOF)
+            return -1;
+    return fputc('"', fp) == EOF ? -1 : 0;
 }
 
 static int write_step_row(FILE *fp, const struct csv_config *c, long step, const char *region,
@@ -70,24 +73,73 @@ int csv_write_eval_row(FILE *fp, const struct csv_config *c, const struct run_ev
     return fflush(fp) == 0 ? 1 : -1;
 }
 
-int csv_split(char *line, char **fields, int max)
+void csv_records_init(struct csv_records *r, char *text, size_t len)
 {
-    size_t len = strlen(line);
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n < max)
-            fields[n] = p;
-        n++;
-        char *comma = strchr(p, ',');
-        if (!comma)
-            break;
-        *comma = '\0';
-        p = comma + 1;
+    *r = (struct csv_records){.pos = text, .end = text + len, .line = 0, .next_line = 1};
+}
+
+int csv_records_next(struct csv_records *r, char **record)
+{
+    if (r->pos >= r->end)
+        return 0;
+    r->line = r->next_line;
+    int quoted = 0;
+    for (char *p = r->pos; p < r->end; p++) {
+        if (*p == '"')
+            quoted = !quoted; /* a doubled quote toggles twice */
+        if (*p != '\n')
+            continue;
+        r->next_line++;
+        if (quoted)
+            continue;
+        *record = r->pos;
+        *p = '\0';
+        if (p > r->pos && p[-1] == '\r')
+            p[-1] = '\0';
+        r->pos = p + 1;
+        return 1;
     }
-    return n < max ? n : max;
+    return -1;
+}
+
+int csv_split(char *record, char **fields, int max)
+{
+    size_t len = strlen(record);
+    while (len > 0 && (record[len - 1] == '\n' || record[len - 1] == '\r'))
+        record[--len] = '\0';
+    int n = 0;
+    char *in = record;
+    for (;;) {
+        /* The field's text is moved to its start as the quotes come off; it
+         * never grows, so the record holds it in place. */
+        char *start = in, *out = in;
+        if (*in == '"') {
+            for (in++;; in++) {
+                if (!*in)
+                    return -1;
+                if (*in == '"' && in[1] != '"')
+                    break;
+                if (*in == '"')
+                    in++;
+                *out++ = *in;
+            }
+            in++;
+            if (*in && *in != ',')
+                return -1;
+        } else {
+            in += strcspn(in, ",\"");
+            if (*in == '"')
+                return -1;
+            out = in;
+        }
+        char sep = *in;
+        *out = '\0';
+        if (n < max)
+            fields[n++] = start;
+        if (!sep)
+            return n;
+        in++;
+    }
 }
 
 int csv_find_column(char *const *header, int n, const char *name)
@@ -150,11 +202,14 @@ void csv_output_abort(struct csv_output *o)
 
 cnn_status csv_read_file(const char *path, char **text, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path,
+                        errno ? strerror(errno) : "out of memory");
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
+    char read_error[160] = "";
     while (buf) {
         if (n + 1 >= cap) {
             char *grown = realloc(buf, cap * 2);
@@ -166,18 +221,30 @@ cnn_status csv_read_file(const char *path, char **text, size_t *len)
             buf = grown;
             cap *= 2;
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, fp);
-        n += got;
-        if (got == 0)
-            break;
+        size_t room = cap - 1 - n;
+        int got = gzread(gz, buf + n, room < INT_MAX ? (unsigned)room : INT_MAX);
+        if (got > 0) {
+            n += (size_t)got;
+            continue;
+        }
+        /* The end, or a read error, a damaged gzip stream or one cut off
+         * (Z_BUF_ERROR): gzread tells them apart only through gzerror. */
+        int zerr;
+        const char *what = gzerror(gz, &zerr);
+        size_t plen = strlen(path); /* zlib says "PATH: what" */
+        if (strncmp(what, path, plen) == 0 && what[plen] == ':')
+            what += plen + 1 + (what[plen + 1] == ' ');
+        if (got < 0 || zerr != Z_OK)
+            snprintf(read_error, sizeof read_error, "%s",
+                     zerr == Z_ERRNO ? strerror(errno) : what);
+        break;
     }
-    int read_error = ferror(fp);
-    fclose(fp);
+    gzclose(gz);
     if (!buf)
         return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a read buffer", path);
-    if (read_error) {
+    if (read_error[0]) {
         free(buf);
-        return cnn_fail(CNN_E_IO, "%s: read error", path);
+        return cnn_fail(CNN_E_IO, "%s: read error: %s", path, read_error);
     }
     buf[n] = '\0';
     *text = buf;

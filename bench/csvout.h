@@ -10,9 +10,12 @@
  * The gpus column came last, after the files had readers: columns are found
  * by name, and a file written before it still reads (gpus 0).
  *
- * Fields never contain commas or quotes (free text is sanitised), so a line
- * splits on ',' alone: awk -F, and gnuplot read it as is. Numbers use %.9g;
- * a value that does not apply is an empty field.
+ * Quoting follows RFC 4180: a field holding a comma, a double quote, CR or
+ * LF is written in double quotes with its quotes doubled, so free text (the
+ * message of a failed configuration) keeps its commas, quotes and line
+ * breaks. Only such text ever needs it: identifiers and numbers never do, so
+ * steps.csv and evals.csv still split on ',' alone (awk -F, reads them).
+ * Numbers use %.9g; a value that does not apply is an empty field.
  */
 #ifndef BENCH_CSVOUT_H
 #define BENCH_CSVOUT_H
@@ -48,10 +51,32 @@ int csv_write_eval_row(FILE *fp, const struct csv_config *c, const struct run_ev
 
 /* "%.9g", or an empty string for NaN. */
 void csv_format_number(char *buf, size_t len, double v);
-/* Replaces characters that would break a CSV field (',', '"', newlines) in place. */
-void csv_sanitise(char *s);
-/* Splits a line in place on ','; strips the line end. Returns the field count. */
-int csv_split(char *line, char **fields, int max);
+/* Writes s as one field, quoted where RFC 4180 needs it. Returns < 0 on a
+ * write error. */
+int csv_write_field(FILE *fp, const char *s);
+
+/*
+ * The one CSV reader: a text held in memory (csv_read_file) is cut into
+ * records, then each record into fields, both in place.
+ */
+struct csv_records {
+    char *pos, *end;
+    long line;      /* line on which the record last returned starts, from 1 */
+    long next_line;
+};
+void csv_records_init(struct csv_records *r, char *text, size_t len);
+/* The next record into *record: NUL-terminated in place, without its line
+ * end (LF or CRLF); a line break inside quotes belongs to the record.
+ * Returns 1 for a record, 0 at the end of the text, and -1 when the text
+ * ends inside a record (no final line end, or a quote left open): a file
+ * cut off mid-write. */
+int csv_records_next(struct csv_records *r, char **record);
+/* Splits one record in place into fields, removing the quotes of quoted
+ * fields and undoubling their quotes; strips a trailing line end. Stores at
+ * most max fields and returns how many it stored (so max + 1 slots detect a
+ * record that has too many), or -1 for broken quoting: a quote inside an
+ * unquoted field, text after a closing quote, or a quote never closed. */
+int csv_split(char *record, char **fields, int max);
 /* Index of name among header fields, or -1. */
 int csv_find_column(char *const *header, int n, const char *name);
 
@@ -76,7 +101,9 @@ cnn_status csv_output_open(struct csv_output *o, const char *path);
 cnn_status csv_output_commit(struct csv_output *o);
 void csv_output_abort(struct csv_output *o);
 
-/* Reads a whole text file into a NUL-terminated malloc'd buffer. */
+/* Reads a whole text file into a NUL-terminated malloc'd buffer. A gzip
+ * file (the committed runs' steps.csv.gz) is decompressed on the way: zlib
+ * reads a plain file as it is. */
 cnn_status csv_read_file(const char *path, char **text, size_t *len);
 
 #endif

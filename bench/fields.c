@@ -132,18 +132,6 @@ int field_is_printable(const char *s)
     return 1;
 }
 
-cnn_status field_text(const struct field_pos *at, const char *text, char *out, size_t len)
-{
-    char q[64];
-    if (!field_is_printable(text))
-        return field_fail(at, "'%s' holds control characters", shown(text, q, sizeof q));
-    size_t n = strlen(text);
-    if (n >= len)
-        return field_fail(at, "longer than %zu characters", len - 1);
-    memcpy(out, text, n + 1);
-    return CNN_OK;
-}
-
 cnn_status field_check_text(const char *path, const char *text, size_t len)
 {
     if (len == 0)

@@ -5,7 +5,7 @@
  * names end up in gnuplot scripts and file names (plots/render.sh). So a
  * field is accepted only in the form cnnbench itself writes — a number that
  * parses whole and is finite, within the range the command line allows; a
- * name of [a-z0-9_]; a word from a known list; printable text of bounded
+ * name of [a-z0-9_]; a word from a known list; text of bounded
  * length — and anything else fails with CNN_E_DATA and a message naming the
  * file, line and column: "PATH: line 3, column 2 (impl): ...".
  */
@@ -45,8 +45,6 @@ cnn_status field_double(const struct field_pos *at, const char *text, double lo,
 /* A name as cnnbench writes backend names: [a-z][a-z0-9_]*, shorter than len
  * bytes. Safe in a file name, a shell word and a gnuplot string. */
 cnn_status field_name(const struct field_pos *at, const char *text, char *out, size_t len);
-/* Printable text (no control characters) shorter than len bytes. */
-cnn_status field_text(const struct field_pos *at, const char *text, char *out, size_t len);
 
 /* Whether s is printable text: no control characters (bytes below 0x20, DEL). */
 int field_is_printable(const char *s);

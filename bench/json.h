@@ -1,52 +1,58 @@
 /*
- * json.h — just enough JSON for meta.json: a streaming writer with
- * indentation and escaping, and a reader for the few values cnnbench reads
- * back from its own files (the argv of a run to resume, the git SHA, the
- * machine names for chart labels). The reader finds the first occurrence of
- * a key at any depth, so the keys it is used for are unique in meta.json.
+ * json.h — cnnbench's JSON goes through jansson: meta.json is written with it
+ * (meta.c) and read with it (compare.c checks the machine and the build of
+ * two runs), and so is compare's --json verdict file. This module adds what
+ * every such use needs on top of the library.
+ *
+ * Why jansson rather than cJSON (both in Debian 12): a syntax error comes
+ * back with its line and column, which is what a message about a damaged
+ * meta.json must name; duplicate keys can be rejected instead of silently
+ * shadowing one another; integers stay integers (json_int_t) rather than
+ * doubles; objects keep insertion order (since 2.8), so meta.json's keys come
+ * out in the order meta.c writes them; and reference counting lets a tree
+ * that fails halfway be dropped with one json_decref.
  */
 #ifndef BENCH_JSON_H
 #define BENCH_JSON_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "cnn.h"
 
-enum { JSON_MAX_DEPTH = 16 };
+/* s as a JSON string, or null for s == NULL. Bytes that are not UTF-8 (a
+ * path or an environment variable in another encoding) become '?', so the
+ * document stays valid JSON. NULL only when out of memory. */
+json_t *json_text(const char *s);
+/* v as a JSON number, or null where v is NaN or infinite (JSON has neither). */
+json_t *json_number_or_null(double v);
 
-struct json_writer {
-    FILE *fp;
-    int depth;
-    int count[JSON_MAX_DEPTH]; /* members written so far at each depth */
-};
-
-/* Starts the top-level object. */
-void json_begin(struct json_writer *w, FILE *fp);
-/* Ends it; returns 0, or -1 if any write failed. */
-int json_end(struct json_writer *w);
-
-/* key is NULL for array elements. */
-void json_object_begin(struct json_writer *w, const char *key);
-void json_object_end(struct json_writer *w);
-void json_array_begin(struct json_writer *w, const char *key);
-void json_array_end(struct json_writer *w);
-void json_string(struct json_writer *w, const char *key, const char *value); /* NULL: null */
-void json_number(struct json_writer *w, const char *key, double value);      /* NaN: null */
-void json_int(struct json_writer *w, const char *key, long long value);
-void json_bool(struct json_writer *w, const char *key, int value);
-
+/* Parses the whole JSON document text read from path, rejecting duplicate
+ * keys; CNN_E_DATA with the path, line and column where it is not JSON. */
+cnn_status json_parse_document(const char *path, const char *text, size_t len, json_t **root);
 /* Reads a JSON file whole into a NUL-terminated malloc'd buffer, for the
- * json_get_ functions: CNN_E_DATA, naming the line and column, unless it is
- * one well-formed JSON object (RFC 8259; numbers finite, nesting bounded). */
+ * json_get_ lookups: CNN_E_DATA, naming the line and column where it can,
+ * unless it is one JSON object (an empty or binary file, text that is not
+ * JSON or not an object, duplicate keys are refused). */
 cnn_status json_read_file(const char *path, char **text);
+/* Writes root indented by two spaces, reals with 9 significant digits, and a
+ * final newline. Returns 0, or -1 on a write error. */
+int json_write_document(FILE *fp, const json_t *root);
 
-/* Copies the string value of "key" into out. 0 on success, -1 if missing or not a string. */
+/*
+ * Lookups by bare key for the readers of meta.json written before jansson
+ * came in (report, plotdata, sweep --resume): the first member named key at
+ * any depth, in document order, so they suit only keys that are unique in
+ * meta.json. New code addresses members by their place (compare.c does).
+ */
+/* Copies the string value of "key" into out. 0 on success, -1 if missing, not a string or not JSON. */
 int json_get_string(const char *text, const char *key, char *out, size_t len);
-/* Reads the number value of "key". 0 on success, -1 if missing or not a number. */
+/* Reads the number value of "key". 0 on success, -1 if missing, not a number or not JSON. */
 int json_get_number(const char *text, const char *key, double *out);
 /* The array of strings "key": [...] as malloc'd strings in a malloc'd array;
- * returns the count, or -1 if missing, malformed or out of memory. */
+ * returns the count, or -1 if missing, not an array of strings, not JSON or
+ * out of memory. */
 int json_get_string_array(const char *text, const char *key, char ***out);
 void json_free_strings(char **v, int n);
 

@@ -2,7 +2,9 @@
  * main.c — the cnnbench command line: validates every built backend, then
  * dispatches to a subcommand. This is the only place that prints errors
  * ("cnnbench: error: ...") and chooses the exit status: 0 success,
- * 1 failure, 2 bad command line, 130 interrupted by Ctrl-C.
+ * 1 failure, 2 bad command line, 130 interrupted by Ctrl-C. compare keeps 1
+ * for a regression alone: a missing or malformed input is 2 there, and runs
+ * of different machines or builds 3.
  */
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +85,12 @@ int main(int argc, char **argv)
     case CLI_INTERRUPTED:
         fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
         return CLI_EXIT_INTERRUPTED;
+    case CLI_BAD_INPUT:
+        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        return CLI_EXIT_USAGE;
+    case CLI_INCOMPARABLE:
+        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        return CLI_EXIT_INCOMPARABLE;
     case CLI_FAILED:
         break;
     }

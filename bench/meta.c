@@ -1,6 +1,7 @@
 /* meta.c — machine facts, git state and the meta.json writer. */
 #include "meta.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,26 @@ static void cpu_model(char *out, size_t len)
     fclose(fp);
 }
 
+/* 7 to 40 hexadecimal digits: what a commit id may look like. */
+static int is_commit_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return s[n] == '\0' && n >= 7 && n <= 40;
+}
+
+/* A source tree copied without its .git (a build machine that got the
+ * files alone) cannot name its commit: CNNBENCH_GIT_SHA, and optionally
+ * CNNBENCH_GIT_DIRTY=true|false, carry it in from where the copy was made. */
+static void git_state_from_environment(struct meta_machine *m)
+{
+    const char *sha = getenv("CNNBENCH_GIT_SHA"), *dirty = getenv("CNNBENCH_GIT_DIRTY");
+    if (!sha || !is_commit_id(sha))
+        return;
+    snprintf(m->git_sha, sizeof m->git_sha, "%s", sha);
+    if (dirty && (strcmp(dirty, "true") == 0 || strcmp(dirty, "false") == 0))
+        snprintf(m->git_dirty, sizeof m->git_dirty, "%s", dirty);
+}
+
 static void git_state(struct meta_machine *m)
 {
     char cmd[4400];
@@ -92,6 +113,7 @@ static void git_state(struct meta_machine *m)
     command_line(cmd, m->git_sha, sizeof m->git_sha);
     if (strlen(m->git_sha) < 7) {
         snprintf(m->git_sha, sizeof m->git_sha, "unknown");
+        git_state_from_environment(m);
         return;
     }
     /* tracked files only: build directories and results are not the code */
@@ -210,6 +232,18 @@ void meta_probe_machine(struct meta_machine *m)
     }
 }
 
+double meta_load_1min(void)
+{
+    double load = NAN;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (!fp)
+        return load;
+    if (fscanf(fp, "%lf", &load) != 1)
+        load = NAN;
+    fclose(fp);
+    return load;
+}
+
 void meta_utc_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -228,63 +262,73 @@ void meta_run_id(char *buf, size_t len, const char *label)
     snprintf(buf, len, "%s-%s", stamp, label);
 }
 
-static void write_machine(struct json_writer *w, const struct meta_machine *m)
+/* meta.json is built as a jansson tree, one member a line in the order of
+ * the file (jansson keeps insertion order). json_object_set_new fails, and
+ * the writers below say so, when a value could not be made (out of memory):
+ * meta_write then fails rather than write a file with members missing. */
+static int set(json_t *object, const char *key, json_t *value)
 {
-    json_object_begin(w, "git");
-    json_string(w, "sha", m->git_sha);
-    json_string(w, "dirty", m->git_dirty);
-    json_object_end(w);
+    return json_object_set_new(object, key, value);
+}
 
-    json_object_begin(w, "build");
-    json_string(w, "version", CNN_VERSION);
-    json_string(w, "buildtype", CNN_BUILDTYPE);
-    json_string(w, "c_compiler", CNN_C_COMPILER);
-    json_string(w, "flags", CNNBENCH_BUILD_FLAGS);
-    json_bool(w, "openmp", CNN_HAVE_OMP);
-    json_bool(w, "cuda", CNN_HAVE_CUDA);
+static int write_machine(json_t *w, const struct meta_machine *m)
+{
+    int failed = 0;
+    json_t *git = json_object();
+    failed |= set(git, "sha", json_text(m->git_sha));
+    failed |= set(git, "dirty", json_text(m->git_dirty));
+    failed |= set(w, "git", git);
+
+    json_t *build = json_object();
+    failed |= set(build, "version", json_text(CNN_VERSION));
+    failed |= set(build, "buildtype", json_text(CNN_BUILDTYPE));
+    failed |= set(build, "c_compiler", json_text(CNN_C_COMPILER));
+    failed |= set(build, "flags", json_text(CNNBENCH_BUILD_FLAGS));
+    failed |= set(build, "openmp", json_boolean(CNN_HAVE_OMP));
+    failed |= set(build, "cuda", json_boolean(CNN_HAVE_CUDA));
 #if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-    json_bool(w, "cupti", 1);
+    failed |= set(build, "cupti", json_true());
 #else
-    json_bool(w, "cupti", 0);
+    failed |= set(build, "cupti", json_false());
 #endif
-    json_bool(w, "nccl", CNN_HAVE_NCCL);
+    failed |= set(build, "nccl", json_boolean(CNN_HAVE_NCCL));
     char nccl[32] = "none";
 #if CNN_HAVE_NCCL
     cuda_nccl_version(nccl, sizeof nccl);
 #endif
-    json_string(w, "nccl_version", nccl);
-    json_object_end(w);
+    failed |= set(build, "nccl_version", json_text(nccl));
+    failed |= set(w, "build", build);
 
-    json_object_begin(w, "host");
-    json_string(w, "hostname", m->hostname);
-    json_string(w, "os", m->os);
-    json_string(w, "cpu_model", m->cpu_model);
-    json_int(w, "online_cpus", m->online_cpus);
-    json_string(w, "smt_active", m->smt);
-    json_string(w, "governor", m->governor);
-    json_string(w, "cpu_khz_min", m->cpu_khz_min);
-    json_string(w, "cpu_khz_max", m->cpu_khz_max);
-    json_string(w, "cpu_khz_cur", m->cpu_khz_cur);
-    json_string(w, "turbo", m->turbo);
-    json_string(w, "load_average", m->load_average);
-    json_object_end(w);
+    json_t *host = json_object();
+    failed |= set(host, "hostname", json_text(m->hostname));
+    failed |= set(host, "os", json_text(m->os));
+    failed |= set(host, "cpu_model", json_text(m->cpu_model));
+    failed |= set(host, "online_cpus", json_integer(m->online_cpus));
+    failed |= set(host, "smt_active", json_text(m->smt));
+    failed |= set(host, "governor", json_text(m->governor));
+    failed |= set(host, "cpu_khz_min", json_text(m->cpu_khz_min));
+    failed |= set(host, "cpu_khz_max", json_text(m->cpu_khz_max));
+    failed |= set(host, "cpu_khz_cur", json_text(m->cpu_khz_cur));
+    failed |= set(host, "turbo", json_text(m->turbo));
+    failed |= set(host, "load_average", json_text(m->load_average));
+    failed |= set(w, "host", host);
 
-    json_string(w, "gpu_name", m->n_gpus ? m->gpus[0].name : "none");
-    json_string(w, "cuda_version", m->cuda_version);
-    json_array_begin(w, "gpus");
+    failed |= set(w, "gpu_name", json_text(m->n_gpus ? m->gpus[0].name : "none"));
+    failed |= set(w, "cuda_version", json_text(m->cuda_version));
+    json_t *gpus = json_array();
     for (int i = 0; i < m->n_gpus; i++) {
-        json_object_begin(w, NULL);
-        json_string(w, "name", m->gpus[i].name);
-        json_string(w, "driver", m->gpus[i].driver);
-        json_string(w, "sm_clock", m->gpus[i].sm_clock_mhz);
-        json_string(w, "max_sm_clock", m->gpus[i].max_sm_clock_mhz);
-        json_string(w, "memory_total", m->gpus[i].memory_total);
-        json_object_end(w);
+        json_t *gpu = json_object();
+        failed |= set(gpu, "name", json_text(m->gpus[i].name));
+        failed |= set(gpu, "driver", json_text(m->gpus[i].driver));
+        failed |= set(gpu, "sm_clock", json_text(m->gpus[i].sm_clock_mhz));
+        failed |= set(gpu, "max_sm_clock", json_text(m->gpus[i].max_sm_clock_mhz));
+        failed |= set(gpu, "memory_total", json_text(m->gpus[i].memory_total));
+        failed |= json_array_append_new(gpus, gpu);
     }
-    json_array_end(w);
+    failed |= set(w, "gpus", gpus);
 
     /* OpenMP and GPU selection change what is measured */
-    json_object_begin(w, "env");
+    json_t *env = json_object();
     for (char **e = environ; *e; e++) {
         if (strncmp(*e, "OMP_", 4) != 0 && strncmp(*e, "GOMP_", 5) != 0 &&
             strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) != 0 && strncmp(*e, "CNNBENCH_", 9) != 0)
@@ -292,106 +336,125 @@ static void write_machine(struct json_writer *w, const struct meta_machine *m)
         const char *eq = strchr(*e, '=');
         if (!eq)
             continue;
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
-        json_string(w, name, eq + 1);
+        char raw[128];
+        snprintf(raw, sizeof raw, "%.*s", (int)(eq - *e), *e);
+        json_t *name = json_text(raw); /* a key must be UTF-8 too */
+        failed |= !name || set(env, json_string_value(name), json_text(eq + 1));
+        json_decref(name);
     }
-    json_object_end(w);
+    failed |= set(w, "env", env);
+    return failed ? -1 : 0;
 }
 
-static void write_backends(struct json_writer *w, const struct meta_machine *m)
+static int write_backends(json_t *w, const struct meta_machine *m)
 {
-    json_array_begin(w, "backends");
+    int failed = 0;
+    json_t *backends = json_array();
     for (int i = 0; cnn_backends[i]; i++) {
         const struct cnn_backend *be = cnn_backends[i];
-        json_object_begin(w, NULL);
-        json_string(w, "name", be->name);
-        json_string(w, "description", be->description);
-        json_bool(w, "threads", (be->caps & CNN_CAP_THREADS) != 0);
-        json_bool(w, "device", (be->caps & CNN_CAP_DEVICE) != 0);
-        json_bool(w, "gpus", be->data_parallel != NULL);
-        json_array_begin(w, "variants");
+        json_t *b = json_object();
+        failed |= set(b, "name", json_text(be->name));
+        failed |= set(b, "description", json_text(be->description));
+        failed |= set(b, "threads", json_boolean((be->caps & CNN_CAP_THREADS) != 0));
+        failed |= set(b, "device", json_boolean((be->caps & CNN_CAP_DEVICE) != 0));
+        failed |= set(b, "gpus", json_boolean(be->data_parallel != NULL));
+        json_t *variants = json_array();
         if (be->caps & CNN_CAP_VARIANTS)
             for (int v = 0; v < be->variant_count; v++)
-                json_string(w, NULL, be->variant_names[v]);
-        json_array_end(w);
+                failed |= json_array_append_new(variants, json_text(be->variant_names[v]));
+        failed |= set(b, "variants", variants);
         const char *probe = i < META_MAX_BACKENDS ? m->probe[i] : "unknown";
-        json_bool(w, "runs_here", strcmp(probe, "ok") == 0);
-        json_string(w, "probe", probe);
-        json_object_end(w);
+        failed |= set(b, "runs_here", json_boolean(strcmp(probe, "ok") == 0));
+        failed |= set(b, "probe", json_text(probe));
+        failed |= json_array_append_new(backends, b);
     }
-    json_array_end(w);
+    failed |= set(w, "backends", backends);
+    return failed ? -1 : 0;
+}
+
+static json_t *text_array(char *const *v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_text(v[i])) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
 }
 
 cnn_status meta_write(const char *path, const struct meta_run *r, const struct meta_machine *m)
 {
-    struct cnn_atomic_file f;
-    CNN_TRY(cnn_atomic_open(&f, path));
-    struct json_writer w;
-    json_begin(&w, f.fp);
-    json_int(&w, "schema_version", META_SCHEMA_VERSION);
-    json_string(&w, "tool", "cnnbench");
-    json_string(&w, "run_id", r->run_id);
-    json_string(&w, "command", r->command);
-    json_array_begin(&w, "argv");
-    for (int i = 0; i < r->argc; i++)
-        json_string(&w, NULL, r->argv[i]);
-    json_array_end(&w);
-    json_string(&w, "state", r->state);
-    json_string(&w, "started_utc", r->started_utc);
-    json_string(&w, "finished_utc", r->finished_utc);
-    json_array_begin(&w, "resumed_utc");
-    for (int i = 0; i < r->n_resumed; i++)
-        json_string(&w, NULL, r->resumed_utc[i]);
-    json_array_end(&w);
+    json_t *w = json_object();
+    int failed = 0;
+    failed |= set(w, "schema_version", json_integer(META_SCHEMA_VERSION));
+    failed |= set(w, "tool", json_text("cnnbench"));
+    failed |= set(w, "run_id", json_text(r->run_id));
+    failed |= set(w, "command", json_text(r->command));
+    failed |= set(w, "argv", text_array(r->argv, r->argc));
+    failed |= set(w, "state", json_text(r->state));
+    failed |= set(w, "started_utc", json_text(r->started_utc));
+    failed |= set(w, "finished_utc", json_text(r->finished_utc));
+    failed |= set(w, "load_1min_start", json_number_or_null(r->load_start));
+    failed |= set(w, "load_1min_end", json_number_or_null(r->load_end));
+    failed |= set(w, "resumed_utc", text_array(r->resumed_utc, r->n_resumed));
 
-    write_machine(&w, m);
+    failed |= write_machine(w, m);
 
-    json_object_begin(&w, "settings");
-    json_string(&w, "preset", r->preset);
+    json_t *settings = json_object();
+    failed |= set(settings, "preset", json_text(r->preset));
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
-    json_string(&w, "seed", seed);
-    json_number(&w, "lr", r->lr);
-    json_bool(&w, "shuffle", r->shuffle);
-    json_int(&w, "warmup_steps", r->warmup);
-    json_string(&w, "length_unit", r->length_unit);
-    json_int(&w, "reps", r->reps);
-    json_bool(&w, "eval_final", r->eval_final);
-    json_bool(&w, "verify", r->verify);
-    json_bool(&w, "cupti", r->cupti);
-    json_object_end(&w);
+    failed |= set(settings, "seed", json_text(seed));
+    failed |= set(settings, "lr", json_number_or_null(r->lr));
+    failed |= set(settings, "shuffle", json_boolean(r->shuffle));
+    failed |= set(settings, "warmup_steps", json_integer(r->warmup));
+    failed |= set(settings, "length_unit", json_text(r->length_unit));
+    failed |= set(settings, "reps", json_integer(r->reps));
+    failed |= set(settings, "eval_final", json_boolean(r->eval_final));
+    failed |= set(settings, "verify", json_boolean(r->verify));
+    failed |= set(settings, "cupti", json_boolean(r->cupti));
+    failed |= set(w, "settings", settings);
 
-    json_object_begin(&w, "data");
-    json_string(&w, "spec", r->data_spec);
+    json_t *data = json_object();
+    failed |= set(data, "spec", json_text(r->data_spec));
     if (r->data) {
-        json_int(&w, "train_images", r->data->train_n);
-        json_int(&w, "test_images", r->data->test_n);
+        failed |= set(data, "train_images", json_integer(r->data->train_n));
+        failed |= set(data, "test_images", json_integer(r->data->test_n));
         char fp[32];
         snprintf(fp, sizeof fp, "%016llx", (unsigned long long)r->data->fnv1a64);
-        json_string(&w, "fnv1a64", fp);
+        failed |= set(data, "fnv1a64", json_text(fp));
     }
-    json_object_end(&w);
+    failed |= set(w, "data", data);
 
-    json_object_begin(&w, "plan");
-    json_int(&w, "configurations", r->configurations);
-    json_int(&w, "skipped_by_rules", r->skipped);
-    json_int(&w, "duplicates", r->duplicates);
-    json_int(&w, "finished", r->finished_configs);
-    json_int(&w, "failed", r->failed_configs);
-    json_object_end(&w);
+    json_t *plan = json_object();
+    failed |= set(plan, "configurations", json_integer(r->configurations));
+    failed |= set(plan, "skipped_by_rules", json_integer(r->skipped));
+    failed |= set(plan, "duplicates", json_integer(r->duplicates));
+    failed |= set(plan, "finished", json_integer(r->finished_configs));
+    failed |= set(plan, "failed", json_integer(r->failed_configs));
+    failed |= set(w, "plan", plan);
 
-    write_backends(&w, m);
+    failed |= write_backends(w, m);
 
-    json_object_begin(&w, "showcase");
-    json_string(&w, "params_config", r->showcase_key);
-    json_int(&w, "digit_index", r->digit_index);
-    json_int(&w, "digit_label", r->digit_label);
-    json_object_end(&w);
+    json_t *showcase = json_object();
+    failed |= set(showcase, "params_config", json_text(r->showcase_key));
+    failed |= set(showcase, "digit_index", json_integer(r->digit_index));
+    failed |= set(showcase, "digit_label", json_integer(r->digit_label));
+    failed |= set(w, "showcase", showcase);
 
-    if (json_end(&w) != 0) {
+    if (failed) {
+        json_decref(w);
+        return cnn_fail(CNN_E_NOMEM, "%s: cannot build meta.json: out of memory", path);
+    }
+    struct cnn_atomic_file f;
+    cnn_status st = cnn_atomic_open(&f, path);
+    if (st == CNN_OK && json_write_document(f.fp, w) != 0) {
         cnn_atomic_abort(&f);
-        return cnn_fail(CNN_E_IO, "%s: write failed", path);
+        st = cnn_fail(CNN_E_IO, "%s: write failed", path);
+    } else if (st == CNN_OK) {
+        st = cnn_atomic_commit(&f);
     }
-    return cnn_atomic_commit(&f);
+    json_decref(w);
+    return st;
 }

@@ -57,6 +57,7 @@ struct meta_run {
     const char *state;          /* running | complete | interrupted */
     const char *started_utc;
     const char *finished_utc;   /* NULL while running */
+    double load_start, load_end;/* meta_load_1min at start and finish; NaN: not yet */
     char **resumed_utc;
     int n_resumed;
     const char *preset;         /* NULL: none */
@@ -76,6 +77,9 @@ struct meta_run {
 /* Fills m from the running system, probing every backend once (meta_write
  * then records without probing, so it never overwrites an error message). */
 void meta_probe_machine(struct meta_machine *m);
+/* The 1-minute load average (/proc/loadavg), NaN where it cannot be read:
+ * how busy the machine was, for judging noisy timings. */
+double meta_load_1min(void);
 /* "2025-01-31T12:00:00Z" */
 void meta_utc_now(char *buf, size_t len);
 /* A compact id for a new run: "20250131-120000-quick". */

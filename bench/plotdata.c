@@ -14,9 +14,9 @@
  *     and runs of different lengths of one (label, batch, filters), a "cell",
  *     are pooled as the median of their medians (and of their quartiles);
  *   - a point is unstable when any configuration it is computed from is
- *     (summary.csv's unstable column: CV of the step times above 10%), so
- *     a speedup is unstable when its baseline is; the charts draw such
- *     points hollow;
+ *     (summary.csv's unstable column: CV of the step times above 10%, or
+ *     a --max-noise target missed), so a speedup is unstable when its
+ *     baseline is; the charts draw such points hollow;
  *   - speedup vs threads draws, per impl, variant and GPU count (one panel
  *     each), every size run at 1 and at more threads, relative to the same
  *     impl at 1 thread. IQR bars invert for a speedup: low = T1 / q3,
@@ -333,7 +333,10 @@ static const struct summary_row *label_row(const struct pd *pd, int label)
 /* Whether a row is flagged in summary.csv's unstable column. The column is
  * derived when the file is written, so it is derived again here, by the
  * writer's own rule. */
-static int row_unstable(const struct summary_row *r) { return summary_unstable(r) > 0; }
+static int row_unstable(const struct summary_row *r)
+{
+    return summary_unstable(&r->t, r->max_noise_pct) > 0;
+}
 
 /* The cell of (label, batch, filters), or NULL. */
 static const struct cell *cell_at(const struct pd *pd, int label, int batch, int filters)
@@ -1200,81 +1203,98 @@ static int series_push(struct series *s, long step, double a, double b)
     return 0;
 }
 
-/* Reads a file of the run whole, checked to be text. A published run keeps
- * its large CSV gzipped: say so rather than only "cannot open". */
-static cnn_status read_run_file(const struct pd *pd, const char *file, char *path, size_t len,
-                                char **text)
+/* Reads a file of the run (file: its path inside the run) whole, checked
+ * to be text, into *text and *len; path gets the name read. A published
+ * run keeps its large CSV gzipped: FILE.gz is read where FILE is missing
+ * (csv_read_file decompresses). */
+static cnn_status read_run_file(const struct pd *pd, const char *file, char *path,
+                                size_t path_len, char **text, size_t *len)
 {
+    snprintf(path, path_len, "%s/%s", pd->run, file);
     struct stat sb;
-    snprintf(path, len, "%s/%s.gz", pd->run, file);
-    int gz = stat(path, &sb) == 0;
-    snprintf(path, len, "%s/%s", pd->run, file);
-    if (gz && stat(path, &sb) != 0)
-        return cnn_fail(CNN_E_IO, "%s: missing; the run has %s.gz: gunzip it first", path, file);
-    size_t n;
-    CNN_TRY(csv_read_file(path, text, &n));
-    cnn_status st = field_check_text(path, *text, n);
+    if (stat(path, &sb) != 0 && errno == ENOENT) {
+        snprintf(path, path_len, "%s/%s.gz", pd->run, file);
+        if (stat(path, &sb) != 0)
+            snprintf(path, path_len, "%s/%s", pd->run, file);
+    }
+    CNN_TRY(csv_read_file(path, text, len));
+    cnn_status st = field_check_text(path, *text, *len);
     if (st != CNN_OK)
         free(*text);
     return st;
 }
 
+/* Splits one record of a run's CSV into at most max fields; CNN_E_DATA
+ * when its quoting is broken, it has more than max, or (want >= 0) it has
+ * other than want. Returns the count in *count. */
+static cnn_status split_record(const char *path, long line, char *record, char **fields,
+                               int max, int want, int *count)
+{
+    *count = csv_split(record, fields, max + 1);
+    if (*count < 0)
+        return cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting", path, line);
+    if (*count > max || (want >= 0 && *count != want))
+        return cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where %d were expected", path, line,
+                        *count, want >= 0 ? want : max);
+    return CNN_OK;
+}
+
 /* Fills the series (sorted by key) from the run's steps.csv (rows of region
  * "step": a = time_ms, b = loss) or evals.csv (a = test_accuracy_pct). The
  * fields of the rows it keeps are checked; every row must have the header's
- * field count, except a last one cut off mid-write. */
+ * field count, except a last one cut off mid-write, which is dropped. */
 static cnn_status read_series(const struct pd *pd, const char *file, struct series *s, int n)
 {
     enum { MAX_FIELDS = 32 };
-    char path[PD_PATH], *text;
-    CNN_TRY(read_run_file(pd, file, path, sizeof path, &text));
+    char path[PD_PATH], *text, *record;
+    size_t len;
+    CNN_TRY(read_run_file(pd, file, path, sizeof path, &text, &len));
     int is_steps = strcmp(file, "steps.csv") == 0;
-    char *header[MAX_FIELDS], *fields[MAX_FIELDS];
-    int nh = 0, c_key = -1, c_step = -1, c_a = -1, c_b = -1, c_region = -1;
+    char *header[MAX_FIELDS + 1], *fields[MAX_FIELDS + 1];
+    int nh = 0, nf, c_key = -1, c_step = -1, c_a = -1, c_b = -1, c_region = -1;
     const char *a_name = is_steps ? "time_ms" : "test_accuracy_pct";
     cnn_status st = CNN_OK;
-    char *line = text, *next;
-    for (long lineno = 1; st == CNN_OK && (next = strchr(line, '\n')) != NULL;
-         line = next + 1, lineno++) {
-        *next = '\0';
-        if (lineno == 1) {
-            nh = csv_split(line, header, MAX_FIELDS);
+    struct csv_records records;
+    csv_records_init(&records, text, len);
+    while (st == CNN_OK && csv_records_next(&records, &record) == 1) {
+        long line = records.line;
+        if (line == 1) {
+            st = split_record(path, line, record, header, MAX_FIELDS, -1, &nh);
             c_key = csv_find_column(header, nh, "config_key");
             c_step = csv_find_column(header, nh, "step");
             c_a = csv_find_column(header, nh, a_name);
             c_b = csv_find_column(header, nh, "loss");
             c_region = csv_find_column(header, nh, "region");
-            if (nh == MAX_FIELDS || c_key < 0 || c_step < 0 || c_a < 0 ||
-                (is_steps && (c_b < 0 || c_region < 0)))
+            if (st == CNN_OK && (c_key < 0 || c_step < 0 || c_a < 0 ||
+                                 (is_steps && (c_b < 0 || c_region < 0))))
                 st = cnn_fail(CNN_E_DATA, "%s: line 1: not the header of a cnnbench %s "
                               "(config_key, step, %s%s)", path, file, a_name,
                               is_steps ? ", loss, region" : "");
             continue;
         }
-        int nf = csv_split(line, fields, MAX_FIELDS);
-        if (nf != nh) {
-            st = cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where the header has %d", path,
-                          lineno, nf, nh);
+        st = split_record(path, line, record, fields, MAX_FIELDS, nh, &nf);
+        if (st != CNN_OK)
             break;
-        }
         struct series *to = (struct series *)series_find(s, n, fields[c_key]);
         if (!to || (is_steps && strcmp(fields[c_region], "step") != 0))
             continue;
         long step;
         double a, b = NAN;
-        struct field_pos at = {path, lineno, c_step + 1, "step"};
+        struct field_pos at = {path, line, c_step + 1, "step"};
         st = field_long(&at, fields[c_step], 1, 1000000000000L, &step);
         if (st == CNN_OK) {
-            at = (struct field_pos){path, lineno, c_a + 1, a_name};
+            at = (struct field_pos){path, line, c_a + 1, a_name};
             st = field_double(&at, fields[c_a], 0, is_steps ? FIELD_MAX_NUMBER : 100, 0, &a);
         }
         if (st == CNN_OK && is_steps) {
-            at = (struct field_pos){path, lineno, c_b + 1, "loss"};
+            at = (struct field_pos){path, line, c_b + 1, "loss"};
             st = field_double(&at, fields[c_b], 0, FIELD_MAX_NUMBER, 1, &b);
         }
         if (st == CNN_OK && series_push(to, step, a, b) != 0)
             st = cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a series", path);
     }
+    if (st == CNN_OK && nh == 0)
+        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
     free(text);
     return st;
 }
@@ -1445,38 +1465,35 @@ static cnn_status tables_per_step(struct pd *pd, int batch, int filters)
 
 /* ---- the showcase: filters, one digit and its feature maps as image tiles ---- */
 
-/* Reads a showcase CSV of "tile,row,col,value" (filters, maps; three = 0)
- * or "row,col,value" (the digit; three = 1) into v [tiles][rows][cols],
- * every field checked; *count = the number of tiles (largest index + 1). */
-static cnn_status read_tiles(const char *path, int three, float *v, int max_count, int rows,
-                             int cols, int *count)
+/* Reads a showcase CSV (file: its path in the run) of "tile,row,col,value"
+ * (filters, maps; three = 0) or "row,col,value" (the digit; three = 1) into
+ * v [tiles][rows][cols], every field checked; *count = the number of tiles
+ * (largest index + 1). */
+static cnn_status read_tiles(const struct pd *pd, const char *file, int three, float *v,
+                             int max_count, int rows, int cols, int *count)
 {
-    char *text;
+    char path[PD_PATH], *text, *record, *fields[8];
     size_t len;
-    CNN_TRY(csv_read_file(path, &text, &len));
-    cnn_status st = field_check_text(path, text, len);
-    int want = three ? 3 : 4;
-    char *line = text, *next, *fields[8];
+    CNN_TRY(read_run_file(pd, file, path, sizeof path, &text, &len));
+    int want = three ? 3 : 4, nf;
+    cnn_status st = CNN_OK;
+    struct csv_records records;
+    csv_records_init(&records, text, len);
     *count = 0;
-    for (long lineno = 1; st == CNN_OK && (next = strchr(line, '\n')) != NULL;
-         line = next + 1, lineno++) {
-        *next = '\0';
-        int nf = csv_split(line, fields, 8);
-        if (nf != want) {
-            st = cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields, not %d", path, lineno, nf, want);
-            break;
-        }
-        if (lineno == 1)
+    while (st == CNN_OK && csv_records_next(&records, &record) == 1) {
+        long line = records.line;
+        st = split_record(path, line, record, fields, 7, want, &nf);
+        if (st != CNN_OK || line == 1)
             continue;
         int idx[3] = {0, 0, 0};
         const int hi[3] = {max_count - 1, rows - 1, cols - 1};
         const char *names[3] = {"tile", "row", "col"};
         double value = 0;
         for (int k = three; k < 3 && st == CNN_OK; k++) {
-            struct field_pos at = {path, lineno, k - three + 1, names[k]};
+            struct field_pos at = {path, line, k - three + 1, names[k]};
             st = field_int(&at, fields[k - three], 0, hi[k], &idx[k]);
         }
-        struct field_pos at = {path, lineno, want, "value"};
+        struct field_pos at = {path, line, want, "value"};
         if (st == CNN_OK)
             st = field_double(&at, fields[want - 1], -FIELD_MAX_NUMBER, FIELD_MAX_NUMBER, 0,
                               &value);
@@ -1560,13 +1577,12 @@ static cnn_status table_showcase(struct pd *pd, const char *meta_path, const cha
         return cnn_fail(CNN_E_NOMEM, "cannot allocate the showcase tiles");
     float *w = buf, *m = buf + (size_t)filters * CNN_KTAPS, *d = m + maps;
     int nw = 0, nm = 0, nd = 0;
-    cnn_status st = read_tiles(path, 0, w, filters, CNN_KSIZE, CNN_KSIZE, &nw);
-    snprintf(path, sizeof path, "%s/showcase/feature_maps.csv", pd->run);
+    cnn_status st = read_tiles(pd, "showcase/filters.csv", 0, w, filters, CNN_KSIZE, CNN_KSIZE,
+                               &nw);
     if (st == CNN_OK)
-        st = read_tiles(path, 0, m, filters, CNN_POOL, CNN_POOL, &nm);
-    snprintf(path, sizeof path, "%s/showcase/digit.csv", pd->run);
+        st = read_tiles(pd, "showcase/feature_maps.csv", 0, m, filters, CNN_POOL, CNN_POOL, &nm);
     if (st == CNN_OK)
-        st = read_tiles(path, 1, d, 1, CNN_IMG, CNN_IMG, &nd);
+        st = read_tiles(pd, "showcase/digit.csv", 1, d, 1, CNN_IMG, CNN_IMG, &nd);
     if (st == CNN_OK && (nw == 0 || nm == 0 || nd == 0))
         st = cnn_fail(CNN_E_DATA, "%s/showcase: a file without rows", pd->run);
     if (st == CNN_OK)

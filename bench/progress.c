@@ -1,6 +1,7 @@
 /* progress.c — a progress bar with ETA on a terminal, plain lines elsewhere. */
 #include "progress.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ void progress_config_begin(struct progress *p, int index, const char *label, dou
     p->cfg_work = work;
     p->cfg_steps = steps;
     p->cfg_step = 0;
+    p->cfg_noise_pct = NAN;
     snprintf(p->label, sizeof p->label, "%s", label);
     p->last_draw_ms = 0;
     progress_step(p, 0);
@@ -64,8 +66,11 @@ static void draw(struct progress *p)
     for (int i = 0; i < PROGRESS_BAR; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[PROGRESS_BAR] = '\0';
-    fprintf(stderr, "\r[%s] %3.0f%% %d/%d %s step %ld/%ld  %s, ETA %s\033[K", bar, 100 * frac,
-            p->index, p->total, p->label, p->cfg_step, p->cfg_steps, el, eta);
+    char noise[32] = "";
+    if (!isnan(p->cfg_noise_pct))
+        snprintf(noise, sizeof noise, " noise ±%.1f%%", p->cfg_noise_pct);
+    fprintf(stderr, "\r[%s] %3.0f%% %d/%d %s step %ld/%ld%s  %s, ETA %s\033[K", bar, 100 * frac,
+            p->index, p->total, p->label, p->cfg_step, p->cfg_steps, noise, el, eta);
     fflush(stderr);
     p->last_draw_ms = now;
 }
@@ -77,6 +82,11 @@ void progress_step(struct progress *p, long step)
         return;
     if (cnn_now_ms() - p->last_draw_ms >= 100 || step == p->cfg_steps)
         draw(p);
+}
+
+void progress_noise(struct progress *p, double noise_pct)
+{
+    p->cfg_noise_pct = noise_pct;
 }
 
 void progress_config_end(struct progress *p, const char *line)

@@ -6,7 +6,10 @@
  *
  * The ETA weighs each configuration by its floating-point work (steps x
  * FLOP per step) and extrapolates the time spent on the work done so far;
- * backends differ in speed, so it firms up as the sweep goes.
+ * backends differ in speed, so it firms up as the sweep goes. With
+ * --max-noise a configuration's steps are a cap it may stop well short of,
+ * so the bar then also shows the noise reached, and the ETA is an upper
+ * bound.
  */
 #ifndef BENCH_PROGRESS_H
 #define BENCH_PROGRESS_H
@@ -21,6 +24,7 @@ struct progress {
     double cfg_work;     /* the current configuration */
     long cfg_steps;
     long cfg_step;
+    double cfg_noise_pct;  /* the current configuration's last noise check; NaN: none */
     double last_draw_ms;
     char label[128];
 };
@@ -30,7 +34,10 @@ void progress_config_begin(struct progress *p, int index, const char *label, dou
                            long steps);
 /* After each timed step; redraws at most ten times a second. */
 void progress_step(struct progress *p, long step);
-/* Ends the current configuration with one result line (printed in both modes). */
+/* After each noise check of adaptive sampling (run.h). */
+void progress_noise(struct progress *p, double noise_pct);
+/* Ends the current configuration with its result line (printed in both modes;
+ * an unstable configuration's says so, and why, on a second line). */
 void progress_config_end(struct progress *p, const char *line);
 /* A note that must not be overwritten by the bar. */
 void progress_note(struct progress *p, const char *line);

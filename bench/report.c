@@ -1,9 +1,10 @@
 /*
  * report.c — `cnnbench report RUN_DIR`: writes RUN_DIR/REPORT.md, a page a
  * reader can judge the run by: the machine and build (from meta.json), the
- * summary table (from summary.csv, failed configurations included), and
- * every chart plots/render.sh produced, each with a caption saying what it
- * shows and how it was measured.
+ * summary table (from summary.csv, failed configurations included) with
+ * every figure of an unstable configuration marked, a section saying why
+ * each is unstable, and every chart plots/render.sh produced, each with a
+ * caption saying what it shows and how it was measured.
  */
 #include <dirent.h>
 #include <math.h>
@@ -18,6 +19,32 @@
 #include "json.h"
 #include "run.h"
 #include "summary.h"
+
+/* Follows every figure computed from an unstable configuration's times. */
+#define UNSTABLE_MARK "⚠"
+
+/* The machine's load around the run, from meta.json. */
+struct run_load {
+    double start, end;  /* 1-min load average; NaN: not recorded (older runs) */
+    long cpus;
+};
+
+static void read_load(const char *meta, struct run_load *load)
+{
+    double cpus = 0;
+    if (json_get_number(meta, "load_1min_start", &load->start) != 0)
+        load->start = NAN;
+    if (json_get_number(meta, "load_1min_end", &load->end) != 0)
+        load->end = NAN;
+    json_get_number(meta, "online_cpus", &cpus);
+    load->cpus = (long)cpus;
+}
+
+/* 0 for NULL (no such row) and for a failed configuration, which has no figures. */
+static int row_unstable(const struct summary_row *r)
+{
+    return r && strcmp(r->status, "ok") == 0 && summary_unstable(&r->t, r->max_noise_pct) == 1;
+}
 
 static const char report_help[] =
     "Usage: cnnbench report RUN_DIR\n"
@@ -72,7 +99,7 @@ static void meta_text_field(const char *meta, const char *key, char *out, size_t
         snprintf(out, len, "unknown");
 }
 
-static void write_machine(FILE *fp, const char *meta)
+static void write_machine(FILE *fp, const char *meta, const struct run_load *load)
 {
     char a[512], b[256], c[256], d[256];
     fputs("## Machine and build\n\n| | |\n|---|---|\n", fp);
@@ -105,6 +132,11 @@ static void write_machine(FILE *fp, const char *meta)
     meta_text_field(meta, "finished_utc", b, sizeof b);
     meta_text_field(meta, "state", c, sizeof c);
     fprintf(fp, "| run | %s to %s, %s |\n", a, b, c);
+    if (isnan(load->start) && isnan(load->end))
+        fputs("| load | not recorded |\n", fp);
+    else
+        fprintf(fp, "| load | 1-min load average %.2f at the start, %.2f at the end, on %ld "
+                "online CPUs |\n", load->start, load->end, load->cpus);
     char **argv;
     int argc = json_get_string_array(meta, "argv", &argv);
     fputs("| command | `cnnbench sweep", fp);
@@ -125,39 +157,87 @@ static void write_machine(FILE *fp, const char *meta)
             "%.0f warm-up steps per configuration |\n\n", a, train, test, b, lr, warmup);
 }
 
-static void cell(FILE *fp, const char *fmt, double v)
+/* A table cell: v in fmt, followed by the unstable marker when marked. */
+static void cell(FILE *fp, const char *fmt, double v, int marked)
 {
     if (isnan(v))
         fputs(" |", fp);
     else {
         fputc(' ', fp);
         fprintf(fp, fmt, v);
-        fputs(" |", fp);
+        fputs(marked ? " " UNSTABLE_MARK " |" : " |", fp);
     }
 }
 
 static void write_table(FILE *fp, const struct summary_row *rows, int n)
 {
-    fputs("## Summary\n\nTimes are medians over the timed steps of each configuration "
-          "(results/README.md documents every column of summary.csv).\n\n", fp);
-    fputs("| configuration | median ms | IQR ms | images/s | GFLOP/s | vs seq | vs omp t1 "
-          "| final loss | test acc % | verified | status |\n"
-          "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n", fp);
+    int n_unstable = 0;
+    for (int i = 0; i < n; i++)
+        n_unstable += row_unstable(&rows[i]);
+    fputs("## Summary\n\nTimes are medians over the timed steps of each configuration; "
+          "noise is the half-width of the median's 95% confidence interval, relative to the "
+          "median (results/README.md documents every column of summary.csv).", fp);
+    if (n_unstable > 0)
+        fprintf(fp, " " UNSTABLE_MARK " marks the figures of the %d unstable configuration%s: "
+                "see [Unstable figures](#unstable-figures).", n_unstable,
+                n_unstable == 1 ? "" : "s");
+    fputs("\n\n| configuration | median ms | noise ±% | IQR ms | images/s | GFLOP/s | vs seq "
+          "| vs omp t1 | final loss | test acc % | verified | status |\n"
+          "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n", fp);
     for (int i = 0; i < n; i++) {
         const struct summary_row *r = &rows[i];
         int timed = r->t.n > 0 && r->t.median > 0;
+        int u = row_unstable(r);
         double s = r->t.median / 1e3;
         fprintf(fp, "| `%s` |", r->key);
-        cell(fp, "%.3f", timed ? r->t.median : NAN);
-        cell(fp, "%.3f", timed ? r->t.q3 - r->t.q1 : NAN);
-        cell(fp, "%.0f", timed ? r->batch / s : NAN);
-        cell(fp, "%.2f", timed ? run_step_flop(r->batch, r->filters) / s / 1e9 : NAN);
-        cell(fp, "%.2f", timed ? summary_baseline_ms(rows, n, r, "seq", -1) / r->t.median : NAN);
-        cell(fp, "%.2f", timed ? summary_baseline_ms(rows, n, r, "omp", 1) / r->t.median : NAN);
-        cell(fp, "%.4f", r->final_loss);
-        cell(fp, "%.2f", r->test_accuracy_pct);
+        cell(fp, "%.3f", timed ? r->t.median : NAN, u);
+        cell(fp, "%.2f", timed ? r->t.noise_pct : NAN, u);
+        cell(fp, "%.3f", timed ? r->t.q3 - r->t.q1 : NAN, u);
+        cell(fp, "%.0f", timed ? r->batch / s : NAN, u);
+        cell(fp, "%.2f", timed ? run_step_flop(r->batch, r->filters) / s / 1e9 : NAN, u);
+        /* a speedup is as unstable as the less stable of its two times */
+        const struct summary_row *seq = summary_baseline(rows, n, r, "seq", -1);
+        const struct summary_row *omp1 = summary_baseline(rows, n, r, "omp", 1);
+        cell(fp, "%.2f", timed && seq ? seq->t.median / r->t.median : NAN,
+             u || row_unstable(seq));
+        cell(fp, "%.2f", timed && omp1 ? omp1->t.median / r->t.median : NAN,
+             u || row_unstable(omp1));
+        cell(fp, "%.4f", r->final_loss, 0);
+        cell(fp, "%.2f", r->test_accuracy_pct, 0);
         fprintf(fp, " %s | %s%s%s |\n", r->verified, r->status, *r->message ? ": " : "",
                 r->message);
+    }
+    fputc('\n', fp);
+}
+
+/* Why each unstable configuration is marked, and what the marks mean. */
+static void write_unstable(FILE *fp, const struct summary_row *rows, int n,
+                           const struct run_load *load)
+{
+    int n_unstable = 0;
+    for (int i = 0; i < n; i++)
+        n_unstable += row_unstable(&rows[i]);
+    if (n_unstable == 0)
+        return;
+    fprintf(fp, "## Unstable figures\n\nA configuration is unstable when its step times' "
+            "coefficient of variation exceeds %.0f%% (the machine was busy, throttling, or "
+            "single steps strayed far), or when `--max-noise` was given and the noise of its "
+            "median stayed above the target (sampling stopped at `--max-time` or at the step "
+            "cap). Its median may be off by more than the noise column says, and so may every "
+            "figure computed from it, speedups against it included; rerun on a quiet machine, "
+            "or with `--max-noise`. The load is the machine's 1-minute load average at the "
+            "start and end of the run.\n\n", 100.0 * SUMMARY_UNSTABLE_CV);
+    for (int i = 0; i < n; i++) {
+        const struct summary_row *r = &rows[i];
+        if (!row_unstable(r))
+            continue;
+        char why[512];
+        summary_unstable_reason(why, sizeof why, &r->t, r->max_noise_pct, load->start,
+                                load->end, load->cpus);
+        fprintf(fp, "- " UNSTABLE_MARK " `%s`: %s", r->key, why);
+        if (*r->stop && r->max_noise_pct > 0)
+            fprintf(fp, "; sampling stopped: %s after %ld steps", r->stop, r->t.n);
+        fputs("\n", fp);
     }
     fputc('\n', fp);
 }
@@ -233,8 +313,11 @@ static cnn_status report_run(const char *run)
               "cross-entropy, SGD) trained by interchangeable implementations; every "
               "implementation other than seq was checked against seq before it was timed.\n\n",
               f.fp);
-        write_machine(f.fp, meta);
+        struct run_load load;
+        read_load(meta, &load);
+        write_machine(f.fp, meta, &load);
         write_table(f.fp, rows, n);
+        write_unstable(f.fp, rows, n, &load);
         fputs("## Charts\n\n", f.fp);
         int drawn = 0;
         for (size_t i = 0; i < sizeof charts / sizeof *charts; i++) {

@@ -34,6 +34,10 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, long
     snprintf(row->timer, sizeof row->timer, "%s",
              (c->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall");
     row->wall_s = r->wall_s;
+    row->verify_windows = r->verify.windows > 0 ? (double)r->verify.windows : NAN;
+    row->verify_tie_flips = r->verify.windows > 0 ? (double)r->verify.tie_flips : NAN;
+    row->max_noise_pct = NAN;
+    snprintf(row->stop, sizeof row->stop, "%s", run_stop_name(r->stop));
     snprintf(row->status, sizeof row->status, "ok");
 
     double *v = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *v);
@@ -78,7 +82,6 @@ void summary_set_failure(struct summary_row *row, cnn_status st, const struct ru
         reason = "mismatch";
     snprintf(row->status, sizeof row->status, "failed:%s", reason);
     snprintf(row->message, sizeof row->message, "%s", message);
-    csv_sanitise(row->message);
 }
 
 /* ---- the column table: one place that fixes the names and their order ---- */
@@ -110,6 +113,8 @@ struct column {
 #define D(name, which) {name, COL_DERIVED, 0, 0, which, 0}
 #define OPT_I(name, field) {name, COL_INT, offsetof(struct summary_row, field), 0, D_NONE, 1}
 #define OPT_F(name, field) {name, COL_DBL, offsetof(struct summary_row, field), 0, D_NONE, 1}
+#define OPT_S(name, field) {name, COL_STR, offsetof(struct summary_row, field), \
+                            sizeof(((struct summary_row *)0)->field), D_NONE, 1}
 
 static const struct column columns[] = {
     S("config_key", key), S("impl", impl), I("variant", variant), I("threads", threads),
@@ -137,13 +142,52 @@ static const struct column columns[] = {
     /* added after the file had readers: last, so positions stay put, and
      * optional, so older runs still read (gpus 0, no allreduce) */
     OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
+    OPT_F("verify_windows", verify_windows), OPT_F("verify_tie_flips", verify_tie_flips),
+    OPT_F("noise_pct", t.noise_pct), OPT_F("max_noise_pct", max_noise_pct), OPT_S("stop", stop),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
+int summary_unstable(const struct stats_summary *t, double max_noise_pct)
+{
+    if (t->n < 2)
+        return -1;
+    int noisy = t->stddev > SUMMARY_UNSTABLE_CV * t->mean;
+    int missed = max_noise_pct > 0 && !(t->noise_pct <= max_noise_pct);
+    return noisy || missed;
+}
+
+/* "1.52", or "unknown" where /proc/loadavg could not be read */
+static void load_text(char *buf, size_t len, double load)
+{
+    if (isnan(load))
+        snprintf(buf, len, "unknown");
+    else
+        snprintf(buf, len, "%.2f", load);
+}
+
+void summary_unstable_reason(char *buf, size_t len, const struct stats_summary *t,
+                             double max_noise_pct, double load_start, double load_end,
+                             long cpus)
+{
+    char noise[96], target[64] = "", start[16], end[16];
+    if (isnan(t->noise_pct))
+        snprintf(noise, sizeof noise, "median's 95%% interval undefined (under 6 steps)");
+    else
+        snprintf(noise, sizeof noise, "median ±%.2f%% at 95%% confidence", t->noise_pct);
+    if (max_noise_pct > 0 && !(t->noise_pct <= max_noise_pct))
+        snprintf(target, sizeof target, ", over the --max-noise target %g%%", max_noise_pct);
+    load_text(start, sizeof start, load_start);
+    load_text(end, sizeof end, load_end);
+    snprintf(buf, len, "cv %.1f%% (unstable above %.0f%%), IQR %.3f..%.3f ms, %s%s; "
+             "1-min load %s at start, %s at end, %ld CPUs", 100.0 * t->stddev / t->mean,
+             100.0 * SUMMARY_UNSTABLE_CV, t->q1, t->q3, noise, target, start, end, cpus);
+}
+
 static int row_ok(const struct summary_row *r) { return strcmp(r->status, "ok") == 0; }
 
-double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
-                           const char *impl, int threads)
+const struct summary_row *summary_baseline(const struct summary_row *rows, int n,
+                                           const struct summary_row *of, const char *impl,
+                                           int threads)
 {
     const struct summary_row *best = NULL;
     int best_score = -1;
@@ -160,12 +204,14 @@ double summary_baseline_ms(const struct summary_row *rows, int n, const struct s
             best_score = score;
         }
     }
-    return best ? best->t.median : NAN;
+    return best;
 }
 
-int summary_unstable(const struct summary_row *r)
+double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
+                           const char *impl, int threads)
 {
-    return r->t.n > 1 && r->t.stddev > SUMMARY_UNSTABLE_CV * r->t.mean;
+    const struct summary_row *best = summary_baseline(rows, n, of, impl, threads);
+    return best ? best->t.median : NAN;
 }
 
 static double derived_value(enum derived d, const struct summary_row *rows, int n,
@@ -177,8 +223,10 @@ static double derived_value(enum derived d, const struct summary_row *rows, int 
     case D_PARAMS: return (double)cnn_param_count(r->filters);
     case D_IQR: return r->t.q3 - r->t.q1;
     case D_CV: return r->t.mean > 0 ? 100.0 * r->t.stddev / r->t.mean : NAN;
-    case D_UNSTABLE:
-        return r->t.n > 1 ? (double)summary_unstable(r) : NAN;
+    case D_UNSTABLE: {
+        int unstable = summary_unstable(&r->t, r->max_noise_pct);
+        return unstable < 0 ? NAN : unstable;
+    }
     case D_IMAGES: return s > 0 ? r->batch / s : NAN;
     case D_GFLOP_STEP: return flop / 1e9;
     case D_GFLOPS: return s > 0 ? flop / s / 1e9 : NAN;
@@ -194,10 +242,7 @@ static void format_cell(char *buf, size_t len, const struct column *c, const str
 {
     const char *base = (const char *)r;
     switch (c->kind) {
-    case COL_STR:
-        snprintf(buf, len, "%s", base + c->offset);
-        csv_sanitise(buf);
-        return;
+    case COL_STR: snprintf(buf, len, "%s", base + c->offset); return;
     case COL_INT: snprintf(buf, len, "%d", *(const int *)(base + c->offset)); return;
     case COL_LONG: snprintf(buf, len, "%ld", *(const long *)(base + c->offset)); return;
     case COL_DBL: csv_format_number(buf, len, *(const double *)(base + c->offset)); return;
@@ -227,7 +272,7 @@ cnn_status summary_write(const char *path, const struct summary_row *rows, int n
         for (int c = 0; c < N_COLUMNS; c++) {
             char cell[512];
             format_cell(cell, sizeof cell, &columns[c], &rows[i], rows, n);
-            failed |= fprintf(f.fp, "%s%s", c ? "," : "", cell) < 0;
+            failed |= (c && fputc(',', f.fp) == EOF) || csv_write_field(f.fp, cell) < 0;
         }
         failed |= fputc('\n', f.fp) == EOF;
     }
@@ -269,7 +314,13 @@ static cnn_status parse_cell(const struct column *c, const char *text, struct su
     double lo, hi;
     column_limits(c, &lo, &hi);
     switch (c->kind) {
-    case COL_STR: return field_text(at, text, base + c->offset, c->size);
+    case COL_STR:
+        /* any text (a message may hold line breaks); names and words are
+         * checked by check_row */
+        if (strlen(text) >= c->size)
+            return field_fail(at, "longer than %zu characters", c->size - 1);
+        memcpy(base + c->offset, text, strlen(text) + 1);
+        return CNN_OK;
     case COL_INT:
         /* an optional column a file lacks reads as 0 (gpus: the plain path) */
         if (!*text && c->optional)
@@ -364,25 +415,23 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
     size_t len;
     *rows = NULL;
     *n = 0;
-    CNN_TRY(csv_read_file(path, &text, &len));
     enum { MAX_FIELDS = N_COLUMNS + 8 }; /* room for columns a later version adds */
-    char *header[MAX_FIELDS], *fields[MAX_FIELDS];
+    char *header[MAX_FIELDS + 1], *fields[MAX_FIELDS + 1];
     int map[N_COLUMNS];
-    char *line = text, *next;
-    int cap = 0, nh = 0;
+    CNN_TRY(csv_read_file(path, &text, &len));
     cnn_status st = field_check_text(path, text, len);
-    if (st == CNN_OK && !strchr(text, '\n'))
-        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
-    for (long lineno = 1; st == CNN_OK && *line; line = next, lineno++) {
-        next = strchr(line, '\n');
-        if (!next)
-            break; /* a last line without newline was cut off mid-write */
-        *next++ = '\0';
+    struct csv_records records;
+    csv_records_init(&records, text, len);
+    char *line;
+    int cap = 0, nh = 0;
+    /* a last record without its line end was cut off mid-write: dropped */
+    while (st == CNN_OK && csv_records_next(&records, &line) == 1) {
+        long lineno = records.line;
         if (lineno == 1) {
-            nh = csv_split(line, header, MAX_FIELDS);
-            if (nh == MAX_FIELDS)
-                st = cnn_fail(CNN_E_DATA, "%s: line 1: %d or more columns, not a summary.csv",
-                              path, MAX_FIELDS);
+            nh = csv_split(line, header, MAX_FIELDS + 1);
+            if (nh < 0 || nh > MAX_FIELDS)
+                st = cnn_fail(CNN_E_DATA, "%s: line 1: %s, not the header of a summary.csv",
+                              path, nh < 0 ? "broken quoting" : "too many columns");
             for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
                 map[c] = csv_find_column(header, nh, columns[c].name);
                 if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional)
@@ -391,10 +440,11 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             }
             continue;
         }
-        int nf = csv_split(line, fields, MAX_FIELDS);
+        int nf = csv_split(line, fields, MAX_FIELDS + 1);
         if (nf != nh) {
-            st = cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where the header has %d", path,
-                          lineno, nf, nh);
+            st = nf < 0 ? cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting", path, lineno)
+                        : cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where the header has %d",
+                                   path, lineno, nf, nh);
             break;
         }
         if (*n == cap) {
@@ -415,6 +465,8 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         if (st == CNN_OK)
             st = check_row(r, path, lineno, map);
     }
+    if (st == CNN_OK && nh == 0)
+        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
     free(text);
     if (st != CNN_OK) {
         free(*rows);

@@ -35,10 +35,14 @@ struct summary_row {
     double final_loss;       /* the last timed step's batch loss */
     double test_accuracy_pct;/* the last evaluation; NaN: none */
     char verified[16];       /* yes | reference | skipped | no */
+    double verify_windows;   /* pool windows the check compared; NaN: not checked */
+    double verify_tie_flips; /* of those, decided otherwise within rounding and replayed */
     char status[64];         /* ok | failed:<reason> | interrupted */
     char message[256];       /* the error message of a failed configuration */
     char timer[16];          /* wall | cuda_event */
     double wall_s;
+    double max_noise_pct;    /* the --max-noise target; NaN without one */
+    char stop[16];           /* run_stop_name: why sampling stopped; "" if it failed */
 };
 
 /* Fills a row from a finished (or failed, or interrupted) run. */
@@ -58,9 +62,18 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n);
  * whom a file without any configuration is an error. */
 cnn_status summary_read_run(const char *path, struct summary_row **rows, int *n);
 
-/* Whether a configuration's step times are noisy: coefficient of variation
- * above SUMMARY_UNSTABLE_CV (the unstable column). */
-int summary_unstable(const struct summary_row *r);
+/* The unstable rule (results/README.md): a coefficient of variation above
+ * SUMMARY_UNSTABLE_CV, or a noise target (max_noise_pct > 0; NaN: none)
+ * that the noise did not get under. 1 or 0; -1 with fewer than 2 timed
+ * steps, where there is nothing to judge. */
+int summary_unstable(const struct stats_summary *t, double max_noise_pct);
+/* Why a configuration is unstable, in words, the same wherever one is
+ * marked: its CV, IQR and noise, the target missed if any, and the 1-min
+ * load average at the start and end of the run (NaN: unknown) on `cpus`
+ * online CPUs. */
+void summary_unstable_reason(char *buf, size_t len, const struct stats_summary *t,
+                             double max_noise_pct, double load_start, double load_end,
+                             long cpus);
 
 /* Baseline lookups used by the speedup columns and the plots: the median
  * step time of impl at the same batch, filters and steps (and the same rep
@@ -68,5 +81,9 @@ int summary_unstable(const struct summary_row *r);
  * NaN when the run has no such finished configuration. */
 double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
                            const char *impl, int threads);
+/* The row summary_baseline_ms takes its time from; NULL when there is none. */
+const struct summary_row *summary_baseline(const struct summary_row *rows, int n,
+                                           const struct summary_row *of, const char *impl,
+                                           int threads);
 
 #endif

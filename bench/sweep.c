@@ -8,7 +8,8 @@
  *      the CSV headers and an empty summary: an unwritable place fails here,
  *      before any work;
  *   3. load the data set, then per configuration: verify against seq, warm
- *      up, time the steps (run.h); append its step and evaluation rows
+ *      up, time the steps (run.h; with --max-noise until the median is
+ *      quiet, run.h's adaptive sampling); append its step and evaluation rows
  *      (flushed per row, fsynced per configuration) and rewrite summary.csv
  *      atomically. A failing configuration is recorded with its reason and
  *      the sweep goes on;
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,7 @@
 #include "summary.h"
 
 #if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-#include "cuda/cupti_trace.h"
+#include "gpu/cupti_trace.h"
 #define SWEEP_CUPTI 1
 #else
 #define SWEEP_CUPTI 0
@@ -69,7 +71,8 @@ static const char sweep_help[] =
     "                     B/N share of the batch (other backends run gpus 0)\n"
     "  --batch LIST       images per step (default 100)\n"
     "  --filters LIST     conv filters (default 32)\n"
-    "  --steps LIST       timed steps per configuration (default 20)\n"
+    "  --steps LIST       timed steps per configuration (default 20; with\n"
+    "                     --max-noise, the most it may take: default 10000)\n"
     "  --epochs LIST      or epochs, ceil(N/B) steps each (exclusive with --steps)\n"
     "  --reps N           repetitions of the whole plan, interleaved (default 1)\n"
     "Presets (an axis given on the command line replaces it in every block):\n"
@@ -91,6 +94,24 @@ static const char sweep_help[] =
     "  --eval-every N     and every N steps (untimed; for the learning curves)\n"
     "  --no-verify        skip the one-step agreement check against seq\n"
     "  --cupti            record CUDA kernels to kernels.csv (CUPTI builds only)\n"
+    "Sampling until the numbers are quiet (default: exactly the planned steps):\n"
+    "  --max-noise PCT    time each configuration until the noise of its median\n"
+    "                     step time is at most PCT percent. The noise is half the\n"
+    "                     width of the median's 95% confidence interval, relative\n"
+    "                     to the median: the interval comes from order statistics\n"
+    "                     (distribution-free: skewed step times are fine), so\n"
+    "                     --max-noise 1 means the true median is within about 1%\n"
+    "                     of the reported one, 19 times out of 20. The length\n"
+    "                     (--steps, --epochs or the preset's) becomes the cap\n"
+    "  --min-steps N      with --max-noise: at least N timed steps, whatever the\n"
+    "                     time (default 10; a 95% interval needs 6)\n"
+    "  --max-time S       with --max-noise: stop after S seconds of timed steps\n"
+    "                     (evaluations not counted) even if the noise is higher\n"
+    "                     (default 15)\n"
+    "  summary.csv records every configuration's noise (noise_pct, with or\n"
+    "  without --max-noise) and why it stopped (stop: steps, converged, max_time,\n"
+    "  cap). One whose CV exceeds 10%, or that missed the --max-noise target, is\n"
+    "  unstable: marked in its result line and in REPORT.md, with the reason.\n"
     "Output:\n"
     "  --out DIR          run directory (default results/<UTC time>-<preset>);\n"
     "                     must not exist: a run is never overwritten\n"
@@ -106,6 +127,7 @@ static const char sweep_help[] =
     "  cnnbench sweep --preset quick\n"
     "  cnnbench sweep --impl seq,omp --threads 1,2,4 --filters 32:256:x2 --batch 100,1000\n"
     "  cnnbench sweep --impl cuda --variant all --batch 1000 --filters 256 --steps 100\n"
+    "  cnnbench sweep --impl omp --threads 1,2 --max-noise 1 --max-time 30\n"
     "  cnnbench sweep --impl cuda --gpus 1,2,4,8 --batch 1000,4000 --filters 256\n";
 
 struct sweep_opts {
@@ -119,6 +141,9 @@ struct sweep_opts {
     uint64_t seed;
     const char *data;
     int shuffle, eval, eval_every; /* eval_every < 0: not given */
+    double max_noise;              /* --max-noise; 0: sample exactly the planned steps */
+    long min_steps;
+    double max_time;
     const char *out, *resume;
     int cupti, verify, dry_run;
 };
@@ -126,7 +151,8 @@ struct sweep_opts {
 /* The options that take a value. */
 static const char *const valued[] = {
     "preset", "impl", "variant", "threads", "gpus", "batch", "filters", "steps", "epochs",
-    "reps", "warmup", "lr", "seed", "data", "shuffle", "eval-every", "out", "resume", NULL,
+    "reps", "warmup", "lr", "seed", "data", "shuffle", "eval-every", "max-noise", "min-steps",
+    "max-time", "out", "resume", NULL,
 };
 
 static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int *help)
@@ -140,8 +166,10 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
     o->shuffle = 1;
     o->eval_every = -1;
     o->verify = 1;
+    o->min_steps = RUN_NOISE_DEFAULT_MIN_STEPS;
+    o->max_time = RUN_NOISE_DEFAULT_MAX_TIME_S;
     *help = 0;
-    int steps_given = 0;
+    int steps_given = 0, sampling_given = 0;
     struct cli_scan s;
     cli_scan_init(&s, argc, argv, 0);
     int r;
@@ -205,7 +233,15 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
             CNN_TRY(cli_parse_switch(n, v, &o->shuffle));
         else if (!strcmp(n, "eval-every"))
             CNN_TRY(cli_parse_int(n, v, 1, 100000000, &o->eval_every));
-        else if (!strcmp(n, "out"))
+        else if (!strcmp(n, "max-noise"))
+            CNN_TRY(cli_parse_positive_double(n, v, 100.0, &o->max_noise));
+        else if (!strcmp(n, "min-steps")) {
+            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->min_steps));
+            sampling_given = 1;
+        } else if (!strcmp(n, "max-time")) {
+            CNN_TRY(cli_parse_positive_double(n, v, 1e6, &o->max_time));
+            sampling_given = 1;
+        } else if (!strcmp(n, "out"))
             o->out = v;
         else /* resume, the last name in valued[] */
             o->resume = v;
@@ -214,6 +250,9 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
         return CNN_E_ARG;
     if (steps_given && o->by_epochs)
         return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
+    if (sampling_given && !(o->max_noise > 0))
+        return cnn_fail(CNN_E_ARG, "--min-steps and --max-time bound adaptive sampling: they "
+                        "need --max-noise PCT");
     if (o->cupti && !SWEEP_CUPTI)
         return cnn_fail(CNN_E_ARG, "--cupti: this build has no CUPTI support (it needs the cuda "
                         "backend and CUPTI: meson setup -Dcuda=enabled -Dcupti=enabled)");
@@ -290,7 +329,8 @@ static cnn_status check_gpus_axis(const struct sweep_opts *o, const struct cnn_b
 static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_backend **impls,
                                int n_impls, struct plan_block *blocks, int *nblocks)
 {
-    static const int default_batch = 100, default_filters = 32, default_steps = 20;
+    static const int default_batch = 100, default_filters = 32;
+    int default_steps = o->max_noise > 0 ? RUN_NOISE_DEFAULT_CAP : 20;
     if (o->preset) {
         CNN_TRY(plan_preset(o->preset, (int)sysconf(_SC_NPROCESSORS_ONLN), blocks, nblocks));
     } else {
@@ -342,6 +382,10 @@ static void print_plan(const struct plan *p, const struct sweep_opts *o)
         printf(" (%ld listed by two blocks, run once)", p->duplicates);
     printf("; %d warm-up step%s each, excluded from the figures; %d repetition%s\n", o->warmup,
            o->warmup == 1 ? "" : "s", o->reps, o->reps == 1 ? "" : "s");
+    if (o->max_noise > 0)
+        printf("sampling: each configuration until its median is within %g%% (95%% "
+               "confidence), at least %ld steps, at most %g s or its planned length\n",
+               o->max_noise, o->min_steps, o->max_time);
     fflush(stdout);
 }
 
@@ -470,8 +514,10 @@ struct param_cache {
 };
 
 struct sweep_caches {
-    struct param_cache *init, *ref;
-    int n_init, n_ref;
+    struct param_cache *init;
+    int n_init;
+    struct verify_reference **ref; /* each on the heap: run specs point at them */
+    int n_ref;
 };
 
 static struct cnn_params *cache_find(struct param_cache *c, int n, int batch, int filters)
@@ -500,8 +546,10 @@ static void caches_free(struct sweep_caches *c)
 {
     for (int i = 0; i < c->n_init; i++)
         cnn_params_free(&c->init[i].p);
-    for (int i = 0; i < c->n_ref; i++)
-        cnn_params_free(&c->ref[i].p);
+    for (int i = 0; i < c->n_ref; i++) {
+        verify_reference_free(c->ref[i]);
+        free(c->ref[i]);
+    }
     free(c->init);
     free(c->ref);
     memset(c, 0, sizeof *c);
@@ -519,34 +567,39 @@ static cnn_status initial_params(struct sweep_caches *c, int filters, uint64_t s
     return CNN_OK;
 }
 
-/* seq's parameters after one step from the initial ones on the first batch. */
-static cnn_status reference_params(struct sweep_caches *c, const struct sweep_opts *o,
-                                   const struct data_set *data, const struct cnn_config *cfg,
-                                   const struct cnn_params *init, const struct cnn_params **out)
+/* seq's step from the initial parameters on the first batch, made once per
+ * (B, F) and kept for every backend verified at that size. */
+static cnn_status reference_step(struct sweep_caches *c, const struct sweep_opts *o,
+                                 const struct data_set *data, const struct cnn_config *cfg,
+                                 const struct cnn_params *init,
+                                 const struct verify_reference **out)
 {
-    struct cnn_params *p = cache_find(c->ref, c->n_ref, cfg->batch, cfg->filters);
-    if (p) {
-        *out = p;
-        return CNN_OK;
-    }
+    for (int i = 0; i < c->n_ref; i++)
+        if (c->ref[i]->cfg.batch == cfg->batch && c->ref[i]->cfg.filters == cfg->filters) {
+            *out = c->ref[i];
+            return CNN_OK;
+        }
+    struct verify_reference **grown = realloc(c->ref, (size_t)(c->n_ref + 1) * sizeof *grown);
+    if (!grown)
+        return cnn_fail(CNN_E_NOMEM, "cannot grow the reference cache");
+    c->ref = grown;
+    struct verify_reference *ref = calloc(1, sizeof *ref);
     float *x = malloc((size_t)cfg->batch * CNN_PIXELS * sizeof *x);
     uint8_t *y = malloc((size_t)cfg->batch);
-    cnn_status st = x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
-    if (st == CNN_OK)
-        st = cache_add(&c->ref, &c->n_ref, cfg->batch, cfg->filters, &p);
+    cnn_status st = ref && x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
     if (st == CNN_OK)
         st = run_first_batch(data, cfg->batch, o->shuffle, o->seed, x, y);
     if (st == CNN_OK)
-        st = verify_reference_step(cfg, init, x, y, cfg->batch, p);
-    if (st != CNN_OK && p) {
-        /* forget a half-made entry so a later configuration retries */
-        cnn_params_free(p);
-        c->n_ref--;
-    }
+        st = verify_reference_make(cfg, init, x, y, cfg->batch, ref);
     free(x);
     free(y);
-    *out = p;
-    return st;
+    if (st != CNN_OK) {
+        free(ref);
+        return st;
+    }
+    c->ref[c->n_ref++] = ref;
+    *out = ref;
+    return CNN_OK;
 }
 
 /* ---- the sweep itself ---- */
@@ -627,6 +680,12 @@ static void progress_hook(void *ctx, long step, const struct run_step *rec)
     progress_step(ctx, step);
 }
 
+static void progress_noise_hook(void *ctx, long step, double noise_pct)
+{
+    (void)step;
+    progress_noise(ctx, noise_pct);
+}
+
 /* How a configuration's steps were timed: CUPTI tracing perturbs device
  * timings a little, so traced device rows say so instead of cuda_event. */
 static const char *timer_word(const struct plan_config *c, const struct sweep_opts *o)
@@ -674,20 +733,51 @@ static cnn_status append_rows(struct sweep *s, const struct plan_config *c,
     return CNN_OK;
 }
 
-static void result_line(char *buf, size_t len, const struct plan_config *c,
-                        const struct summary_row *row, const struct summary_row *rows, int n)
+/* Appends to a line being built in buf[len], of which *used are taken. */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 {
+    if (*used >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used += (size_t)n;
+}
+
+/* One configuration's result: its median with the noise, throughput,
+ * speedup, how many steps and why they stopped; an unstable one says so
+ * first and why at the end (load_start, load_end: the 1-min load average
+ * around the configuration). */
+static void result_line(char *buf, size_t len, const struct plan_config *c,
+                        const struct summary_row *row, const struct summary_row *rows, int n,
+                        double load_start, double load_end, long cpus)
+{
+    size_t used = 0;
     if (strcmp(row->status, "ok") != 0) {
         snprintf(buf, len, "%-28s %s%s%s", c->key, row->status, *row->message ? ": " : "",
                  row->message);
         return;
     }
-    int used = snprintf(buf, len, "%-28s ok  median %.3f ms (IQR %.3f..%.3f)  %.0f images/s",
-                        c->key, row->t.median, row->t.q1, row->t.q3,
-                        row->batch / (row->t.median / 1e3));
+    int unstable = summary_unstable(&row->t, row->max_noise_pct) == 1;
+    append(buf, len, &used, "%-28s %s  median %.3f ms", c->key, unstable ? "UNSTABLE" : "ok",
+           row->t.median);
+    if (!isnan(row->t.noise_pct))
+        append(buf, len, &used, " ±%.1f%%", row->t.noise_pct);
+    append(buf, len, &used, " (IQR %.3f..%.3f)  %.0f images/s", row->t.q1, row->t.q3,
+           row->batch / (row->t.median / 1e3));
     double seq = summary_baseline_ms(rows, n, row, "seq", -1);
-    if (used > 0 && (size_t)used < len && !isnan(seq) && strcmp(row->impl, "seq") != 0)
-        snprintf(buf + used, len - (size_t)used, "  x%.2f vs seq", seq / row->t.median);
+    if (!isnan(seq) && strcmp(row->impl, "seq") != 0)
+        append(buf, len, &used, "  x%.2f vs seq", seq / row->t.median);
+    if (row->max_noise_pct > 0)
+        append(buf, len, &used, "  %ld steps, %s", row->t.n, row->stop);
+    if (unstable) {
+        char why[512];
+        summary_unstable_reason(why, sizeof why, &row->t, row->max_noise_pct, load_start,
+                                load_end, cpus);
+        append(buf, len, &used, "\n      unstable: %s", why);
+    }
 }
 
 /* Runs configuration i; returns CNN_E_INTERRUPTED to stop the sweep, or an
@@ -704,13 +794,15 @@ static cnn_status run_one(struct sweep *s, int i)
         .be = c->be,
         .cfg = {.batch = c->batch, .filters = c->filters, .lr = (float)o->lr,
                 .threads = c->threads, .variant = c->variant, .gpus = c->gpus},
-        .steps = steps, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
+        .steps = steps, .max_noise_pct = o->max_noise, .min_steps = o->min_steps,
+        .max_time_s = o->max_time, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = c->eval_every, .eval_final = o->eval,
         .keep_final = outranks(s, i, s->showcase),
     };
     struct run_result result = {.first_warmup_ms = -1.0};
-    struct run_hooks hooks = {.on_step = progress_hook, .ctx = &s->progress,
-                              .stop = &interrupt_flag};
+    struct run_hooks hooks = {.on_step = progress_hook, .on_noise = progress_noise_hook,
+                              .ctx = &s->progress, .stop = &interrupt_flag};
+    double load_start = meta_load_1min();
     const struct cnn_params *init = NULL;
     cnn_status st = initial_params(&s->caches, c->filters, o->seed, &init);
 #if SWEEP_CUPTI
@@ -719,12 +811,15 @@ static cnn_status run_one(struct sweep *s, int i)
 #endif
     spec.init = init;
     if (st == CNN_OK && o->verify && strcmp(c->be->name, "seq") != 0)
-        st = reference_params(&s->caches, o, &s->data, &spec.cfg, init, &spec.ref);
+        st = reference_step(&s->caches, o, &s->data, &spec.cfg, init, &spec.ref);
     if (st == CNN_OK)
         st = run_config(&spec, &s->data, &hooks, &result);
 
+    double load_end = meta_load_1min();
     struct summary_row *row = &s->rows[i];
     summary_from_run(row, c, steps, s->data.train_n, o->warmup, &result);
+    if (o->max_noise > 0)
+        row->max_noise_pct = o->max_noise;
     snprintf(row->verified, sizeof row->verified, "%s", verified_word(c, o, &result));
     snprintf(row->timer, sizeof row->timer, "%s", timer_word(c, o));
     if (st != CNN_OK)
@@ -747,7 +842,8 @@ static cnn_status run_one(struct sweep *s, int i)
     else if (st != CNN_E_INTERRUPTED)
         s->meta.failed_configs++;
     char line[1024];
-    result_line(line, sizeof line, c, row, s->rows, s->plan.n);
+    result_line(line, sizeof line, c, row, s->rows, s->plan.n, load_start, load_end,
+                s->machine.online_cpus);
     progress_config_end(&s->progress, line);
     return st == CNN_E_INTERRUPTED ? st : CNN_OK;
 }
@@ -823,6 +919,9 @@ static cnn_status resume_state(struct sweep *s, const char *meta_text)
                         "CPUs): results of two machines must not be mixed (start a new run)",
                         s->dir.path, host, cpu, (long)cpus, s->machine.hostname,
                         s->machine.cpu_model, s->machine.online_cpus);
+    /* a resumed run keeps the load its first session started under */
+    if (json_get_number(meta_text, "load_1min_start", &s->meta.load_start) != 0)
+        s->meta.load_start = NAN;
     char started[64];
     if (json_get_string(meta_text, "started_utc", started, sizeof started) == 0) {
         s->first_started = strdup(started);
@@ -908,18 +1007,24 @@ static void sweep_free(struct sweep *s)
 
 static void print_listing(const struct sweep *s, double seconds)
 {
-    int failed = 0, interrupted = 0, ok = 0;
+    int failed = 0, interrupted = 0, ok = 0, unstable = 0;
     for (int i = 0; i < s->plan.n; i++) {
         if (!s->have[i])
             continue;
-        if (!strcmp(s->rows[i].status, "ok"))
+        if (!strcmp(s->rows[i].status, "ok")) {
             ok++;
+            unstable += summary_unstable(&s->rows[i].t, s->rows[i].max_noise_pct) == 1;
+        }
         else if (!strcmp(s->rows[i].status, "interrupted"))
             interrupted++;
         else
             failed++;
     }
     printf("\nresults in %s/ (%.0f s)\n", s->dir.path, seconds);
+    if (unstable > 0)
+        printf("  %d of %d ok configurations UNSTABLE (cv over %.0f%% or --max-noise missed): "
+               "see their lines above, the unstable column, and REPORT.md\n", unstable, ok,
+               100.0 * SUMMARY_UNSTABLE_CV);
     printf("  meta.json     run, machine and build facts\n");
     printf("  steps.csv     %ld new rows (configuration x step x region)\n", s->step_rows);
     printf("  summary.csv   %d of %d configurations: %d ok, %d failed, %d interrupted\n",
@@ -978,7 +1083,7 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
         .shuffle = o->shuffle, .warmup = o->warmup, .reps = o->reps, .eval_final = o->eval,
         .verify = o->verify, .cupti = o->cupti, .length_unit = o->by_epochs ? "epochs" : "steps",
         .data_spec = o->data, .configurations = s.plan.n, .skipped = s.plan.skipped,
-        .duplicates = s.plan.duplicates,
+        .duplicates = s.plan.duplicates, .load_start = meta_load_1min(), .load_end = NAN,
     };
 
     if (st == CNN_OK && resume_meta) {
@@ -1065,6 +1170,7 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
         char finished[64];
         meta_utc_now(finished, sizeof finished);
         s.meta.finished_utc = finished;
+        s.meta.load_end = meta_load_1min();
         cnn_status mst = write_meta(&s);
         if (st == CNN_OK)
             st = mst;

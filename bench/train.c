@@ -1,7 +1,9 @@
 /*
  * train.c — `cnnbench train`: one configuration, trained and timed step by
- * step, printed as a compact table and a summary, optionally written as CSV
- * (the steps.csv schema) and .npy parameters.
+ * step (a fixed number of steps, or with --max-noise until the median step
+ * time is quiet), printed as a compact table and a summary that marks noisy
+ * timings, optionally written as CSV (the steps.csv schema) and .npy
+ * parameters.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +22,13 @@
 #include "error.h"
 #include "fileio.h"
 #include "interrupt.h"
+#include "meta.h"
 #include "npy.h"
 #include "params.h"
 #include "plan.h"
 #include "run.h"
 #include "stats.h"
+#include "summary.h"
 
 static const char train_help[] =
     "Usage: cnnbench train [OPTIONS]\n"
@@ -47,8 +51,10 @@ static const char train_help[] =
     "                     'cnnbench list' shows those in this build\n"
     "  --batch B          images per step, 1..65536 (default 100)\n"
     "  --filters F        conv filters, 1..4096 (default 32)\n"
-    "  --steps N          train N steps (default 100)\n"
-    "  --epochs E         train E epochs instead (E * ceil(N/B) steps)\n"
+    "  --steps N          train N steps (default 100; with --max-noise, the most\n"
+    "                     it may take: default 10000)\n"
+    "  --epochs E         train E epochs instead (E * ceil(N/B) steps; with\n"
+    "                     --max-noise, the most it may take)\n"
     "  --lr LR            SGD learning rate (default 0.1)\n"
     "  --seed S           seeds the initial parameters and the batch order (default 1)\n"
     "  --data SPEC        mnist, fashion, or a directory of IDX files (default mnist)\n"
@@ -74,13 +80,32 @@ static const char train_help[] =
     "                     layout) instead of drawing them from --seed\n"
     "  --save-params DIR  write the final parameters to DIR as .npy\n"
     "  --csv FILE         write every step (steps.csv schema, results/README.md)\n"
-    "  --print-every N    a table row every N steps (default: about 20 rows)\n"
+    "  --print-every N    a table row every N steps (default: about 20 rows; with\n"
+    "                     --max-noise, at steps 1, 2, 4, 8... and the last)\n"
     "  --no-verify        skip the check that one step agrees with seq (DESIGN §4)\n"
     "  --help             this text\n"
+    "\n"
+    "Sampling until the numbers are quiet (default: exactly the steps asked for):\n"
+    "  --max-noise PCT    train until the noise of the median step time is at most\n"
+    "                     PCT percent. The noise is half the width of the median's\n"
+    "                     95% confidence interval relative to the median, from\n"
+    "                     order statistics (distribution-free: skewed step times\n"
+    "                     are fine): --max-noise 1 means the true median is within\n"
+    "                     about 1% of the reported one, 19 times out of 20\n"
+    "  --min-steps N      with --max-noise: at least N timed steps, whatever the\n"
+    "                     time (default 10; a 95% interval needs 6)\n"
+    "  --max-time S       with --max-noise: stop after S seconds of timed steps\n"
+    "                     (evaluations not counted) even if the noise is higher\n"
+    "                     (default 15)\n"
+    "  The summary always gives the noise reached and, with --max-noise, why\n"
+    "  sampling stopped: converged, max_time or cap (--steps/--epochs reached).\n"
+    "  Timings whose CV exceeds 10%, or that missed the target, are marked\n"
+    "  UNSTABLE with the reason: CV, IQR, noise and the machine's load.\n"
     "\n"
     "Examples:\n"
     "  cnnbench train --steps 1000 --eval\n"
     "  cnnbench train --impl omp --threads 2 --batch 1000 --filters 256 --steps 20\n"
+    "  cnnbench train --impl omp --batch 1000 --filters 256 --max-noise 1 --max-time 60\n"
     "  cnnbench train --impl cuda --gpus 2 --batch 4000 --filters 256 --steps 100\n"
     "  cnnbench train --epochs 1 --shuffle off --save-params params --csv steps.csv\n";
 
@@ -97,22 +122,27 @@ struct train_opts {
     const char *load_params, *save_params, *csv;
     long print_every;        /* 0: automatic */
     int verify;
+    double max_noise;        /* --max-noise; 0: exactly the steps asked for */
+    long min_steps;
+    double max_time;
 };
 
 /* The options that take a value. */
 static const char *const valued[] = {
     "impl", "batch", "filters", "steps", "epochs", "lr", "seed", "data", "shuffle", "threads",
     "variant", "gpus", "warmup", "eval-every", "load-params", "save-params", "csv",
-    "print-every", NULL,
+    "max-noise", "min-steps", "max-time", "print-every", NULL,
 };
 
 static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int *help)
 {
     *o = (struct train_opts){
         .impl = "seq", .batch = 100, .filters = 32, .lr = 0.1, .seed = 1, .data = "mnist",
-        .shuffle = 1, .warmup = 1, .verify = 1,
+        .shuffle = 1, .warmup = 1, .verify = 1, .min_steps = RUN_NOISE_DEFAULT_MIN_STEPS,
+        .max_time = RUN_NOISE_DEFAULT_MAX_TIME_S,
     };
     *help = 0;
+    int sampling_given = 0;
     struct cli_scan s;
     cli_scan_init(&s, argc, argv, 0);
     int r;
@@ -168,15 +198,26 @@ static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int
             o->save_params = v;
         else if (!strcmp(n, "csv"))
             o->csv = v;
-        else /* print-every, the last name in valued[] */
+        else if (!strcmp(n, "max-noise"))
+            CNN_TRY(cli_parse_positive_double(n, v, 100.0, &o->max_noise));
+        else if (!strcmp(n, "min-steps")) {
+            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->min_steps));
+            sampling_given = 1;
+        } else if (!strcmp(n, "max-time")) {
+            CNN_TRY(cli_parse_positive_double(n, v, 1e6, &o->max_time));
+            sampling_given = 1;
+        } else /* print-every, the last name in valued[] */
             CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->print_every));
     }
     if (r < 0)
         return CNN_E_ARG;
     if (o->steps && o->epochs)
         return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
+    if (sampling_given && !(o->max_noise > 0))
+        return cnn_fail(CNN_E_ARG, "--min-steps and --max-time bound adaptive sampling: they "
+                        "need --max-noise PCT");
     if (!o->steps && !o->epochs)
-        o->steps = 100;
+        o->steps = o->max_noise > 0 ? RUN_NOISE_DEFAULT_CAP : 100;
     return CNN_OK;
 }
 
@@ -184,8 +225,10 @@ static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int
 struct train_table {
     const struct train_opts *o;
     long steps;
-    long every;
-    int device; /* show h2d and d2h */
+    long every;       /* a row every N steps; 0: at powers of two, for a run
+                         whose length --max-noise decides */
+    int device;       /* show h2d and d2h */
+    long last_shown;  /* the step of the last row printed */
 };
 
 static int region_shown(const struct train_table *t, int r)
@@ -204,15 +247,9 @@ static void table_header(const struct train_table *t)
     printf("\n");
 }
 
-/* The per-step hook; the header waits for the first step, so that a failed
- * verification or warm-up is not preceded by an empty table. */
-static void table_row(void *ctx, long step, const struct run_step *rec)
+static void print_row(struct train_table *t, long step, const struct run_step *rec)
 {
-    const struct train_table *t = ctx;
-    if (step == 1)
-        table_header(t);
-    if (step % t->every != 0 && step != 1 && step != t->steps)
-        return;
+    t->last_shown = step;
     printf("%7ld %9.5f %6.1f %9.3f", step, rec->loss, 100.0 * rec->correct / t->o->batch,
            rec->step_ms);
     for (int r = 0; r < CNN_REGION_COUNT; r++)
@@ -226,8 +263,27 @@ static void table_row(void *ctx, long step, const struct run_step *rec)
     fflush(stdout);
 }
 
+/* The per-step hook; the header waits for the first step, so that a failed
+ * verification or warm-up is not preceded by an empty table. */
+static void table_row(void *ctx, long step, const struct run_step *rec)
+{
+    struct train_table *t = ctx;
+    if (step == 1)
+        table_header(t);
+    int due = t->every ? step % t->every == 0 : (step & (step - 1)) == 0;
+    if (due || step == 1 || step == t->steps)
+        print_row(t, step, rec);
+}
+
+/* The load around the run, for the reason an unstable timing gives. */
+struct train_load {
+    double start, end;  /* 1-min load average; NaN: unknown */
+    long cpus;
+};
+
 static void print_summary(const struct train_opts *o, const struct run_spec *spec,
-                          const struct run_result *r, const struct data_set *d)
+                          const struct run_result *r, const struct data_set *d,
+                          const struct train_load *load)
 {
     double *ms = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *ms);
     if (!ms)
@@ -243,11 +299,34 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
                o->warmup == 1 ? "" : "s", r->first_warmup_ms);
     if (r->done > 0) {
         double s = st.median / 1e3;
-        printf("  step time:  median %.3f ms, IQR %.3f..%.3f ms, min %.3f, mean %.3f, sd %.3f\n",
-               st.median, st.q1, st.q3, st.min, st.mean, st.stddev);
-        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, DESIGN §7)\n",
+        int unstable = summary_unstable(&st, o->max_noise) == 1;
+        const char *mark = unstable ? "  [UNSTABLE]" : "";
+        printf("  step time:  median %.3f ms, IQR %.3f..%.3f ms, min %.3f, mean %.3f, sd %.3f%s\n",
+               st.median, st.q1, st.q3, st.min, st.mean, st.stddev, mark);
+        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, DESIGN §7)%s\n",
                o->batch / s, run_step_flop(o->batch, o->filters) / s / 1e9,
-               run_step_flop(o->batch, o->filters) / 1e9);
+               run_step_flop(o->batch, o->filters) / 1e9, mark);
+        if (isnan(st.noise_pct))
+            printf("  noise:      unknown: a 95%% interval of the median needs 6 steps");
+        else
+            printf("  noise:      median ±%.2f%% at 95%% confidence (order statistics)",
+                   st.noise_pct);
+        if (o->max_noise > 0 && r->stop != RUN_STOP_NONE)
+            printf("; --max-noise %g%%: %s after %ld steps", o->max_noise,
+                   run_stop_name(r->stop), r->done);
+        printf("\n");
+        if (unstable) {
+            char why[512];
+            summary_unstable_reason(why, sizeof why, &st, o->max_noise, load->start, load->end,
+                                    load->cpus);
+            const char *advice =
+                !(o->max_noise > 0) ? "rerun on a quiet machine, or with --max-noise"
+                : r->stop == RUN_STOP_CONVERGED
+                    ? "the median met --max-noise; single steps strayed far from it"
+                : r->stop == RUN_STOP_CAP ? "rerun on a quiet machine, or with more --steps"
+                                          : "rerun on a quiet machine, or with more --max-time";
+            printf("  UNSTABLE:   %s\n              %s\n", why, advice);
+        }
         printf("  regions:    median ms");
         for (int reg = 0; reg < CNN_REGION_COUNT; reg++) {
             long n = 0;
@@ -263,8 +342,10 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
         printf("  test accuracy after step %ld: %.2f%% of %u images (%.1f ms, untimed)\n",
                r->evals[i].step, 100.0 * r->evals[i].accuracy, d->test_n, r->evals[i].ms);
     if (spec->ref)
-        printf("  verified:   one step agrees with seq within |a-b| <= %g + %g|b|\n",
-               CNN_AGREE_PARAM_ATOL, CNN_AGREE_PARAM_RTOL);
+        printf("  verified:   one step agrees with seq within |a-b| <= %g + %g|b|; %zu of %zu "
+               "pool windows decided otherwise within rounding, replayed\n",
+               CNN_AGREE_PARAM_ATOL, CNN_AGREE_PARAM_RTOL, r->verify.tie_flips,
+               r->verify.windows);
     free(ms);
 }
 
@@ -345,7 +426,8 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     long steps = o->steps ? o->steps : run_epoch_steps(o->epochs, data.train_n, o->batch);
 
-    struct cnn_params init = {0}, ref = {0};
+    struct cnn_params init = {0};
+    struct verify_reference ref = {0};
     struct run_result result = {0};
     st = cnn_params_alloc(&init, o->filters);
     if (st == CNN_OK) {
@@ -358,19 +440,19 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         .be = be,
         .cfg = {.batch = o->batch, .filters = o->filters, .lr = (float)o->lr,
                 .threads = o->threads, .variant = o->variant, .gpus = o->gpus},
-        .steps = steps, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
+        .steps = steps, .max_noise_pct = o->max_noise, .min_steps = o->min_steps,
+        .max_time_s = o->max_time, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
         .keep_final = o->save_params != NULL,
     };
     if (st == CNN_OK && o->verify && strcmp(be->name, "seq") != 0) {
         float *x = malloc((size_t)o->batch * CNN_PIXELS * sizeof *x);
         uint8_t *y = malloc((size_t)o->batch);
-        st = x && y ? cnn_params_alloc(&ref, o->filters)
-                    : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
+        st = x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
         if (st == CNN_OK)
             st = run_first_batch(&data, o->batch, o->shuffle, o->seed, x, y);
         if (st == CNN_OK)
-            st = verify_reference_step(&spec.cfg, &init, x, y, o->batch, &ref);
+            st = verify_reference_make(&spec.cfg, &init, x, y, o->batch, &ref);
         spec.ref = &ref;
         free(x);
         free(y);
@@ -384,27 +466,37 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         if (o->gpus)
             printf(" gpus=%d (B/N = %d..%d images per GPU)", o->gpus, o->batch / o->gpus,
                    (o->batch + o->gpus - 1) / o->gpus);
-        printf("\n  backend: %s\n  length:  %ld steps (%s", trainer->description, steps,
-               o->epochs ? "--epochs" : "--steps");
+        printf("\n  backend: %s\n  length:  %s%ld steps (%s", trainer->description,
+               o->max_noise > 0 ? "at most " : "", steps, o->epochs ? "--epochs" : "--steps");
         if (o->epochs)
             printf(" %ld: an epoch is ceil(%u/%d) = %ld steps", o->epochs, data.train_n,
                    o->batch, run_epoch_steps(1, data.train_n, o->batch));
         printf("), warm-up %d untimed step%s\n", o->warmup, o->warmup == 1 ? "" : "s");
+        if (o->max_noise > 0)
+            printf("  sampling: until the median is within %g%% (95%% confidence), at least "
+                   "%ld steps, at most %g s\n", o->max_noise, o->min_steps, o->max_time);
         printf("  data:    %s, %u train / %u test images, shuffle %s\n", o->data, data.train_n,
                data.test_n, o->shuffle ? "on" : "off");
         printf("  params:  %zu, from %s; lr %g\n\n", cnn_param_count(o->filters),
                o->load_params ? o->load_params : "--seed", o->lr);
         fflush(stdout);
 
+        long every = steps <= 30 ? 1 : (steps + 19) / 20;
         struct train_table table = {
             .o = o, .steps = steps, .device = (be->caps & CNN_CAP_DEVICE) != 0,
-            .every = o->print_every ? o->print_every : (steps <= 30 ? 1 : (steps + 19) / 20),
+            .every = o->print_every ? o->print_every : o->max_noise > 0 ? 0 : every,
         };
         struct run_hooks hooks = {.on_step = table_row, .ctx = &table, .stop = &interrupt_flag};
         interrupt_install();
+        struct train_load load = {.start = meta_load_1min(),
+                                  .cpus = sysconf(_SC_NPROCESSORS_ONLN)};
         st = run_config(&spec, &data, &hooks, &result);
+        load.end = meta_load_1min();
+        /* the last step's row, where sampling stopped between rows */
+        if (result.done > table.last_shown)
+            print_row(&table, result.done, &result.steps[result.done - 1]);
         if (st == CNN_OK || st == CNN_E_INTERRUPTED)
-            print_summary(o, &spec, &result, &data);
+            print_summary(o, &spec, &result, &data, &load);
     }
     /* a partial CSV is still worth keeping after Ctrl-C */
     if ((st == CNN_OK || st == CNN_E_INTERRUPTED) && o->csv) {
@@ -423,8 +515,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     run_result_free(&result);
     cnn_params_free(&init);
-    if (ref.buf)
-        cnn_params_free(&ref);
+    verify_reference_free(&ref);
     data_free(&data);
     return st;
 }

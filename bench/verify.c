@@ -2,10 +2,13 @@
 #include "verify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "agree.h"
 #include "error.h"
 #include "params.h"
+#include "pool_decision.h"
 #include "step.h"
 
 void verify_params(const struct cnn_params *got, const struct cnn_params *ref,
@@ -15,64 +18,164 @@ void verify_params(const struct cnn_params *got, const struct cnn_params *ref,
     snprintf(rep->detail, sizeof rep->detail, "%s", rep->agree ? "" : cnn_last_error());
 }
 
-/* One step of be on state from init; leaves the stepped parameters in out. */
-static cnn_status step_once(const struct cnn_backend *be, cnn_state *state,
-                            const struct cnn_params *init, const float *x, const uint8_t *y,
-                            int n, struct cnn_params *out)
-{
-    struct cnn_step_result r;
-    CNN_TRY(be->set_params(state, init));
-    CNN_TRY(cnn_step(be, state, x, y, n, &r));
-    return be->get_params(state, out);
-}
+static size_t choice_bytes(int n, int filters) { return (size_t)n * cnn_features(filters); }
 
-cnn_status verify_reference_step(const struct cnn_config *cfg, const struct cnn_params *init,
-                                 const float *x, const uint8_t *y, int n,
-                                 struct cnn_params *ref)
+/* A seq state for the reference step: one device, no threads, no variant. */
+static cnn_status seq_state(const struct cnn_config *cfg, const struct cnn_backend **seq,
+                            cnn_state **state)
 {
-    const struct cnn_backend *seq = cnn_backend_find("seq");
-    if (!seq)
+    *seq = cnn_backend_find("seq");
+    if (!*seq)
         return cnn_fail(CNN_E_ARG, "the reference backend seq is not in this build");
     struct cnn_config c = *cfg;
     c.threads = 0;
     c.variant = 0;
     c.gpus = 0;
+    return (*seq)->create(&c, state);
+}
+
+cnn_status verify_reference_make(const struct cnn_config *cfg, const struct cnn_params *init,
+                                 const float *x, const uint8_t *y, int n,
+                                 struct verify_reference *ref)
+{
+    memset(ref, 0, sizeof *ref);
+    ref->cfg = *cfg;
+    ref->n = n;
+    const struct cnn_backend *seq = NULL;
     cnn_state *state = NULL;
-    CNN_TRY(seq->create(&c, &state));
-    cnn_status st = step_once(seq, state, init, x, y, n, ref);
-    seq->destroy(state);
-    if (st != CNN_OK)
+    ref->x = malloc((size_t)n * CNN_PIXELS * sizeof *ref->x);
+    ref->y = malloc((size_t)n);
+    ref->choice = malloc(choice_bytes(n, cfg->filters));
+    cnn_status st = ref->x && ref->y && ref->choice
+                        ? cnn_params_alloc(&ref->init, cfg->filters)
+                        : cnn_fail(CNN_E_NOMEM, "cannot allocate the reference step for "
+                                   "B=%d F=%d", n, cfg->filters);
+    if (st == CNN_OK)
+        st = cnn_params_alloc(&ref->after, cfg->filters);
+    if (st == CNN_OK) {
+        memcpy(ref->x, x, (size_t)n * CNN_PIXELS * sizeof *x);
+        memcpy(ref->y, y, (size_t)n);
+        cnn_params_copy(&ref->init, init);
+        st = seq_state(cfg, &seq, &state);
+    }
+    struct cnn_step_result r;
+    if (st == CNN_OK)
+        st = seq->set_params(state, init);
+    if (st == CNN_OK)
+        st = cnn_step(seq, state, ref->x, ref->y, n, &r);
+    if (st == CNN_OK)
+        st = seq->get_params(state, &ref->after);
+    if (st == CNN_OK)
+        st = seq->get_pool_choice(state, ref->choice);
+    if (state)
+        seq->destroy(state);
+    if (st != CNN_OK) {
+        verify_reference_free(ref);
         return cnn_fail_context(st, "reference step of seq");
+    }
     return CNN_OK;
 }
 
-cnn_status verify_backend_step(const struct cnn_backend *be, cnn_state *state,
-                               const struct cnn_params *init, const float *x, const uint8_t *y,
-                               int n, const struct cnn_params *ref, struct verify_report *rep)
+void verify_reference_free(struct verify_reference *ref)
 {
-    struct cnn_params got;
-    CNN_TRY(cnn_params_alloc(&got, init->filters));
-    cnn_status st = step_once(be, state, init, x, y, n, &got);
-    if (st == CNN_OK)
-        verify_params(&got, ref, rep);
-    cnn_params_free(&got);
-    return st;
+    if (ref->init.buf)
+        cnn_params_free(&ref->init);
+    if (ref->after.buf)
+        cnn_params_free(&ref->after);
+    free(ref->x);
+    free(ref->y);
+    free(ref->choice);
+    memset(ref, 0, sizeof *ref);
 }
 
-cnn_status verify_against_seq(const struct cnn_backend *be, const struct cnn_config *cfg,
-                              const struct cnn_params *init, const float *x, const uint8_t *y,
-                              int n, struct verify_report *rep)
+/* seq's step again, with the backward routed by the decisions `choice`: the
+ * forward pass computes m the same whichever position wins a near tie (the
+ * values are within rounding), so only the routing of gradients moves. */
+static cnn_status replay_reference(const struct verify_reference *ref, const uint8_t *choice,
+                                   struct cnn_params *out)
 {
-    struct cnn_params ref;
-    CNN_TRY(cnn_params_alloc(&ref, cfg->filters));
-    cnn_status st = verify_reference_step(cfg, init, x, y, n, &ref);
+    const struct cnn_backend *seq;
     cnn_state *state = NULL;
+    CNN_TRY(seq_state(&ref->cfg, &seq, &state));
+    cnn_status st = seq->set_params(state, &ref->init);
     if (st == CNN_OK)
-        st = be->create(cfg, &state);
-    if (st == CNN_OK) {
-        st = verify_backend_step(be, state, init, x, y, n, &ref, rep);
-        be->destroy(state);
+        st = seq->load_batch(state, ref->x, ref->y, ref->n);
+    if (st == CNN_OK)
+        st = seq->conv_forward(state);
+    if (st == CNN_OK)
+        st = seq->set_pool_choice(state, choice);
+    cnn_status (*const rest[])(cnn_state *) = {seq->fc_forward,   seq->loss_forward,
+                                               seq->loss_backward, seq->fc_backward,
+                                               seq->conv_backward, seq->update};
+    for (size_t i = 0; st == CNN_OK && i < sizeof rest / sizeof *rest; i++)
+        st = rest[i](state);
+    if (st == CNN_OK)
+        st = seq->get_params(state, out);
+    seq->destroy(state);
+    if (st != CNN_OK)
+        return cnn_fail_context(st, "replaying seq's step with the candidate's pool decisions");
+    return CNN_OK;
+}
+
+/* Part 1 of the header: sets rep->tie_flips, or fails the report. */
+static void judge_decisions(const struct verify_reference *ref, const uint8_t *got,
+                            struct verify_report *rep)
+{
+    struct cnn_pool_compare c = cnn_pool_compare(ref->x, ref->n, &ref->init, ref->choice, got);
+    rep->windows = c.windows;
+    rep->tie_flips = c.flips;
+    if (c.inadmissible) {
+        char where[96];
+        cnn_pool_describe(c.first_bad, ref->cfg.filters, where, sizeof where);
+        rep->agree = 0;
+        snprintf(rep->detail, sizeof rep->detail,
+                 "%zu pool decisions differ from seq's beyond any rounding, first at %s: "
+                 "%u where seq has %u (0..3 the winning position, %d no gradient)",
+                 c.inadmissible, where, c.bad_got, c.bad_ref, CNN_POOL_NO_GRAD);
+        return;
     }
-    cnn_params_free(&ref);
+    if ((double)c.flips > VERIFY_MAX_FLIP_SHARE * (double)c.windows) {
+        rep->agree = 0;
+        snprintf(rep->detail, sizeof rep->detail,
+                 "%zu of %zu pool decisions differ from seq's (near ties within rounding, but "
+                 "more than the %g share a correct backend shows)",
+                 c.flips, c.windows, VERIFY_MAX_FLIP_SHARE);
+        return;
+    }
+    rep->agree = 1;
+}
+
+cnn_status verify_backend_step(const struct cnn_backend *be, cnn_state *state,
+                               const struct verify_reference *ref, struct verify_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    struct cnn_params got, replayed = {0};
+    struct cnn_step_result r;
+    CNN_TRY(cnn_params_alloc(&got, ref->cfg.filters));
+    uint8_t *choice = malloc(choice_bytes(ref->n, ref->cfg.filters));
+    cnn_status st = choice ? be->set_params(state, &ref->init)
+                           : cnn_fail(CNN_E_NOMEM, "cannot allocate the pool decisions for "
+                                      "B=%d F=%d", ref->n, ref->cfg.filters);
+    if (st == CNN_OK)
+        st = cnn_step(be, state, ref->x, ref->y, ref->n, &r);
+    if (st == CNN_OK)
+        st = be->get_params(state, &got);
+    if (st == CNN_OK)
+        st = be->get_pool_choice(state, choice);
+    if (st == CNN_OK)
+        judge_decisions(ref, choice, rep);
+    const struct cnn_params *expect = &ref->after;
+    if (st == CNN_OK && rep->agree && rep->tie_flips) {
+        st = cnn_params_alloc(&replayed, ref->cfg.filters);
+        if (st == CNN_OK)
+            st = replay_reference(ref, choice, &replayed);
+        expect = &replayed;
+    }
+    if (st == CNN_OK && rep->agree)
+        verify_params(&got, expect, rep);
+    if (replayed.buf)
+        cnn_params_free(&replayed);
+    cnn_params_free(&got);
+    free(choice);
     return st;
 }

@@ -196,12 +196,18 @@ struct cnn_backend {
     /* CNN_CAP_VARIANTS: 1..variant_count */
     cnn_status (*set_variant)(cnn_state *s, int variant);
 
-    /* CNN_CAP_DEVICE: asynchronous region timing. timer_mark records the
-     * start (end = 0) or end (end = 1) of a region on the training stream;
-     * timer_read waits for the step and returns milliseconds per region
-     * (negative = region not run). */
+    /* CNN_CAP_DEVICE: asynchronous region timing on the device's clock.
+     * timer_mark marks the start (end = 0) or end (end = 1) of region r on
+     * the training stream; timer_read waits for the step and returns
+     * milliseconds per region (negative = region not run) and, unless
+     * span_ms is NULL, the step's GPU span: from the first region's start
+     * to the last region's end (negative = no region ran). The regions tile
+     * the span: each runs from the end of the region before it (the first,
+     * from its start) to its own end, so the launch gap before a region
+     * counts in that region, and a step's regions add up to its span
+     * (impl/gpu/gpu.h; results/README.md, "GPU region times"). */
     cnn_status (*timer_mark)(cnn_state *s, enum cnn_region r, int end);
-    cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT]);
+    cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 
     /* Optional: data-parallel training. NULL in a table that trains on one
      * device; the region allreduce is then reported as not run (-1).

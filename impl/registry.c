@@ -76,6 +76,7 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be)
     REQUIRE_SLOT(be, read_metrics);
     REQUIRE_SLOT(be, get_logits);
     REQUIRE_SLOT(be, set_logit_grad);
+    REQUIRE_SLOT(be, get_pool_choice);
     REQUIRE_SLOT(be, predict);
     if (be->caps & CNN_CAP_THREADS)
         REQUIRE_SLOT(be, set_threads);

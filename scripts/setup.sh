@@ -16,11 +16,12 @@ build_dir=${BUILD_DIR:-"$top/build"}
 # What a fresh Debian 12 lacks, as PACKAGE or PACKAGE:COMMAND. gcc/g++ build
 # the project and the Google Benchmark shim, npm fetches the digits, gnuplot
 # draws the charts, valgrind runs the instruction-count gate, libdnnl-dev
-# builds the oneDNN baseline. A tool counts as present when its command is
+# builds the oneDNN baseline, libjansson-dev reads and writes meta.json
+# (meson stops without it). A tool counts as present when its command is
 # on PATH, whoever installed it (Node.js from elsewhere ships its own npm,
 # and Debian's npm package would conflict with it).
 packages="gcc:gcc g++:g++ meson:meson ninja-build:ninja pkg-config:pkg-config
-zlib1g-dev libbenchmark-dev libdnnl-dev gnuplot-nox:gnuplot npm:npm valgrind:valgrind git:git"
+zlib1g-dev libjansson-dev libbenchmark-dev libdnnl-dev gnuplot-nox:gnuplot npm:npm valgrind:valgrind git:git"
 
 missing=""
 for entry in $packages; do

@@ -228,6 +228,24 @@ static void check_bit_exact(int variant, int batch, int filters)
         CHECK_OK(bes[i]->fc_backward(ss[i]));
         CHECK_OK(bes[i]->conv_backward(ss[i]));
     }
+    /* Integer sums tie exactly and often: the pool decisions, the tie rule
+     * included, must be seq's byte for byte (the sweep's verification
+     * accepts a differing decision only within rounding, bench/verify.h). */
+    uint8_t *ca = malloc((size_t)batch * K), *cb = malloc((size_t)batch * K);
+    memset(ca, 0xFF, (size_t)batch * K);
+    CHECK_OK(be->get_pool_choice(sa, ca));
+    CHECK_OK(ref_be->get_pool_choice(sb, cb));
+    size_t first_choice = (size_t)batch * K;
+    for (size_t i = 0; i < (size_t)batch * K && first_choice == (size_t)batch * K; i++)
+        if (ca[i] != cb[i])
+            first_choice = i;
+    if (first_choice < (size_t)batch * K)
+        check(0, "v%d B=%d F=%d bit-exact: pool decision [%zu] is %u, seq's %u", variant, batch,
+              filters, first_choice, ca[first_choice], cb[first_choice]);
+    else
+        check(1, "v%d B=%d F=%d bit-exact: pool decisions", variant, batch, filters);
+    free(ca);
+    free(cb);
     fill_nan(ga.buf, ga.count);
     CHECK_OK(be->get_grads(sa, &ga));
     CHECK_OK(ref_be->get_grads(sb, &gb));

@@ -472,7 +472,7 @@ static cnn_status mb_device_span(const struct cnn_backend *be, cnn_state *s,
     for (int i = 0; i < n; i++)
         CNN_TRY(mb_region_call(be, s, sh, r));
     CNN_TRY(be->timer_mark(s, r, 1));
-    CNN_TRY(be->timer_read(s, region_ms));
+    CNN_TRY(be->timer_read(s, region_ms, NULL));
     if (!(region_ms[r] >= 0.0))
         return cnn_fail(CNN_E_DEVICE, "%s: timer_read gave no time for region %s", be->name,
                         cnn_region_name(r));

@@ -55,7 +55,7 @@ static cnn_status step_host(const struct cnn_backend *be, cnn_state *s, const fl
     return be->read_metrics(s, &out->loss, &out->correct);
 }
 
-/* Device backend: event pairs on the stream, read once at the end. */
+/* Device backend: boundary events on the stream, read once at the end. */
 static cnn_status step_device(const struct cnn_backend *be, cnn_state *s, const float *x,
                               const uint8_t *y, int n, struct cnn_step_result *out)
 {
@@ -74,7 +74,7 @@ static cnn_status step_device(const struct cnn_backend *be, cnn_state *s, const 
     CNN_TRY(be->timer_mark(s, CNN_REGION_D2H, 0));
     CNN_TRY(be->read_metrics(s, &out->loss, &out->correct));
     CNN_TRY(be->timer_mark(s, CNN_REGION_D2H, 1));
-    return be->timer_read(s, out->region_ms);
+    return be->timer_read(s, out->region_ms, &out->gpu_span_ms);
 }
 
 cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s, const float *x,
@@ -82,6 +82,7 @@ cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s, const float *x,
 {
     for (int r = 0; r < CNN_REGION_COUNT; r++)
         out->region_ms[r] = -1.0;
+    out->gpu_span_ms = -1.0;
     double t0 = cnn_now_ms();
     cnn_status st = (be->caps & CNN_CAP_DEVICE) ? step_device(be, s, x, y, n, out)
                                                 : step_host(be, s, x, y, n, out);

@@ -6,7 +6,8 @@
  *
  * Timing: CPU backends are timed with CLOCK_MONOTONIC around each region
  * call (never clock(), which sums OpenMP threads). CNN_CAP_DEVICE backends
- * record a CUDA event pair per region on their stream and are read once after
+ * mark the region boundaries with CUDA events on their stream (timer_mark,
+ * impl/cnn.h: the regions tile the step's GPU span) and are read once after
  * the step, so timing adds no synchronisation.
  */
 #ifndef CNN_STEP_H
@@ -19,6 +20,10 @@ struct cnn_step_result {
     int correct;                            /* argmax == label count */
     double region_ms[CNN_REGION_COUNT];     /* < 0: region does not apply */
     double step_ms;                         /* wall time of the whole step */
+    double gpu_span_ms;                     /* CNN_CAP_DEVICE: the GPU time from the
+                                               first region's start to the last
+                                               region's end, which the region times
+                                               add up to (timer_read); < 0 on the CPU */
 };
 
 /* Monotonic wall clock in milliseconds. */

@@ -36,10 +36,11 @@ cnn_status cuda_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n
 cnn_status cuda_read_metrics(cnn_state *s, double *loss, int *correct);
 cnn_status cuda_get_logits(cnn_state *s, float *logits);
 cnn_status cuda_set_logit_grad(cnn_state *s, const float *dlogits);
+cnn_status cuda_get_pool_choice(cnn_state *s, uint8_t *choice);
 cnn_status cuda_predict(cnn_state *s, const float *x, int n, uint8_t *pred);
 cnn_status cuda_set_variant(cnn_state *s, int variant);
 cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end);
-cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT]);
+cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 
 cnn_status cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y);
 
@@ -77,9 +78,10 @@ cnn_status cuda_dp_update(cnn_state *s);
 cnn_status cuda_dp_read_metrics(cnn_state *s, double *loss, int *correct);
 cnn_status cuda_dp_get_logits(cnn_state *s, float *logits);
 cnn_status cuda_dp_set_logit_grad(cnn_state *s, const float *dlogits);
+cnn_status cuda_dp_get_pool_choice(cnn_state *s, uint8_t *choice);
 cnn_status cuda_dp_predict(cnn_state *s, const float *x, int n, uint8_t *pred);
 cnn_status cuda_dp_timer_mark(cnn_state *s, enum cnn_region r, int end);
-cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT]);
+cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 
 #ifdef __cplusplus
 }

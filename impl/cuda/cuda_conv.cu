@@ -566,19 +566,19 @@ __global__ void conv_backward_finish(const float *part, int chunks, int F, float
 
 /* ---- chunking of v2 backward: a function of (n, F) only, never of the GPU ---- */
 
-static int bwd_groups(int F, int per_block) { return (int)cuda_div_up((size_t)F, per_block); }
+static int bwd_groups(int F, int per_block) { return (int)gpu_div_up((size_t)F, per_block); }
 
 /* Images per chunk: enough blocks to fill the GPU at small batches, at most
  * CONV_BWD_MAX_IMAGES so the block's serial loop stays short. */
 static int bwd_chunk_images(int n, int groups)
 {
-    int want = (int)cuda_div_up((size_t)n * groups, CONV_BWD_BLOCKS);
+    int want = (int)gpu_div_up((size_t)n * groups, CONV_BWD_BLOCKS);
     return want < 1 ? 1 : want > CONV_BWD_MAX_IMAGES ? CONV_BWD_MAX_IMAGES : want;
 }
 
 static int bwd_chunks(int n, int groups)
 {
-    return (int)cuda_div_up((size_t)n, bwd_chunk_images(n, groups));
+    return (int)gpu_div_up((size_t)n, bwd_chunk_images(n, groups));
 }
 
 size_t cuda_conv_backward_groups(int filters) { return bwd_groups(filters, CONV_BWD3_FILTERS); }
@@ -601,19 +601,19 @@ extern "C" cnn_status cuda_conv_forward(cnn_state *s)
 {
     int n = s->n, F = s->cfg.filters;
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        conv_forward_v1<<<cuda_div_up(n, CONV_V1_THREADS), CONV_V1_THREADS, 0, s->stream>>>(
+        conv_forward_v1<<<gpu_div_up(n, CONV_V1_THREADS), CONV_V1_THREADS, 0, s->stream>>>(
             s->x, s->params.conv_w, s->params.conv_b, n, F, s->pooled, s->argmax);
         CUDA_LAUNCHED(s, "conv_forward_v1");
         return CNN_OK;
     }
-    int groups = (int)cuda_div_up(F, CONV_FWD_FILTERS);
+    int groups = (int)gpu_div_up(F, CONV_FWD_FILTERS);
     if (s->variant == CUDA_VARIANT_FUSED) {
         conv_forward_v2<<<(unsigned)n * groups, CONV_THREADS, 0, s->stream>>>(
             s->x, s->params.conv_w, s->params.conv_b, F, groups, s->pooled, s->argmax);
         CUDA_LAUNCHED(s, "conv_forward_v2");
         return CNN_OK;
     }
-    conv_forward_v3<<<cuda_div_up(n, CONV_FWD_IMAGES) * groups, CONV_FWD3_THREADS, 0,
+    conv_forward_v3<<<gpu_div_up(n, CONV_FWD_IMAGES) * groups, CONV_FWD3_THREADS, 0,
                       s->stream>>>(
         s->x, s->params.conv_w, s->params.conv_b, n, F, groups, s->pooled, s->argmax);
     CUDA_LAUNCHED(s, "conv_forward_v3");
@@ -624,7 +624,7 @@ extern "C" cnn_status cuda_conv_backward(cnn_state *s)
 {
     int n = s->n, F = s->cfg.filters;
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        conv_backward_v1<<<cuda_div_up(F, CONV_V1_THREADS), CONV_V1_THREADS, 0, s->stream>>>(
+        conv_backward_v1<<<gpu_div_up(F, CONV_V1_THREADS), CONV_V1_THREADS, 0, s->stream>>>(
             s->x, s->pooled, s->dpooled, s->argmax, n, F, s->grads.conv_w, s->grads.conv_b);
         CUDA_LAUNCHED(s, "conv_backward_v1");
         return CNN_OK;
@@ -636,7 +636,7 @@ extern "C" cnn_status cuda_conv_backward(cnn_state *s)
             s->conv_bwd_part);
         CUDA_LAUNCHED(s, "conv_backward_v2");
         unsigned sums = (unsigned)F * (CNN_KTAPS + 1);
-        conv_backward_finish<<<cuda_div_up(sums, 256), 256, 0, s->stream>>>(
+        conv_backward_finish<<<gpu_div_up(sums, 256), 256, 0, s->stream>>>(
             s->conv_bwd_part, chunks, F, s->grads.conv_w, s->grads.conv_b);
         CUDA_LAUNCHED(s, "conv_backward_finish");
         return CNN_OK;

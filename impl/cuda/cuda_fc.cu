@@ -496,11 +496,11 @@ fc_backward_finish(const float *part, const float *dlogits, int n, size_t K, int
 
 /* ---- sizes and chunking: functions of (n, F) only, never of the GPU ---- */
 
-static int fwd_slices(size_t K) { return (int)cuda_div_up(K, FC_SLICE); }
+static int fwd_slices(size_t K) { return (int)gpu_div_up(K, FC_SLICE); }
 
 static int bwd_chunks(int n)
 {
-    int c = (int)cuda_div_up((size_t)n, FC_BWD_CHUNK_MIN);
+    int c = (int)gpu_div_up((size_t)n, FC_BWD_CHUNK_MIN);
     return c > FC_BWD_MAX_CHUNKS ? FC_BWD_MAX_CHUNKS : c;
 }
 
@@ -518,10 +518,10 @@ size_t cuda_fc_backward_workspace(int batch, int filters)
  * on each device. */
 cnn_status cuda_fc_setup(void)
 {
-    CUDA_CHECK(cudaFuncSetAttribute(fc_forward_v3<4>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    (int)fc3_smem_bytes<4>()));
-    CUDA_CHECK(cudaFuncSetAttribute(fc_forward_v3<1>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    (int)fc3_smem_bytes<1>()));
+    GPU_CHECK(cudaFuncSetAttribute(fc_forward_v3<4>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   (int)fc3_smem_bytes<4>()));
+    GPU_CHECK(cudaFuncSetAttribute(fc_forward_v3<1>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   (int)fc3_smem_bytes<1>()));
     return CNN_OK;
 }
 
@@ -530,7 +530,7 @@ cnn_status cuda_fc_setup(void)
 template <int V> static cnn_status fc_forward_launch(cnn_state *s)
 {
     int n = s->n, K = (int)s->K, slices = fwd_slices(s->K);
-    unsigned blocks = (unsigned)slices * cuda_div_up(n, FC_ROWS);
+    unsigned blocks = (unsigned)slices * gpu_div_up(n, FC_ROWS);
     if (s->variant == CUDA_VARIANT_FUSED) {
         fc_forward_v2<V><<<blocks, FC_WARPS * 32, 0, s->stream>>>(
             s->pooled, s->params.fc_w, n, K, slices, s->fc_fwd_part);
@@ -540,7 +540,7 @@ template <int V> static cnn_status fc_forward_launch(cnn_state *s)
             s->pooled, s->params.fc_w, n, K, slices, s->fc_fwd_part);
         CUDA_LAUNCHED(s, V == 4 ? "fc_forward_v3<4>" : "fc_forward_v3<1>");
     }
-    fc_forward_finish<<<cuda_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, s->stream>>>(
+    fc_forward_finish<<<gpu_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, s->stream>>>(
         s->fc_fwd_part, s->params.fc_b, n, slices, s->logits);
     CUDA_LAUNCHED(s, "fc_forward_finish");
     return CNN_OK;
@@ -549,7 +549,7 @@ template <int V> static cnn_status fc_forward_launch(cnn_state *s)
 extern "C" cnn_status cuda_fc_forward(cnn_state *s)
 {
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        fc_forward_v1<<<cuda_div_up(s->n, FC_V1_THREADS), FC_V1_THREADS, 0, s->stream>>>(
+        fc_forward_v1<<<gpu_div_up(s->n, FC_V1_THREADS), FC_V1_THREADS, 0, s->stream>>>(
             s->pooled, s->params.fc_w, s->params.fc_b, s->n, s->K, s->logits);
         CUDA_LAUNCHED(s, "fc_forward_v1");
         return CNN_OK;
@@ -560,8 +560,8 @@ extern "C" cnn_status cuda_fc_forward(cnn_state *s)
 template <int V> static cnn_status fc_backward_launch(cnn_state *s)
 {
     int n = s->n, K = (int)s->K, chunks = bwd_chunks(n);
-    int kblocks = (int)cuda_div_up(s->K, (size_t)FC_BWD_THREADS * V);
-    int chunk_rows = (int)cuda_div_up(n, chunks);
+    int kblocks = (int)gpu_div_up(s->K, (size_t)FC_BWD_THREADS * V);
+    int chunk_rows = (int)gpu_div_up(n, chunks);
     if (s->variant == CUDA_VARIANT_FUSED) {
         fc_backward_v2<V><<<(unsigned)chunks * kblocks, FC_BWD_THREADS, 0, s->stream>>>(
             s->pooled, s->params.fc_w, s->dlogits, n, K, kblocks, chunk_rows, s->fc_bwd_part,
@@ -578,7 +578,7 @@ template <int V> static cnn_status fc_backward_launch(cnn_state *s)
             s->dpooled);
         CUDA_LAUNCHED(s, V == 4 ? "fc_backward_v4<4>" : "fc_backward_v4<1>");
     }
-    unsigned wblocks = cuda_div_up(CNN_CLASSES * s->K, FC_FINISH_THREADS);
+    unsigned wblocks = gpu_div_up(CNN_CLASSES * s->K, FC_FINISH_THREADS);
     fc_backward_finish<<<wblocks + 1, FC_FINISH_THREADS, 0, s->stream>>>(
         s->fc_bwd_part, s->dlogits, n, s->K, chunks, (int)wblocks, s->grads.fc_w,
         s->grads.fc_b);
@@ -589,10 +589,10 @@ template <int V> static cnn_status fc_backward_launch(cnn_state *s)
 extern "C" cnn_status cuda_fc_backward(cnn_state *s)
 {
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        fc_backward_v1_dm<<<cuda_div_up(s->n, FC_V1_THREADS), FC_V1_THREADS, 0, s->stream>>>(
+        fc_backward_v1_dm<<<gpu_div_up(s->n, FC_V1_THREADS), FC_V1_THREADS, 0, s->stream>>>(
             s->params.fc_w, s->dlogits, s->n, s->K, s->dpooled);
         CUDA_LAUNCHED(s, "fc_backward_v1_dm");
-        fc_backward_v1_dw<<<cuda_div_up(CNN_CLASSES * s->K, FC_V1_THREADS), FC_V1_THREADS, 0,
+        fc_backward_v1_dw<<<gpu_div_up(CNN_CLASSES * s->K, FC_V1_THREADS), FC_V1_THREADS, 0,
                             s->stream>>>(s->pooled, s->dlogits, s->n, s->K, s->grads.fc_w);
         CUDA_LAUNCHED(s, "fc_backward_v1_dw");
         fc_backward_v1_db<<<1, 32, 0, s->stream>>>(s->dlogits, s->n, s->grads.fc_b);

@@ -10,9 +10,10 @@
  * Variants:
  *   v1  one thread per image writes its loss and hit; a single thread then
  *       adds them in image order.
- *   v2  one block: each thread takes images t, t+1024, ... in order, then a
- *       fixed-order block reduction (warp butterfly, warps in order).
- *       Backward: one thread per (image, class).
+ *   v2  the kernels the cudnn backend runs too (gpu/gpu_loss.h): one block,
+ *       each thread takes images t, t+1024, ... in order, then a fixed-order
+ *       block reduction (warp butterfly, warps in order). Backward: one
+ *       thread per (image, class).
  *   v3  forward: one thread per image over as many blocks as the batch
  *       needs (v2's single block is latency bound at large batches); each
  *       block reduces in a fixed order, and the last block to finish (an
@@ -22,52 +23,9 @@
  *   v4  v3's kernels.
  */
 #include "cuda_internal.cuh"
+#include "gpu/gpu_loss.cuh"
 
-enum { LOSS_THREADS = 1024, LOSS_V1_THREADS = 128, LOSS3_THREADS = 256 };
-
-/* One image: probs p [C] from logits z [C]; returns -log p[label] as seq
- * computes it (log(sum) - (z[label] - max), exact even when p underflows)
- * and sets *hit when the first maximum is the label. */
-__device__ double softmax_image(const float *z, int label, float *p, int *hit)
-{
-    int top = 0;
-    for (int c = 1; c < CNN_CLASSES; c++)
-        if (z[c] > z[top])
-            top = c;
-    float e[CNN_CLASSES];
-    float sum = 0.0f;
-    for (int c = 0; c < CNN_CLASSES; c++) {
-        e[c] = expf(z[c] - z[top]);
-        sum += e[c];
-    }
-    for (int c = 0; c < CNN_CLASSES; c++)
-        p[c] = e[c] / sum;
-    *hit = top == label;
-    return (double)logf(sum) - (double)(z[label] - z[top]);
-}
-
-/* Sums (loss, hit) over the block in a fixed order: butterfly within each
- * warp, warps in order. The result is valid in thread 0. */
-__device__ void block_sum(double *loss, int *hit)
-{
-    __shared__ double warp_loss[LOSS_THREADS / 32];
-    __shared__ int warp_hits[LOSS_THREADS / 32];
-    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    for (int off = 16; off > 0; off >>= 1) {
-        *loss += __shfl_xor_sync(0xffffffffu, *loss, off);
-        *hit += __shfl_xor_sync(0xffffffffu, *hit, off);
-    }
-    if (lane == 0) {
-        warp_loss[warp] = *loss;
-        warp_hits[warp] = *hit;
-    }
-    __syncthreads();
-    if (threadIdx.x == 0)
-        for (int w = 1; w < (int)blockDim.x / 32; w++) {
-            *loss += warp_loss[w];
-            *hit += warp_hits[w];
-        }
-}
+enum { LOSS_V1_THREADS = 128, LOSS3_THREADS = 256 };
 
 /* ---- v1 ---- */
 
@@ -83,7 +41,7 @@ __global__ void loss_forward_v1(const float *logits, const uint8_t *y, int n, fl
 }
 
 /* loss [n], hit [n] -> out; one thread, image order */
-__global__ void loss_sum_v1(const double *loss, const int *hit, int n, struct cuda_metrics *out)
+__global__ void loss_sum_v1(const double *loss, const int *hit, int n, struct gpu_metrics *out)
 {
     double total = 0.0;
     int correct = 0;
@@ -108,33 +66,11 @@ __global__ void loss_backward_v1(const float *probs, const uint8_t *y, int n, fl
     }
 }
 
-/* ---- v2 ---- */
-
-/* logits [n][C], y [n] -> probs [n][C], out; one block of LOSS_THREADS */
-__global__ void __launch_bounds__(LOSS_THREADS)
-loss_forward_v2(const float *logits, const uint8_t *y, int n, float *probs,
-                struct cuda_metrics *out)
-{
-    double total = 0.0;
-    int correct = 0;
-    for (int b = threadIdx.x; b < n; b += blockDim.x) {
-        int hit;
-        total += softmax_image(logits + (size_t)b * CNN_CLASSES, y[b],
-                               probs + (size_t)b * CNN_CLASSES, &hit);
-        correct += hit;
-    }
-    block_sum(&total, &correct);
-    if (threadIdx.x == 0) {
-        out->loss_sum = total;
-        out->correct = correct;
-    }
-}
-
 /* logits [n][C], y [n] -> probs [n][C], out; thread = image, grid ceil(n/256),
  * partial [grid] block sums, *done a counter that is 0 between launches */
 __global__ void __launch_bounds__(LOSS3_THREADS)
 loss_forward_v3(const float *logits, const uint8_t *y, int n, float *probs,
-                struct cuda_metrics *partial, unsigned *done, struct cuda_metrics *out)
+                struct gpu_metrics *partial, unsigned *done, struct gpu_metrics *out)
 {
     __shared__ bool last;
     int b = blockIdx.x * blockDim.x + threadIdx.x;
@@ -171,17 +107,6 @@ loss_forward_v3(const float *logits, const uint8_t *y, int n, float *probs,
     }
 }
 
-/* probs [n][C], y [n] -> dlogits [n][C]; thread = (image, class) */
-__global__ void loss_backward_v2(const float *probs, const uint8_t *y, int n, float inv_n,
-                                 float *dlogits)
-{
-    int t = blockIdx.x * blockDim.x + threadIdx.x;
-    if (t >= n * CNN_CLASSES)
-        return;
-    float onehot = t % CNN_CLASSES == y[t / CNN_CLASSES] ? 1.0f : 0.0f;
-    dlogits[t] = (probs[t] - onehot) * inv_n;
-}
-
 /* logits [n][C] -> pred [n], the first maximum; thread = image */
 __global__ void predict_classes(const float *logits, int n, uint8_t *pred)
 {
@@ -202,22 +127,17 @@ extern "C" cnn_status cuda_loss_forward(cnn_state *s)
 {
     int n = s->n;
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        loss_forward_v1<<<cuda_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
+        loss_forward_v1<<<gpu_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
             s->logits, s->y, n, s->probs, s->image_loss, s->image_correct);
         CUDA_LAUNCHED(s, "loss_forward_v1");
         loss_sum_v1<<<1, 1, 0, s->stream>>>(s->image_loss, s->image_correct, n, s->metrics);
         CUDA_LAUNCHED(s, "loss_sum_v1");
         return CNN_OK;
     }
-    if (s->variant == CUDA_VARIANT_FUSED) {
-        /* whole warps, no more than the batch needs */
-        unsigned threads =
-            n >= (int)LOSS_THREADS ? (unsigned)LOSS_THREADS : 32 * cuda_div_up(n, 32);
-        loss_forward_v2<<<1, threads, 0, s->stream>>>(s->logits, s->y, n, s->probs, s->metrics);
-        CUDA_LAUNCHED(s, "loss_forward_v2");
-        return CNN_OK;
-    }
-    loss_forward_v3<<<cuda_div_up(n, LOSS3_THREADS), LOSS3_THREADS, 0, s->stream>>>(
+    if (s->variant == CUDA_VARIANT_FUSED)
+        return gpu_softmax_xent_forward(s->stream, s->sync_debug, s->logits, s->y, n, s->probs,
+                                        s->metrics);
+    loss_forward_v3<<<gpu_div_up(n, LOSS3_THREADS), LOSS3_THREADS, 0, s->stream>>>(
         s->logits, s->y, n, s->probs, s->loss_part, s->loss_done, s->metrics);
     CUDA_LAUNCHED(s, "loss_forward_v3");
     return CNN_OK;
@@ -230,40 +150,20 @@ extern "C" cnn_status cuda_loss_backward(cnn_state *s)
      * divides by the global batch, so that the summed gradient is the mean */
     float inv_n = 1.0f / (float)s->mean_over;
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        loss_backward_v1<<<cuda_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
+        loss_backward_v1<<<gpu_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
             s->probs, s->y, n, inv_n, s->dlogits);
         CUDA_LAUNCHED(s, "loss_backward_v1");
         return CNN_OK;
     }
-    loss_backward_v2<<<cuda_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, s->stream>>>(
-        s->probs, s->y, n, inv_n, s->dlogits);
-    CUDA_LAUNCHED(s, "loss_backward_v2");
-    return CNN_OK;
+    return gpu_softmax_xent_backward(s->stream, s->sync_debug, s->probs, s->y, n, inv_n,
+                                     s->dlogits);
 }
 
-/* ---- the plain C interface of cuda_loss.h (the v2 kernels) ---- */
-
-extern "C" cudaError_t cuda_softmax_xent_forward(cudaStream_t stream, const float *logits,
-                                                 const uint8_t *y, int n, float *probs,
-                                                 struct cuda_metrics *metrics)
-{
-    loss_forward_v2<<<1, LOSS_THREADS, 0, stream>>>(logits, y, n, probs, metrics);
-    return cudaGetLastError();
-}
-
-extern "C" cudaError_t cuda_softmax_xent_backward(cudaStream_t stream, const float *probs,
-                                                  const uint8_t *y, int n, float *dlogits)
-{
-    loss_backward_v2<<<cuda_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, stream>>>(
-        probs, y, n, 1.0f / (float)n, dlogits);
-    return cudaGetLastError();
-}
-
-size_t cuda_loss_blocks(int batch) { return cuda_div_up(batch, LOSS3_THREADS); }
+size_t cuda_loss_blocks(int batch) { return gpu_div_up(batch, LOSS3_THREADS); }
 
 cnn_status cuda_predict_classes(cnn_state *s, int n)
 {
-    predict_classes<<<cuda_div_up(n, 128), 128, 0, s->stream>>>(s->logits, n, s->pred);
+    predict_classes<<<gpu_div_up(n, 128), 128, 0, s->stream>>>(s->logits, n, s->pred);
     CUDA_LAUNCHED(s, "predict_classes");
     return CNN_OK;
 }

@@ -22,12 +22,13 @@
  * others. get_params, get_grads and predict use rank 0 (all ranks hold the
  * same parameters). Every slot restores the caller's current device.
  *
- * Timing: the region events are rank 0's, on rank 0's stream. Each slot
- * enqueues the work of every rank before it returns, so a region measures
- * rank 0's share; allreduce also covers the wait for the slowest rank, since
- * the collective cannot finish on rank 0 before every rank has joined it.
- * The uploads run rank after rank (each waits for its own DMA out of the
- * page-locked batch buffer), so h2d covers only rank 0's copy.
+ * Timing: the region clock (gpu/gpu.h) is rank 0's, on rank 0's stream.
+ * Each slot enqueues the work of every rank before it returns, so a region
+ * measures rank 0's share; allreduce also covers the wait for the slowest
+ * rank, since the collective cannot finish on rank 0 before every rank has
+ * joined it. The uploads run rank after rank (each waits for its own DMA out
+ * of the page-locked batch buffer) and h2d ends with rank 0's copy, so the
+ * host time of the other ranks' uploads falls in conv_fwd's launch gap.
  *
  * Determinism: every rank runs the one-GPU kernels, which are reproducible;
  * the shares depend only on (n, N); NCCL adds the ranks' gradients in an
@@ -95,7 +96,7 @@ static int share_start(int n, int N, int r) { return r * (n / N) + (r < n % N ? 
 
 static cnn_status device_enter(int *prev)
 {
-    CUDA_CHECK(cudaGetDevice(prev));
+    GPU_CHECK(cudaGetDevice(prev));
     return CNN_OK;
 }
 
@@ -104,13 +105,13 @@ static cnn_status device_leave(int prev, cnn_status st)
 {
     cudaError_t err = cudaSetDevice(prev);
     if (st == CNN_OK && err != cudaSuccess)
-        return cuda_fail_call(err, __FILE__, __LINE__, "cudaSetDevice(caller's device)");
+        return gpu_fail_call(err, __FILE__, __LINE__, "cudaSetDevice(caller's device)");
     return st;
 }
 
 static cnn_status use_rank(int r)
 {
-    CUDA_CHECK(cudaSetDevice(r));
+    GPU_CHECK(cudaSetDevice(r));
     return CNN_OK;
 }
 
@@ -223,7 +224,7 @@ extern "C" cnn_status cuda_dp_create(const struct cnn_config *cfg, cnn_state **o
                         "needs at least one image)", cfg->batch, N);
     CNN_TRY(cuda_probe());
     int devices = 0;
-    CUDA_CHECK(cudaGetDeviceCount(&devices));
+    GPU_CHECK(cudaGetDeviceCount(&devices));
     if (devices < N)
         return cnn_fail(CNN_E_UNAVAILABLE, "cuda: --gpus %d needs %d GPUs, this machine has %d",
                         N, N, devices);
@@ -369,7 +370,6 @@ static cnn_status allreduce_group(struct cuda_group *g)
             (void)ncclGroupEnd(); /* closes the group; the first error is the one reported */
             return st;
         }
-        rs->work++; /* rank 0's next timer mark must be a fresh event */
     }
     NCCL_CHECK(ncclGroupEnd());
     return CNN_OK;
@@ -421,7 +421,8 @@ extern "C" cnn_status cuda_dp_read_metrics(cnn_state *s, double *loss, int *corr
     return device_leave(prev, st);
 }
 
-/* ---- test hooks: logits and their gradient, rank shares in batch order ---- */
+/* ---- test hooks: logits, their gradient and the pool decisions, rank shares
+ * in batch order ---- */
 
 extern "C" cnn_status cuda_dp_get_logits(cnn_state *s, float *logits)
 {
@@ -454,6 +455,22 @@ extern "C" cnn_status cuda_dp_set_logit_grad(cnn_state *s, const float *dlogits)
     return device_leave(prev, st);
 }
 
+/* The pool decisions of every share, in batch order. */
+extern "C" cnn_status cuda_dp_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    struct cuda_group *g = s->group;
+    int prev = 0;
+    CNN_TRY(device_enter(&prev));
+    cnn_status st = CNN_OK;
+    for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
+        st = use_rank(r);
+        if (st == CNN_OK)
+            st = cuda_get_pool_choice(g->rank[r],
+                                      choice + (size_t)share_start(g->n, g->ranks, r) * s->K);
+    }
+    return device_leave(prev, st);
+}
+
 /* Evaluation is untimed: rank 0 alone, in chunks of its share capacity. */
 extern "C" cnn_status cuda_dp_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
 {
@@ -477,12 +494,13 @@ extern "C" cnn_status cuda_dp_timer_mark(cnn_state *s, enum cnn_region r, int en
     return device_leave(prev, st);
 }
 
-extern "C" cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT])
+extern "C" cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT],
+                                         double *span_ms)
 {
     int prev = 0;
     CNN_TRY(device_enter(&prev));
     cnn_status st = use_rank(0);
     if (st == CNN_OK)
-        st = cuda_timer_read(s, ms);
+        st = cuda_timer_read(s, ms, span_ms);
     return device_leave(prev, st);
 }

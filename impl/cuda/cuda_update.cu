@@ -47,33 +47,13 @@ extern "C" cnn_status cuda_update(cnn_state *s)
 {
     size_t count = s->count;
     if (s->variant == CUDA_VARIANT_NAIVE) {
-        update_v1<<<cuda_div_up(count, UPDATE_THREADS), UPDATE_THREADS, 0, s->stream>>>(
+        update_v1<<<gpu_div_up(count, UPDATE_THREADS), UPDATE_THREADS, 0, s->stream>>>(
             s->params_buf, s->grads_buf, count, s->cfg.lr);
         CUDA_LAUNCHED(s, "update_v1");
         return CNN_OK;
     }
-    update_v2<<<cuda_div_up(count / 4 + 1, UPDATE_THREADS), UPDATE_THREADS, 0, s->stream>>>(
+    update_v2<<<gpu_div_up(count / 4 + 1, UPDATE_THREADS), UPDATE_THREADS, 0, s->stream>>>(
         s->params_buf, s->grads_buf, count, s->cfg.lr);
     CUDA_LAUNCHED(s, "update_v2");
     return CNN_OK;
-}
-
-/* A GPU this binary has no code for fails here, before any allocation. */
-cnn_status cuda_check_kernel_image(void)
-{
-    cudaFuncAttributes attr;
-    cudaError_t err = cudaFuncGetAttributes(&attr, update_v2);
-    if (err == cudaSuccess)
-        return CNN_OK;
-    (void)cudaGetLastError(); /* clear the error for the caller */
-    int dev = 0, major = 0, minor = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
-        return cnn_fail(CNN_E_UNAVAILABLE, "cuda: no kernel image for this GPU: %s",
-                        cudaGetErrorString(err));
-    return cnn_fail(CNN_E_UNAVAILABLE,
-                    "cuda: no kernel image for this GPU (sm_%d%d): %s; rebuild with "
-                    "-Dgpu_arch=%d%d",
-                    major, minor, cudaGetErrorString(err), major, minor);
 }

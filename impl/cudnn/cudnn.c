@@ -4,9 +4,13 @@
  *   cuDNN   convolution forward with bias, ReLU, max-pool, their backward,
  *           and the filter and bias gradients;
  *   cuBLAS  the FC layer forward and backward, and the SGD update (axpy);
- *   ours    softmax cross-entropy: the cuda backend's kernels (cuda/cuda_loss.h).
+ *   ours    softmax cross-entropy, the kernels the cuda backend's v2-v4 run
+ *           too (gpu/gpu_loss.h), and the pool decisions of get_pool_choice
+ *           (cudnn_pool.h: cuDNN's max-pool keeps no argmax).
  * Parameters, gradients and activations stay on the GPU: per step the batch
- * goes up and two scalars come down, as in the cuda backend.
+ * goes up and two scalars come down, as in the cuda backend. Checks,
+ * parameter copies, device buffers and the region clock are the GPU
+ * backends' shared code (gpu/gpu.h), so both backends time alike.
  *
  * Shapes (cnn.h letters): x [n][1][28][28], conv_w [F][1][3][3], conv_b [F],
  * z [n][F][26][26], pooled m [n][F][13][13] = [n][K], fc_w [C][K],
@@ -47,9 +51,10 @@
 #include <string.h>
 
 #include "cnn.h"
-#include "cuda/cupti_trace.h"
-#include "cuda/cuda_loss.h"
+#include "cudnn_pool.h"
 #include "error.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_loss.h"
 #include "softmax.h"
 
 enum {
@@ -62,17 +67,10 @@ enum {
 /* cuBLAS's recommended workspace on Hopper. */
 #define CUDNN_BLAS_WORKSPACE ((size_t)32 << 20)
 
-/* Typed views into a canonical parameter (or gradient) buffer on the device. */
-struct cudnn_tensors {
-    float *conv_w; /* [F][9] */
-    float *conv_b; /* [F] */
-    float *fc_w;   /* [C][K] */
-    float *fc_b;   /* [C] */
-};
-
 struct cnn_state {
     struct cnn_config cfg;
     int variant;   /* 1..CUDNN_VARIANT_COUNT */
+    int sync_debug; /* CNNBENCH_CUDA_SYNC=1: synchronise after each of our launches */
     size_t K;      /* features per image, F*169 */
     size_t count;  /* floats in the parameter buffer */
     int n;         /* images in the current batch, <= B */
@@ -96,7 +94,7 @@ struct cnn_state {
     /* device buffers, one allocation each */
     float *params_buf;  /* [count] canonical layout */
     float *grads_buf;   /* [count] canonical layout */
-    struct cudnn_tensors params, grads;
+    struct gpu_tensors params, grads;
     float *x;           /* [B][P] */
     uint8_t *y;         /* [B] labels */
     float *z;           /* [B][F][26][26] conv + bias */
@@ -105,73 +103,55 @@ struct cnn_state {
     float *pooled;      /* m [B][K], the FC input */
     float *dpooled;     /* dm [B][K] */
     float *dpz;         /* v2: dm through the ReLU [B][K] */
-    float *da;          /* v1: gradient of a [B][F][26][26] */
+    float *da;          /* v1: gradient of a [B][F][26][26]; scratch outside
+                           conv_backward (get_pool_choice stages its bytes here) */
     float *dz;          /* gradient of z [B][F][26][26] */
     float *logits;      /* [B][C] */
     float *probs;       /* [B][C] */
     float *dlogits;     /* [B][C] */
     float *ones;        /* [B] of 1.0f: bias broadcast and bias gradient */
-    struct cuda_metrics *metrics;
+    struct gpu_metrics *metrics;
     void *workspace;    /* cuDNN's, workspace_bytes */
     void *blas_workspace;
 
     /* pinned host memory */
-    struct cuda_metrics *metrics_host;
+    struct gpu_metrics *metrics_host;
     float *logits_host; /* [B][C] for predict */
     float *batch_x;     /* [B][P] the batch buffer offered to the harness, */
     uint8_t *batch_y;   /* [B]    so that the upload is a DMA, as in cuda */
 
-    /* one event pair per region on the stream, read once per step */
-    cudaEvent_t marks[CNN_REGION_COUNT][2];
-    unsigned marked;    /* regions with both marks recorded this step */
-    int last_mark;      /* region whose end mark was recorded last, or -1 */
-    long step;          /* steps timed so far; tags CUPTI records */
+    struct gpu_timer timer; /* the region clock on the stream */
 };
 
-/* ---- error checking: every call, with file and line ---- */
+/* ---- error checking: every call, with file and line (CUDA: GPU_CHECK) ---- */
 
-static cnn_status fail_cuda(cudaError_t err, int line, const char *call)
-{
-    (void)cudaGetLastError(); /* a non-sticky error must not resurface later */
-    cnn_status st = err == cudaErrorMemoryAllocation ? CNN_E_DEVICE_OOM : CNN_E_DEVICE;
-    return cnn_fail(st, "cudnn.c:%d: %s: %s (%s)", line, call, cudaGetErrorString(err),
-                    cudaGetErrorName(err));
-}
-
-static cnn_status fail_cudnn(cudnnStatus_t err, int line, const char *call)
+static cnn_status fail_cudnn(cudnnStatus_t err, const char *file, int line, const char *call)
 {
     char detail[256];
     cudnnGetLastErrorString(detail, sizeof detail);
     cnn_status st = err == CUDNN_STATUS_ALLOC_FAILED ? CNN_E_DEVICE_OOM : CNN_E_DEVICE;
-    return cnn_fail(st, "cudnn.c:%d: %s: %s%s%s", line, call, cudnnGetErrorString(err),
+    return cnn_fail(st, "%s:%d: %s: %s%s%s", file, line, call, cudnnGetErrorString(err),
                     detail[0] ? ": " : "", detail);
 }
 
-static cnn_status fail_cublas(cublasStatus_t err, int line, const char *call)
+static cnn_status fail_cublas(cublasStatus_t err, const char *file, int line, const char *call)
 {
     cnn_status st = err == CUBLAS_STATUS_ALLOC_FAILED ? CNN_E_DEVICE_OOM : CNN_E_DEVICE;
-    return cnn_fail(st, "cudnn.c:%d: %s: %s", line, call, cublasGetStatusString(err));
+    return cnn_fail(st, "%s:%d: %s: %s", file, line, call, cublasGetStatusString(err));
 }
 
-#define CUDA_CHECK(call)                                       \
-    do {                                                       \
-        cudaError_t check_err_ = (call);                       \
-        if (check_err_ != cudaSuccess)                         \
-            return fail_cuda(check_err_, __LINE__, #call);     \
+#define DNN_CHECK(call)                                                  \
+    do {                                                                 \
+        cudnnStatus_t check_err_ = (call);                               \
+        if (check_err_ != CUDNN_STATUS_SUCCESS)                          \
+            return fail_cudnn(check_err_, __FILE__, __LINE__, #call);    \
     } while (0)
 
-#define DNN_CHECK(call)                                        \
-    do {                                                       \
-        cudnnStatus_t check_err_ = (call);                     \
-        if (check_err_ != CUDNN_STATUS_SUCCESS)                \
-            return fail_cudnn(check_err_, __LINE__, #call);    \
-    } while (0)
-
-#define BLAS_CHECK(call)                                       \
-    do {                                                       \
-        cublasStatus_t check_err_ = (call);                    \
-        if (check_err_ != CUBLAS_STATUS_SUCCESS)               \
-            return fail_cublas(check_err_, __LINE__, #call);   \
+#define BLAS_CHECK(call)                                                 \
+    do {                                                                 \
+        cublasStatus_t check_err_ = (call);                              \
+        if (check_err_ != CUBLAS_STATUS_SUCCESS)                         \
+            return fail_cublas(check_err_, __FILE__, __LINE__, #call);   \
     } while (0)
 
 static const float one = 1.0f, zero = 0.0f;
@@ -180,15 +160,7 @@ static const float one = 1.0f, zero = 0.0f;
 
 static cnn_status cudnn_probe(void)
 {
-    int count = 0;
-    cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess) {
-        (void)cudaGetLastError();
-        return cnn_fail(CNN_E_UNAVAILABLE, "cudnn: no usable GPU: %s (%s)",
-                        cudaGetErrorString(err), cudaGetErrorName(err));
-    }
-    if (count == 0)
-        return cnn_fail(CNN_E_UNAVAILABLE, "cudnn: no CUDA device found");
+    CNN_TRY(gpu_probe("cudnn"));
     /* the shared library found at run time must be the major version we
      * compiled against */
     size_t version = cudnnGetVersion();
@@ -200,27 +172,16 @@ static cnn_status cudnn_probe(void)
 
 /* ---- state life cycle ---- */
 
-static void tensor_views(struct cudnn_tensors *t, float *buf, int F, size_t K)
-{
-    t->conv_w = buf;
-    t->conv_b = t->conv_w + (size_t)F * CNN_KTAPS;
-    t->fc_w = t->conv_b + F;
-    t->fc_b = t->fc_w + CNN_CLASSES * K;
-}
-
-struct device_buffer {
-    void **ptr;
-    size_t bytes;
-};
 enum { DEVICE_BUFFERS = 19 };
 
-/* Every device buffer except cuDNN's workspace, with its size. */
-static void device_buffers(cnn_state *s, struct device_buffer out[DEVICE_BUFFERS])
+/* Every device buffer with its size (gpu_buffers_alloc); cuDNN's workspace
+ * last, with the size the heuristics asked for. */
+static void device_buffers(cnn_state *s, struct gpu_buffer out[DEVICE_BUFFERS])
 {
     size_t B = (size_t)s->cfg.batch, F = (size_t)s->cfg.filters, BK = B * s->K;
     size_t plane = B * F * CNN_CONV * CNN_CONV * sizeof(float);
     size_t BC = B * CNN_CLASSES * sizeof(float);
-    const struct device_buffer table[DEVICE_BUFFERS] = {
+    const struct gpu_buffer table[DEVICE_BUFFERS] = {
         {(void **)&s->params_buf, s->count * sizeof(float)},
         {(void **)&s->grads_buf, s->count * sizeof(float)},
         {(void **)&s->x, B * CNN_PIXELS * sizeof(float)},
@@ -237,7 +198,7 @@ static void device_buffers(cnn_state *s, struct device_buffer out[DEVICE_BUFFERS
         {(void **)&s->probs, BC},
         {(void **)&s->dlogits, BC},
         {(void **)&s->ones, B * sizeof(float)},
-        {(void **)&s->metrics, sizeof(struct cuda_metrics)},
+        {(void **)&s->metrics, sizeof(struct gpu_metrics)},
         {(void **)&s->blas_workspace, CUDNN_BLAS_WORKSPACE},
         {(void **)&s->workspace, s->workspace_bytes},
     };
@@ -251,18 +212,14 @@ static void cudnn_destroy(cnn_state *s)
     /* errors are moot here: the state is going away either way */
     if (s->stream)
         (void)cudaStreamSynchronize(s->stream);
-    struct device_buffer bufs[DEVICE_BUFFERS];
+    struct gpu_buffer bufs[DEVICE_BUFFERS];
     device_buffers(s, bufs);
-    for (int i = 0; i < DEVICE_BUFFERS; i++)
-        (void)cudaFree(*bufs[i].ptr);
+    gpu_buffers_free(bufs, DEVICE_BUFFERS);
     (void)cudaFreeHost(s->metrics_host);
     (void)cudaFreeHost(s->logits_host);
     (void)cudaFreeHost(s->batch_x);
     (void)cudaFreeHost(s->batch_y);
-    for (int r = 0; r < CNN_REGION_COUNT; r++)
-        for (int e = 0; e < 2; e++)
-            if (s->marks[r][e])
-                (void)cudaEventDestroy(s->marks[r][e]);
+    gpu_timer_destroy(&s->timer);
     if (s->x_desc)
         (void)cudnnDestroyTensorDescriptor(s->x_desc);
     if (s->z_desc)
@@ -392,51 +349,26 @@ static cnn_status use_batch(cnn_state *s, int n)
     size_t need = 0;
     CNN_TRY(workspace_need(s, &need));
     if (need > s->workspace_bytes) {
-        CUDA_CHECK(cudaStreamSynchronize(s->stream));
-        CUDA_CHECK(cudaFree(s->workspace));
+        GPU_CHECK(cudaStreamSynchronize(s->stream));
+        GPU_CHECK(cudaFree(s->workspace));
         s->workspace = NULL;
-        CUDA_CHECK(cudaMalloc(&s->workspace, need));
+        GPU_CHECK(cudaMalloc(&s->workspace, need));
         s->workspace_bytes = need;
     }
     return CNN_OK;
 }
 
-static cnn_status oom(const cnn_state *s, size_t want, size_t free_bytes, size_t total_bytes)
-{
-    const double mib = 1024.0 * 1024.0;
-    return cnn_fail(CNN_E_DEVICE_OOM,
-                    "cudnn: B=%d F=%d needs %.1f MiB of device memory, %.1f MiB free of %.1f MiB",
-                    s->cfg.batch, s->cfg.filters, want / mib, free_bytes / mib,
-                    total_bytes / mib);
-}
-
 static cnn_status alloc_device(cnn_state *s)
 {
-    struct device_buffer bufs[DEVICE_BUFFERS];
+    struct gpu_buffer bufs[DEVICE_BUFFERS];
     device_buffers(s, bufs);
-    size_t want = 0;
-    for (int i = 0; i < DEVICE_BUFFERS; i++)
-        want += bufs[i].bytes;
-    /* one check up front, so a config that cannot fit fails before any work */
-    size_t free_bytes = 0, total_bytes = 0;
-    CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    if (want > free_bytes)
-        return oom(s, want, free_bytes, total_bytes);
-    for (int i = 0; i < DEVICE_BUFFERS; i++) {
-        cudaError_t err = cudaMalloc(bufs[i].ptr, bufs[i].bytes ? bufs[i].bytes : 1);
-        if (err == cudaErrorMemoryAllocation) {
-            (void)cudaGetLastError();
-            return oom(s, want, free_bytes, total_bytes);
-        }
-        if (err != cudaSuccess)
-            return fail_cuda(err, __LINE__, "cudaMalloc(device buffer)");
-    }
-    tensor_views(&s->params, s->params_buf, s->cfg.filters, s->K);
-    tensor_views(&s->grads, s->grads_buf, s->cfg.filters, s->K);
+    CNN_TRY(gpu_buffers_alloc("cudnn", &s->cfg, bufs, DEVICE_BUFFERS));
+    gpu_tensor_views(&s->params, s->params_buf, s->cfg.filters);
+    gpu_tensor_views(&s->grads, s->grads_buf, s->cfg.filters);
     /* The fused forward reads its residual input z (scaled by 0) even
      * though it aliases the output: start it finite. */
     size_t plane = (size_t)s->cfg.batch * s->cfg.filters * CNN_CONV * CNN_CONV;
-    CUDA_CHECK(cudaMemsetAsync(s->z, 0, plane * sizeof(float), s->stream));
+    GPU_CHECK(cudaMemsetAsync(s->z, 0, plane * sizeof(float), s->stream));
     return CNN_OK;
 }
 
@@ -451,16 +383,14 @@ static cnn_status fill_ones(cnn_state *s)
         host[i] = 1.0f;
     cudaError_t err = cudaMemcpy(s->ones, host, B * sizeof *host, cudaMemcpyHostToDevice);
     free(host);
-    CUDA_CHECK(err);
+    GPU_CHECK(err);
     return CNN_OK;
 }
 
 static cnn_status create_resources(cnn_state *s)
 {
-    CUDA_CHECK(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
-    for (int r = 0; r < CNN_REGION_COUNT; r++)
-        for (int e = 0; e < 2; e++)
-            CUDA_CHECK(cudaEventCreate(&s->marks[r][e]));
+    GPU_CHECK(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
+    CNN_TRY(gpu_timer_create(&s->timer, "cudnn", s->stream));
     DNN_CHECK(cudnnCreate(&s->dnn));
     DNN_CHECK(cudnnSetStream(s->dnn, s->stream));
     BLAS_CHECK(cublasCreate(&s->blas));
@@ -511,7 +441,7 @@ static cnn_status cudnn_create(const struct cnn_config *cfg, cnn_state **out)
     s->variant = variant;
     s->K = cnn_features(cfg->filters);
     s->count = cnn_param_count(cfg->filters);
-    s->last_mark = -1;
+    s->sync_debug = gpu_sync_debug();
     cnn_status st = create_resources(s);
     if (st != CNN_OK) {
         cudnn_destroy(s);
@@ -532,41 +462,19 @@ static cnn_status cudnn_set_variant(cnn_state *s, int variant)
 
 /* ---- parameters in the canonical layout: one copy each way ---- */
 
-static cnn_status check_filters(const cnn_state *s, const struct cnn_params *p)
-{
-    if (p->filters != s->cfg.filters)
-        return cnn_fail(CNN_E_ARG, "cudnn: parameters have %d filters, the model %d",
-                        p->filters, s->cfg.filters);
-    return CNN_OK;
-}
-
-static cnn_status copy_and_wait(cnn_state *s, void *dst, const void *src, size_t bytes,
-                                enum cudaMemcpyKind kind)
-{
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, s->stream));
-    CUDA_CHECK(cudaStreamSynchronize(s->stream));
-    return CNN_OK;
-}
-
 static cnn_status cudnn_set_params(cnn_state *s, const struct cnn_params *p)
 {
-    CNN_TRY(check_filters(s, p));
-    return copy_and_wait(s, s->params_buf, p->buf, s->count * sizeof(float),
-                         cudaMemcpyHostToDevice);
+    return gpu_params_to_device("cudnn", s->stream, p, s->cfg.filters, s->params_buf);
 }
 
 static cnn_status cudnn_get_params(cnn_state *s, struct cnn_params *p)
 {
-    CNN_TRY(check_filters(s, p));
-    return copy_and_wait(s, p->buf, s->params_buf, s->count * sizeof(float),
-                         cudaMemcpyDeviceToHost);
+    return gpu_params_to_host("cudnn", s->stream, s->params_buf, s->cfg.filters, p);
 }
 
 static cnn_status cudnn_get_grads(cnn_state *s, struct cnn_params *g)
 {
-    CNN_TRY(check_filters(s, g));
-    return copy_and_wait(s, g->buf, s->grads_buf, s->count * sizeof(float),
-                         cudaMemcpyDeviceToHost);
+    return gpu_params_to_host("cudnn", s->stream, s->grads_buf, s->cfg.filters, g);
 }
 
 /* ---- the batch: host -> device on the stream ----
@@ -585,9 +493,9 @@ static cnn_status cudnn_load_batch(cnn_state *s, const float *x, const uint8_t *
 {
     if (n < 1 || n > s->cfg.batch)
         return cnn_fail(CNN_E_ARG, "cudnn: batch of %d images, capacity %d", n, s->cfg.batch);
-    CUDA_CHECK(cudaMemcpyAsync(s->x, x, (size_t)n * CNN_PIXELS * sizeof(float),
-                               cudaMemcpyHostToDevice, s->stream));
-    CUDA_CHECK(cudaMemcpyAsync(s->y, y, (size_t)n, cudaMemcpyHostToDevice, s->stream));
+    GPU_CHECK(cudaMemcpyAsync(s->x, x, (size_t)n * CNN_PIXELS * sizeof(float),
+                              cudaMemcpyHostToDevice, s->stream));
+    GPU_CHECK(cudaMemcpyAsync(s->y, y, (size_t)n, cudaMemcpyHostToDevice, s->stream));
     s->n = n;
     return CNN_OK;
 }
@@ -669,14 +577,14 @@ static cnn_status cudnn_fc_backward(cnn_state *s)
 
 static cnn_status cudnn_loss_forward_region(cnn_state *s)
 {
-    CUDA_CHECK(cuda_softmax_xent_forward(s->stream, s->logits, s->y, s->n, s->probs, s->metrics));
-    return CNN_OK;
+    return gpu_softmax_xent_forward(s->stream, s->sync_debug, s->logits, s->y, s->n, s->probs,
+                                    s->metrics);
 }
 
 static cnn_status cudnn_loss_backward_region(cnn_state *s)
 {
-    CUDA_CHECK(cuda_softmax_xent_backward(s->stream, s->probs, s->y, s->n, s->dlogits));
-    return CNN_OK;
+    return gpu_softmax_xent_backward(s->stream, s->sync_debug, s->probs, s->y, s->n,
+                                     1.0f / (float)s->n, s->dlogits);
 }
 
 /* ---- back through pool and ReLU to the filters ---- */
@@ -737,8 +645,11 @@ static cnn_status cudnn_read_metrics(cnn_state *s, double *loss, int *correct)
 {
     if (s->n < 1)
         return cnn_fail(CNN_E_ARG, "cudnn: read_metrics before any batch");
-    CNN_TRY(copy_and_wait(s, s->metrics_host, s->metrics, sizeof *s->metrics,
-                          cudaMemcpyDeviceToHost));
+    GPU_CHECK(cudaMemcpyAsync(s->metrics_host, s->metrics, sizeof *s->metrics,
+                              cudaMemcpyDeviceToHost, s->stream));
+    /* the end of the copy on the GPU ends d2h, so it excludes the host's wake-up */
+    CNN_TRY(gpu_timer_close(&s->timer));
+    GPU_CHECK(cudaStreamSynchronize(s->stream));
     *loss = s->metrics_host->loss_sum / s->n;
     *correct = s->metrics_host->correct;
     return CNN_OK;
@@ -746,14 +657,31 @@ static cnn_status cudnn_read_metrics(cnn_state *s, double *loss, int *correct)
 
 static cnn_status cudnn_get_logits(cnn_state *s, float *logits)
 {
-    return copy_and_wait(s, logits, s->logits, (size_t)s->n * CNN_CLASSES * sizeof(float),
-                         cudaMemcpyDeviceToHost);
+    return gpu_copy_and_wait(s->stream, logits, s->logits,
+                             (size_t)s->n * CNN_CLASSES * sizeof(float), cudaMemcpyDeviceToHost);
 }
 
 static cnn_status cudnn_set_logit_grad(cnn_state *s, const float *dlogits)
 {
-    return copy_and_wait(s, s->dlogits, dlogits, (size_t)s->n * CNN_CLASSES * sizeof(float),
-                         cudaMemcpyHostToDevice);
+    return gpu_copy_and_wait(s->stream, s->dlogits, dlogits,
+                             (size_t)s->n * CNN_CLASSES * sizeof(float), cudaMemcpyHostToDevice);
+}
+
+/* The pool decisions of the last conv_forward, derived from what the
+ * variant keeps: v1 pooled m = maxpool(a), a = relu(z); v2 pz = maxpool(z),
+ * m = relu(pz), which is > 0 exactly where pz is. Both stay untouched until
+ * the next conv_forward. The bytes are staged in da, which only the
+ * textbook backward uses, and overwrites before reading. */
+static cnn_status cudnn_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    if (s->n < 1)
+        return cnn_fail(CNN_E_ARG, "cudnn: get_pool_choice before any training batch");
+    int textbook = s->variant == CUDNN_VARIANT_TEXTBOOK;
+    uint8_t *staged = (uint8_t *)s->da;
+    CNN_TRY(cudnn_pool_choice(s->stream, s->sync_debug, textbook ? s->a : s->z,
+                              textbook ? s->pooled : s->pz, s->n, s->cfg.filters, staged));
+    return gpu_copy_and_wait(s->stream, choice, staged, (size_t)s->n * s->K,
+                             cudaMemcpyDeviceToHost);
 }
 
 /* Forward in chunks of at most B; the logits come down and the first
@@ -762,15 +690,15 @@ static cnn_status cudnn_predict(cnn_state *s, const float *x, int n, uint8_t *pr
 {
     for (int first = 0; first < n; first += s->cfg.batch) {
         int count = n - first < s->cfg.batch ? n - first : s->cfg.batch;
-        CUDA_CHECK(cudaMemcpyAsync(s->x, x + (size_t)first * CNN_PIXELS,
-                                   (size_t)count * CNN_PIXELS * sizeof(float),
-                                   cudaMemcpyHostToDevice, s->stream));
+        GPU_CHECK(cudaMemcpyAsync(s->x, x + (size_t)first * CNN_PIXELS,
+                                  (size_t)count * CNN_PIXELS * sizeof(float),
+                                  cudaMemcpyHostToDevice, s->stream));
         s->n = count;
         CNN_TRY(cudnn_conv_forward(s));
         CNN_TRY(cudnn_fc_forward(s));
-        CNN_TRY(copy_and_wait(s, s->logits_host, s->logits,
-                              (size_t)count * CNN_CLASSES * sizeof(float),
-                              cudaMemcpyDeviceToHost));
+        CNN_TRY(gpu_copy_and_wait(s->stream, s->logits_host, s->logits,
+                                  (size_t)count * CNN_CLASSES * sizeof(float),
+                                  cudaMemcpyDeviceToHost));
         cnn_predict_classes(s->logits_host, count, pred + first);
     }
     /* the device holds test images now, not a training batch */
@@ -778,46 +706,18 @@ static cnn_status cudnn_predict(cnn_state *s, const float *x, int n, uint8_t *pr
     return CNN_OK;
 }
 
-/* ---- per-region timing: an event pair per region on the stream ----
- * With the harness's --cupti the launches in between are tagged with the
- * region too (impl/cuda/cupti_trace.h), so kernels.csv names the cuDNN and
- * cuBLAS kernels behind each region. */
+/* ---- the region clock (gpu/gpu.h) ----
+ * It tags each region's launches for the harness's --cupti too, so
+ * kernels.csv names the cuDNN and cuBLAS kernels behind each region. */
 
 static cnn_status cudnn_timer_mark(cnn_state *s, enum cnn_region r, int end)
 {
-    if ((unsigned)r >= CNN_REGION_COUNT)
-        return cnn_fail(CNN_E_ARG, "cudnn: no region %d", (int)r);
-    if (!end) {
-        CNN_TRY(cnn_cupti_region_begin(r, s->step));
-        CUDA_CHECK(cudaEventRecord(s->marks[r][0], s->stream));
-        return CNN_OK;
-    }
-    CUDA_CHECK(cudaEventRecord(s->marks[r][1], s->stream));
-    CNN_TRY(cnn_cupti_region_end());
-    s->marked |= 1u << r;
-    s->last_mark = (int)r;
-    return CNN_OK;
+    return gpu_timer_mark(&s->timer, r, end);
 }
 
-static cnn_status cudnn_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT])
+static cnn_status cudnn_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms)
 {
-    for (int r = 0; r < CNN_REGION_COUNT; r++)
-        ms[r] = -1.0;
-    if (s->last_mark >= 0) {
-        /* one stream: once the last end mark fired, every earlier one has */
-        CUDA_CHECK(cudaEventSynchronize(s->marks[s->last_mark][1]));
-        for (int r = 0; r < CNN_REGION_COUNT; r++) {
-            if (!(s->marked & (1u << r)))
-                continue;
-            float t = 0.0f;
-            CUDA_CHECK(cudaEventElapsedTime(&t, s->marks[r][0], s->marks[r][1]));
-            ms[r] = t;
-        }
-    }
-    s->marked = 0;
-    s->last_mark = -1;
-    s->step++;
-    return CNN_OK;
+    return gpu_timer_read(&s->timer, ms, span_ms);
 }
 
 static const char *const cudnn_variant_names[CUDNN_VARIANT_COUNT] = {
@@ -852,6 +752,7 @@ const struct cnn_backend cnn_backend_cudnn = {
     .read_metrics = cudnn_read_metrics,
     .get_logits = cudnn_get_logits,
     .set_logit_grad = cudnn_set_logit_grad,
+    .get_pool_choice = cudnn_get_pool_choice,
     .predict = cudnn_predict,
     .set_variant = cudnn_set_variant,
     .timer_mark = cudnn_timer_mark,

@@ -52,7 +52,7 @@ enum {
     OMPB_FC_TILE = 4096,               /* K' columns per fc_forward tile (fc_w tile 160 KB) */
     OMPB_FC_COLS = 256,                /* dfc_w columns per fc_backward tile (10 KB) */
     OMPB_FC_AHEAD = 8,                 /* images of m that fc_backward prefetches ahead */
-    OMPB_INACTIVE = 4,                 /* code of a pooled output with m <= 0 */
+    OMPB_INACTIVE = CNN_POOL_NO_GRAD,  /* code of a pooled output with m <= 0 */
     OMPB_ALIGN = 64,                   /* cache line: no two threads' rows share one */
 };
 
@@ -678,6 +678,19 @@ static cnn_status ompb_set_logit_grad(cnn_state *s, const float *dlogits)
     return CNN_OK;
 }
 
+/* code [n][169][Fp] -> choice [n][F][169], the canonical order; the codes
+ * are the contract's decisions already (OMPB_INACTIVE == CNN_POOL_NO_GRAD). */
+static cnn_status ompb_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    int F = s->cfg.filters, Fp = s->fpad;
+    for (int b = 0; b < s->n; b++)
+        for (int f = 0; f < F; f++)
+            for (int pos = 0; pos < CNN_POOL_AREA; pos++)
+                choice[((size_t)b * F + f) * CNN_POOL_AREA + pos] =
+                    s->code[((size_t)b * CNN_POOL_AREA + pos) * Fp + f];
+    return CNN_OK;
+}
+
 /* Forward only, in chunks of at most B images; pred [n]. */
 static cnn_status ompb_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
 {
@@ -715,6 +728,7 @@ const struct cnn_backend cnn_backend_omp = {
     .read_metrics = ompb_read_metrics,
     .get_logits = ompb_get_logits,
     .set_logit_grad = ompb_set_logit_grad,
+    .get_pool_choice = ompb_get_pool_choice,
     .predict = ompb_predict,
     .set_threads = ompb_set_threads,
 };

@@ -696,14 +696,13 @@ static float *canonical_ptr(const struct cnn_params *c, enum onednn_param p)
     }
 }
 
-/* One reorder between a canonical buffer and memory m; to_canonical picks
- * the direction. */
-static cnn_status reorder(cnn_state *s, enum onednn_param p, float *canonical,
+/* One reorder between a buffer in the plain layout `plain` and memory m;
+ * to_canonical picks the direction. */
+static cnn_status reorder(cnn_state *s, const dnnl_memory_desc_t *plain_md, float *canonical,
                           enum onednn_mem m, int to_canonical)
 {
-    dnnl_memory_desc_t plain;
+    dnnl_memory_desc_t plain = *plain_md;
     const dnnl_memory_desc_t *inner = NULL;
-    CNN_TRY(canonical_md(s, p, &plain));
     DNNL_CHECK(dnnl_memory_get_memory_desc(s->mem[m], &inner));
     dnnl_memory_t user = NULL;
     dnnl_primitive_desc_t pd = NULL;
@@ -731,7 +730,7 @@ static cnn_status reorder(cnn_state *s, enum onednn_param p, float *canonical,
     if (user)
         dnnl_memory_destroy(user);
     if (err != dnnl_success)
-        return fail_dnnl(err, __LINE__, "reordering a parameter tensor");
+        return fail_dnnl(err, __LINE__, "reordering a tensor to or from its plain layout");
     return CNN_OK;
 }
 
@@ -739,8 +738,11 @@ static cnn_status exchange(cnn_state *s, struct cnn_params *c, enum onednn_mem f
                            int to_canonical)
 {
     CNN_TRY(check_filters(s, c));
-    for (int p = 0; p < PARAM_COUNT; p++)
-        CNN_TRY(reorder(s, p, canonical_ptr(c, p), first + p, to_canonical));
+    for (int p = 0; p < PARAM_COUNT; p++) {
+        dnnl_memory_desc_t plain;
+        CNN_TRY(canonical_md(s, p, &plain));
+        CNN_TRY(reorder(s, &plain, canonical_ptr(c, p), first + p, to_canonical));
+    }
     return CNN_OK;
 }
 
@@ -980,6 +982,50 @@ static cnn_status onednn_set_logit_grad(cnn_state *s, const float *dlogits)
     return CNN_OK;
 }
 
+/*
+ * oneDNN's pooling keeps its argmax in an opaque workspace, so the decisions
+ * are read off the tensors instead: z [B][F][26][26] and pz = maxpool(z)
+ * [B][F][13][13], both in oneDNN's chosen layouts, reordered to plain ones.
+ * The winner is the first window position whose z equals pz (the tie
+ * rule); where pz <= 0, ReLU passes no gradient. m = relu(pz), so this is
+ * the decision the backward pass (pool backward through the workspace,
+ * ReLU backward on pz) routes by.
+ */
+static cnn_status onednn_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    int B = s->cfg.batch, F = s->cfg.filters;
+    size_t planes = (size_t)B * F;
+    float *z = malloc(planes * CNN_CONV * CNN_CONV * sizeof *z);
+    float *pz = malloc(planes * CNN_POOL_AREA * sizeof *pz);
+    dnnl_memory_desc_t z_plain, pz_plain;
+    cnn_status st = z && pz ? CNN_OK
+                            : cnn_fail(CNN_E_NOMEM, "onednn: cannot allocate a copy of z for B=%d "
+                                       "F=%d", B, F);
+    if (st == CNN_OK)
+        st = plain_md(&z_plain, 4, (dnnl_dims_t){B, F, CNN_CONV, CNN_CONV}, dnnl_abcd);
+    if (st == CNN_OK)
+        st = plain_md(&pz_plain, 4, (dnnl_dims_t){B, F, CNN_POOL, CNN_POOL}, dnnl_abcd);
+    if (st == CNN_OK)
+        st = reorder(s, &z_plain, z, MEM_Z, 1);
+    if (st == CNN_OK)
+        st = reorder(s, &pz_plain, pz, MEM_PZ, 1);
+    for (size_t plane = 0; st == CNN_OK && plane < (size_t)s->n * F; plane++) {
+        const float *zp = z + plane * CNN_CONV * CNN_CONV;
+        for (int pos = 0; pos < CNN_POOL_AREA; pos++) {
+            float best = pz[plane * CNN_POOL_AREA + pos];
+            int i = pos / CNN_POOL, j = pos % CNN_POOL, won = CNN_POOL_NO_GRAD;
+            for (int d = CNN_POOLW * CNN_POOLW - 1; best > 0.0f && d >= 0; d--)
+                if (zp[(CNN_POOLW * i + d / CNN_POOLW) * CNN_CONV + CNN_POOLW * j +
+                       d % CNN_POOLW] == best)
+                    won = d;
+            choice[plane * CNN_POOL_AREA + pos] = (uint8_t)won;
+        }
+    }
+    free(z);
+    free(pz);
+    return st;
+}
+
 static cnn_status onednn_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
 {
     for (int first = 0; first < n; first += s->cfg.batch) {
@@ -1016,6 +1062,7 @@ const struct cnn_backend cnn_backend_onednn = {
     .read_metrics = onednn_read_metrics,
     .get_logits = onednn_get_logits,
     .set_logit_grad = onednn_set_logit_grad,
+    .get_pool_choice = onednn_get_pool_choice,
     .predict = onednn_predict,
     .set_threads = onednn_set_threads,
 };

@@ -11,12 +11,15 @@
  * states, except the FC dot products, which use CNN_SEQ_LANES fixed partial
  * sums (see fc_dot). The result is bitwise reproducible.
  *
- * Max-pool stores, per pooled output, which of the four window positions won
- * (0..3 in the order (0,0), (0,1), (1,0), (1,1); strict '>' so the first
- * maximum wins). Only that position receives gradient, and only if its
- * pre-activation z was > 0 (ReLU'(z) = 0 for z <= 0). Since a = max(z, 0),
- * the winner has z > 0 exactly when the pooled value m > 0, so the backward
- * pass tests m > 0 instead of keeping z.
+ * Max-pool stores, per pooled output, its pool decision (cnn.h): which of
+ * the four window positions won (0..3 in the order (0,0), (0,1), (1,0),
+ * (1,1); strict '>' so the first maximum wins), or CNN_POOL_NO_GRAD where
+ * the pooled value m is 0. Only the winner receives gradient, and only if
+ * its pre-activation z was > 0 (ReLU'(z) = 0 for z <= 0); since a =
+ * max(z, 0), the winner has z > 0 exactly when m > 0, so one byte holds
+ * both decisions. The backward pass reads nothing else, which is what lets
+ * the verification replay it with another backend's decisions
+ * (set_pool_choice).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -41,7 +44,7 @@ struct cnn_state {
     const uint8_t *y;         /* [n] */
     int n;                    /* images in the current batch, <= B */
     float *pooled;            /* m [B][K] */
-    uint8_t *argmax;          /* [B][K] winning window position 0..3 */
+    uint8_t *choice;          /* [B][K] pool decision: 0..3 or CNN_POOL_NO_GRAD */
     float *logits;            /* [B][C] */
     float *probs;             /* [B][C] softmax */
     float *dlogits;           /* [B][C] */
@@ -57,7 +60,7 @@ static void seq_destroy(cnn_state *s)
     cnn_params_free(&s->params);
     cnn_params_free(&s->grads);
     free(s->pooled);
-    free(s->argmax);
+    free(s->choice);
     free(s->logits);
     free(s->probs);
     free(s->dlogits);
@@ -79,12 +82,12 @@ static cnn_status seq_create(const struct cnn_config *cfg, cnn_state **out)
         st = cnn_params_alloc(&s->grads, cfg->filters);
     if (st == CNN_OK) {
         s->pooled = malloc(b * k * sizeof *s->pooled);
-        s->argmax = malloc(b * k * sizeof *s->argmax);
+        s->choice = malloc(b * k * sizeof *s->choice);
         s->dpooled = malloc(b * k * sizeof *s->dpooled);
         s->logits = malloc(b * CNN_CLASSES * sizeof *s->logits);
         s->probs = malloc(b * CNN_CLASSES * sizeof *s->probs);
         s->dlogits = malloc(b * CNN_CLASSES * sizeof *s->dlogits);
-        if (!s->pooled || !s->argmax || !s->dpooled || !s->logits || !s->probs || !s->dlogits)
+        if (!s->pooled || !s->choice || !s->dpooled || !s->logits || !s->probs || !s->dlogits)
             st = cnn_fail(CNN_E_NOMEM, "seq: cannot allocate activations for B=%d F=%d",
                           cfg->batch, cfg->filters);
     }
@@ -145,7 +148,7 @@ static inline float relu(float z) { return z > 0.0f ? z : 0.0f; }
  * The 26x26 plane lives in a stack buffer (2.7 KB, stays in L1); only the
  * 13x13 pooled values and their argmax reach memory.
  */
-static void conv_pool_plane(const float *x, const float *w, float bias, float *m, uint8_t *arg)
+static void conv_pool_plane(const float *x, const float *w, float bias, float *m, uint8_t *choice)
 {
     float z[CNN_CONV][CNN_CONV];
     /* one output row at a time, taps in the order (0,0), (0,1), ... (2,2):
@@ -178,7 +181,7 @@ static void conv_pool_plane(const float *x, const float *w, float bias, float *m
                 best = a > best ? a : best;
             }
             m[i * CNN_POOL + j] = best;
-            arg[i * CNN_POOL + j] = (uint8_t)best_at;
+            choice[i * CNN_POOL + j] = (uint8_t)(best > 0.0f ? best_at : CNN_POOL_NO_GRAD);
         }
 }
 
@@ -190,7 +193,7 @@ static cnn_status seq_conv_forward(cnn_state *s)
         for (int f = 0; f < F; f++)
             conv_pool_plane(s->x + (size_t)b * CNN_PIXELS, s->params.conv_w + f * CNN_KTAPS,
                             s->params.conv_b[f], s->pooled + b * K + (size_t)f * CNN_POOL_AREA,
-                            s->argmax + b * K + (size_t)f * CNN_POOL_AREA);
+                            s->choice + b * K + (size_t)f * CNN_POOL_AREA);
     return CNN_OK;
 }
 
@@ -285,10 +288,10 @@ static cnn_status seq_fc_backward(cnn_state *s)
 }
 
 /*
- * Through the pool argmax and the ReLU mask, back to the filters:
+ * Through the pool decisions (argmax and ReLU mask), back to the filters:
  *   dconv_w[f][p][q] = sum_{b,i,j: m>0} dm[b][f][i][j] * x[b][2i+di+p][2j+dj+q]
  *   dconv_b[f]       = sum_{b,i,j: m>0} dm[b][f][i][j]
- * where (di, dj) is the stored argmax. Only 169 of 676 positions per plane
+ * where (di, dj) is the stored winner and "m > 0" its CNN_POOL_NO_GRAD test. Only 169 of 676 positions per plane
  * carry gradient, so this is a quarter of a dense weight gradient.
  */
 static cnn_status seq_conv_backward(cnn_state *s)
@@ -305,11 +308,11 @@ static cnn_status seq_conv_backward(cnn_state *s)
             for (int i = 0; i < CNN_POOL; i++)
                 for (int j = 0; j < CNN_POOL; j++) {
                     size_t at = base + i * CNN_POOL + j;
-                    if (!(s->pooled[at] > 0.0f))
+                    if (s->choice[at] == CNN_POOL_NO_GRAD)
                         continue;
                     float g = s->dpooled[at];
-                    int zi = 2 * i + s->argmax[at] / CNN_POOLW;
-                    int zj = 2 * j + s->argmax[at] % CNN_POOLW;
+                    int zi = 2 * i + s->choice[at] / CNN_POOLW;
+                    int zj = 2 * j + s->choice[at] % CNN_POOLW;
                     db[f] += g;
                     for (int p = 0; p < CNN_KSIZE; p++)
                         for (int q = 0; q < CNN_KSIZE; q++)
@@ -349,6 +352,25 @@ static cnn_status seq_set_logit_grad(cnn_state *s, const float *dlogits)
     return CNN_OK;
 }
 
+static cnn_status seq_get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    memcpy(choice, s->choice, (size_t)s->n * cnn_features(s->cfg.filters));
+    return CNN_OK;
+}
+
+/* The reference's replay hook: the next backward routes every gradient as
+ * the given decisions say (bench/verify.c, after it checked them). */
+static cnn_status seq_set_pool_choice(cnn_state *s, const uint8_t *choice)
+{
+    size_t count = (size_t)s->n * cnn_features(s->cfg.filters);
+    for (size_t i = 0; i < count; i++)
+        if (choice[i] > CNN_POOL_NO_GRAD)
+            return cnn_fail(CNN_E_ARG, "pool decision %u at %zu is not 0..%d", choice[i], i,
+                            CNN_POOL_NO_GRAD);
+    memcpy(s->choice, choice, count);
+    return CNN_OK;
+}
+
 static cnn_status seq_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
 {
     for (int first = 0; first < n; first += s->cfg.batch) {
@@ -385,5 +407,7 @@ const struct cnn_backend cnn_backend_seq = {
     .read_metrics = seq_read_metrics,
     .get_logits = seq_get_logits,
     .set_logit_grad = seq_set_logit_grad,
+    .get_pool_choice = seq_get_pool_choice,
+    .set_pool_choice = seq_set_pool_choice,
     .predict = seq_predict,
 };

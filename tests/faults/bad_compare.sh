@@ -2,8 +2,8 @@
 # tests/faults/bad_compare.sh — `cnnbench compare BASE NEW` given a corrupt
 # run gives a clear error and no verdict (DESIGN §5, §6).
 #
-# Two small good runs are made, then each case damages one CSV file in a
-# copy of NEW: steps.csv (the samples) or summary.csv.
+# Two small good runs are made, then each case damages one file in a copy
+# of NEW: steps.csv (the samples), summary.csv or meta.json.
 # A clear error: one "cnnbench: error:" line naming the damaged run, an exit
 # status that is neither success nor a crash, and no SAME / FASTER / SLOWER
 # / UNCLEAR verdict that a CI gate could mistake for a result.
@@ -78,5 +78,21 @@ damage "NaN for numbers" 'sed "2,\$s/$number/,nan,/g"'
 damage "negative numbers" 'sed "2,\$s/,\([0-9][0-9.e+-]*\),/,-\1,/g"'
 damage "NUL bytes in a row" 'sed "2s/^/\x00\x00\x00/"'
 damage "one 1 MiB line" '{ cat; head -c 1048576 /dev/zero | tr "\000" 7; }'
+damage "every row twice (a botched copy)" 'sed "1!p"'
+
+# damage_meta NAME FILTER: the same for meta.json, which holds what the
+# machine and build check reads.
+damage_meta() {
+    case_name="$1 in meta.json"
+    rm -rf "$scratch/bad"
+    cp -r "$scratch/new" "$scratch/bad"
+    eval "$2" < "$scratch/new/meta.json" > "$scratch/bad/meta.json"
+    bad_case
+}
+damage_meta "empty file" 'true'
+damage_meta "cut in half" 'head -c 600'
+damage_meta "binary junk" 'cat "$corpus/ok-images-3.idx"'
+damage_meta "a fact that is no string" 'sed "s/\"cpu_model\": \"[^\"]*\"/\"cpu_model\": null/"'
+damage_meta "a key twice" 'sed "s/\"tool\": /\"tool\": 1, \"tool\": /"'
 
 finish

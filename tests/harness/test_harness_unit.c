@@ -1,8 +1,11 @@
 /*
  * test_harness_unit.c — unit tests of the harness's pure parts: quartiles,
- * axis lists and number parsing, the sweep plan's skip rules and keys, the
- * verify-before-timing comparison (NaN must fail), summary.csv written and
- * read back, and the JSON writer read back by the JSON reader.
+ * the median's confidence interval and the unstable rule, axis lists and
+ * number parsing, the sweep plan's skip rules and keys, the
+ * verify-before-timing comparison (NaN must fail), the CSV reader's RFC 4180
+ * quoting, summary.csv written and read back (a message with commas, quotes
+ * and a line break, and the noise columns, included), and JSON written
+ * through jansson and read back by the lookups of meta.json's older readers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -41,6 +44,93 @@ static void test_stats(void)
     check(near(s.median, 4) && s.stddev == 0 && s.n == 1, "one sample");
     stats_summarise(w, 0, &s);
     check(isnan(s.median) && s.n == 0, "no samples gives NaN");
+}
+
+/* Ranks from exact integer arithmetic: the largest lo with
+ * sum_{i<=lo} C(n,i) <= 0.025 * 2^n (Python's math.comb, outside this code). */
+static void test_median_ci(void)
+{
+    static const struct {
+        long n, lo;
+    } known[] = {{6, 0}, {7, 0}, {10, 1}, {20, 5}, {30, 9}, {100, 39}, {1000, 468},
+                 {10000, 4901}};
+    long lo = -7, hi = -7;
+    check(stats_median_ci_ranks(5, &lo, &hi) == -1 && lo == -7,
+          "5 samples have no 95%% interval of the median (whole sample covers 93.75%%)");
+    check(stats_median_ci_ranks(0, &lo, &hi) == -1, "nor do 0 samples");
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+        int st = stats_median_ci_ranks(known[i].n, &lo, &hi);
+        check(st == 0 && lo == known[i].lo && hi == known[i].n - 1 - known[i].lo,
+              "n = %ld: ranks %ld, %ld (want %ld, %ld)", known[i].n, lo, hi, known[i].lo,
+              known[i].n - 1 - known[i].lo);
+    }
+    /* past n = 1074, 2^-n underflows: the normal approximation with
+     * continuity correction, n/2 - 0.5 - 1.959964 sqrt(n)/2, says 998613 */
+    int st = stats_median_ci_ranks(2000000, &lo, &hi);
+    check(st == 0 && labs(lo - 998613) <= 2 && hi == 2000000 - 1 - lo,
+          "n = 2e6: rank %ld near the normal approximation's 998613", lo);
+
+    /* 1..10: the interval is [2, 9] around 5.5, half-width 3.5 = 63.64% */
+    const double v[] = {7, 2, 9, 4, 10, 1, 5, 8, 3, 6};
+    struct stats_summary s;
+    stats_summarise(v, 10, &s);
+    check(near(s.noise_pct, 350.0 / 5.5), "noise of 1..10: %g%% (want %g%%)", s.noise_pct,
+          350.0 / 5.5);
+    stats_summarise(v, 5, &s);
+    check(isnan(s.noise_pct), "noise of 5 samples is unknown (NaN), not 0");
+    const double flat[] = {2, 2, 2, 2, 2, 2, 2};
+    stats_summarise(flat, 7, &s);
+    check(s.noise_pct == 0, "constant samples have no noise");
+
+    /* Coverage on skewed data: exponential samples, true median ln 2. For
+     * n = 30 the interval [x(10), x(21)] covers it with probability
+     * 1 - 2 P(B <= 9) = 0.9572; 4000 trials put the count within 0.945..0.969
+     * (3 standard deviations). A rank one off either way gives 0.984 or
+     * 0.901. */
+    uint64_t state = 0x9E3779B97F4A7C15u;
+    int covered = 0, trials = 4000;
+    double x[30];
+    for (int t = 0; t < trials; t++) {
+        for (int i = 0; i < 30; i++) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            double u = ((double)(state >> 11) + 0.5) / 9007199254740992.0;
+            x[i] = -log(u);
+        }
+        stats_sort(x, 30);
+        stats_median_ci_ranks(30, &lo, &hi);
+        covered += x[lo] <= log(2.0) && log(2.0) <= x[hi];
+    }
+    double coverage = (double)covered / trials;
+    check(coverage >= 0.945 && coverage <= 0.969,
+          "the interval covers an exponential's median %.4f of the time (want 0.9572)", coverage);
+}
+
+static void test_unstable_rule(void)
+{
+    struct stats_summary t = {.n = 20, .mean = 10, .stddev = 0.5, .q1 = 9.5, .q3 = 10.5,
+                              .median = 10, .noise_pct = 2};
+    check(summary_unstable(&t, NAN) == 0, "cv 5%%, no target: stable");
+    check(summary_unstable(&t, 3) == 0, "noise 2%% under a 3%% target: stable");
+    check(summary_unstable(&t, 1) == 1, "noise 2%% over a 1%% target: unstable");
+    t.noise_pct = NAN;
+    check(summary_unstable(&t, 1) == 1, "an unknown noise misses any target");
+    t.stddev = 1.5;
+    check(summary_unstable(&t, NAN) == 1, "cv 15%%: unstable");
+    t.n = 1;
+    check(summary_unstable(&t, NAN) == -1, "one step: nothing to judge");
+    t.n = 20;
+    t.noise_pct = 2;
+    char why[512];
+    summary_unstable_reason(why, sizeof why, &t, 1, 0.25, 3.5, 2);
+    check(strstr(why, "cv 15.0%") && strstr(why, "IQR 9.500..10.500 ms") &&
+              strstr(why, "±2.00%") && strstr(why, "target 1%") && strstr(why, "0.25 at start") &&
+              strstr(why, "3.50 at end") && strstr(why, "2 CPUs"),
+          "the reason names cv, IQR, noise, target and load: %s", why);
+    summary_unstable_reason(why, sizeof why, &t, NAN, NAN, NAN, 2);
+    check(!strstr(why, "target") && strstr(why, "unknown at start"),
+          "no target, unknown load: %s", why);
 }
 
 static int axis_is(const struct cli_axis *a, int n, const int *v)
@@ -206,7 +296,13 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->status, sizeof r->status, "ok");
         snprintf(r->timer, sizeof r->timer, "wall");
     }
-    snprintf(rows[1].message, sizeof rows[1].message, "a, b");
+    const char *message = "cuda: \"conv\" failed, twice,\nthen \"\" at line 2\r";
+    snprintf(rows[1].message, sizeof rows[1].message, "%s", message);
+    rows[0].max_noise_pct = NAN;
+    snprintf(rows[0].stop, sizeof rows[0].stop, "steps");
+    rows[1].t.noise_pct = 0.75;
+    rows[1].max_noise_pct = 1.5;
+    snprintf(rows[1].stop, sizeof rows[1].stop, "converged");
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     CHECK_OK(summary_write(path, rows, 2));
@@ -219,6 +315,14 @@ static void test_summary_roundtrip(const char *dir)
               isnan(back[1].region_ms[CNN_REGION_H2D]) && back[1].region_ms[2] == 0.5 &&
               isnan(back[1].test_accuracy_pct) && !strcmp(back[1].verified, "yes"),
           "fields survive the round trip");
+    check(n == 2 && back[1].t.noise_pct == 0.75 && back[1].max_noise_pct == 1.5 &&
+              !strcmp(back[1].stop, "converged") && isnan(back[0].t.noise_pct) &&
+              isnan(back[0].max_noise_pct) && !strcmp(back[0].stop, "steps"),
+          "noise_pct, max_noise_pct and stop survive the round trip");
+    check(n == 2 && !strcmp(back[1].message, message) && !strcmp(back[1].timer, "wall") &&
+              back[1].wall_s == rows[1].wall_s,
+          "a message with commas, quotes and line breaks comes back as it was, and the "
+          "columns after it stay in place");
     check(n == 2 && summary_baseline_ms(back, n, &back[1], "seq", -1) == rows[0].t.median,
           "the seq baseline of the omp row is found");
     free(back);
@@ -227,48 +331,134 @@ static void test_summary_roundtrip(const char *dir)
     CHECK_OK(csv_read_file(path, &text, NULL));
     check(strstr(text, ",1,0.5,reference,ok,,wall,") != NULL,
           "seq: speedup_vs_seq 1, speedup_vs_omp_t1 0.5");
-    check(strstr(text, ",2,1,yes,ok,a; b,wall,") != NULL,
-          "omp t1: speedups 2 and 1, the message's comma sanitised");
+    check(strstr(text, ",2,1,yes,ok,\"cuda: \"\"conv\"\" failed, twice,\nthen \"\"\"\" at "
+                       "line 2\r\",wall,") != NULL,
+          "omp t1: speedups 2 and 1, the message quoted with its quotes doubled (RFC 4180)");
+    check(strstr(text, ",noise_pct,max_noise_pct,stop\n") != NULL &&
+              strstr(text, ",0.75,1.5,converged\n") != NULL && strstr(text, ",,,steps\n"),
+          "the noise columns come last, empty where unknown");
     free(text);
     remove(path);
+}
+
+/* The CSV reader on quoted fields: records that span lines, doubled quotes,
+ * empty fields, CRLF line ends, and the broken quoting it must refuse. */
+static void test_csv_quoting(void)
+{
+    char text[] = "a,\"b,1\",\"say \"\"hi\"\"\",,\"two\nlines\"\r\n"
+                  "x,\"\",y\n"
+                  "\"cut";
+    struct csv_records r;
+    csv_records_init(&r, text, strlen(text));
+    char *record, *f[8];
+    int got = csv_records_next(&r, &record);
+    int n = got == 1 ? csv_split(record, f, 8) : -1;
+    check(got == 1 && r.line == 1 && n == 5 && !strcmp(f[0], "a") && !strcmp(f[1], "b,1") &&
+              !strcmp(f[2], "say \"hi\"") && !strcmp(f[3], "") && !strcmp(f[4], "two\nlines"),
+          "a record over two lines: 5 fields, quotes removed, commas, doubled quotes and the "
+          "line break kept");
+    got = csv_records_next(&r, &record);
+    n = got == 1 ? csv_split(record, f, 8) : -1;
+    check(got == 1 && r.line == 3 && n == 3 && !strcmp(f[1], "") && !strcmp(f[2], "y"),
+          "the next record starts on line 3 (got line %ld); \"\" is an empty field", r.line);
+    check(csv_records_next(&r, &record) == -1, "a record whose quote never closes is cut off");
+
+    char more[] = "1,2,3";
+    check(csv_split(more, f, 2) == 2, "at most max fields are stored");
+    const char *broken[] = {"a,b\"c", "\"a\"b,c", "\"open", "a,\"b\"\"", "x\"\""};
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%s", broken[i]);
+        check(csv_split(buf, f, 8) == -1, "broken quoting refused: %s", broken[i]);
+    }
+
+    /* csv_write_field, then the reader: every field comes back as written. */
+    const char *fields[] = {"plain", "", "with,comma", "with \"quote\"", "line\nbreak", "cr\r",
+                            "\"", ","};
+    enum { N = sizeof fields / sizeof *fields };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!check(fp != NULL, "memory stream"))
+        return;
+    for (int i = 0; i < N; i++) {
+        if (i)
+            fputc(',', fp);
+        csv_write_field(fp, fields[i]);
+    }
+    fputc('\n', fp);
+    fclose(fp);
+    const char *quoted = "plain,,\"with,comma\",\"with \"\"quote\"\"\",\"line\nbreak\",";
+    check(strncmp(buf, quoted, strlen(quoted)) == 0,
+          "only fields that need quotes are quoted: %.37s...", buf);
+    csv_records_init(&r, buf, len);
+    char *back[N + 1];
+    got = csv_records_next(&r, &record);
+    n = got == 1 ? csv_split(record, back, N + 1) : -1;
+    int same = n == N;
+    for (int i = 0; same && i < N; i++)
+        same = strcmp(back[i], fields[i]) == 0;
+    check(same && csv_records_next(&r, &record) == 0, "%d fields written and read back equal",
+          N);
+    free(buf);
 }
 
 static void test_json(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/t.json", dir);
+    json_t *doc = json_object();
+    json_t *inner = json_object();
+    json_object_set_new(doc, "name", json_text("quote \" backslash \\ tab \t \"x\": 1 end"));
+    json_object_set_new(doc, "bytes", json_text("ok \xff\xfe caf\xc3\xa9"));
+    json_t *argv = json_array();
+    json_array_append_new(argv, json_text("--batch"));
+    json_array_append_new(argv, json_text("100,1000"));
+    json_object_set_new(doc, "argv", argv);
+    json_object_set_new(inner, "x", json_number_or_null(2.5));
+    json_object_set_new(inner, "nan", json_number_or_null(NAN));
+    json_object_set_new(doc, "inner", inner);
+    json_object_set_new(doc, "x", json_integer(7));
     FILE *fp = fopen(path, "w");
     if (!check(fp != NULL, "open %s", path))
         return;
-    struct json_writer w;
-    json_begin(&w, fp);
-    json_string(&w, "name", "quote \" backslash \\ tab \t end");
-    json_array_begin(&w, "argv");
-    json_string(&w, NULL, "--batch");
-    json_string(&w, NULL, "100,1000");
-    json_array_end(&w);
-    json_object_begin(&w, "inner");
-    json_number(&w, "x", 2.5);
-    json_number(&w, "nan", NAN);
-    json_object_end(&w);
-    check(json_end(&w) == 0, "JSON written");
+    check(json_write_document(fp, doc) == 0, "JSON written");
     fclose(fp);
+    json_decref(doc);
+
     char *text;
-    CHECK_OK(csv_read_file(path, &text, NULL));
+    size_t len;
+    CHECK_OK(csv_read_file(path, &text, &len));
+    json_t *root = NULL;
+    check(json_parse_document(path, text, len, &root) == CNN_OK, "what was written parses");
+    json_decref(root);
     char s[128];
     check(json_get_string(text, "name", s, sizeof s) == 0 &&
-              !strcmp(s, "quote \" backslash \\ tab \t end"),
+              !strcmp(s, "quote \" backslash \\ tab \t \"x\": 1 end"),
           "escaped string read back");
-    char **argv;
-    int argc = json_get_string_array(text, "argv", &argv);
-    check(argc == 2 && !strcmp(argv[1], "100,1000"), "string array read back");
+    check(json_get_string(text, "bytes", s, sizeof s) == 0 && !strcmp(s, "ok ?? caf\xc3\xa9"),
+          "bytes that are not UTF-8 written as '?', UTF-8 kept: %s", s);
+    char **args;
+    int argc = json_get_string_array(text, "argv", &args);
+    check(argc == 2 && !strcmp(args[1], "100,1000"), "string array read back");
     if (argc > 0)
-        json_free_strings(argv, argc);
+        json_free_strings(args, argc);
     double x;
-    check(json_get_number(text, "x", &x) == 0 && x == 2.5, "number read back");
+    check(json_get_number(text, "x", &x) == 0 && x == 2.5,
+          "the first \"x\" in document order is the nested one (got %g), and the one inside "
+          "a string value is no key", x);
     check(strstr(text, "\"nan\": null") != NULL, "NaN written as null");
     check(json_get_string(text, "missing", s, sizeof s) != 0, "a missing key is reported");
     free(text);
+
+    char broken[] = "{\n  \"a\": 1,\n  \"a\": 2\n}\n";
+    cnn_status st = json_parse_document("dup.json", broken, strlen(broken), &root);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "dup.json: line 3"),
+          "a duplicate key is an error naming its line: %s", cnn_last_error());
+    char cut[] = "{\n  \"a\": [1,\n";
+    st = json_parse_document("cut.json", cut, strlen(cut), &root);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "cut.json: line "),
+          "a cut-off document is an error: %s", cnn_last_error());
     remove(path);
 }
 
@@ -281,9 +471,12 @@ int main(void)
         return 99;
     }
     test_stats();
+    test_median_ci();
+    test_unstable_rule();
     test_axes();
     test_plan();
     test_verify();
+    test_csv_quoting();
     test_summary_roundtrip(dir);
     test_json(dir);
     rmdir(dir);

@@ -5,7 +5,7 @@
 # The charts draw without gnuplot warnings, put their ticks at the sizes
 # run, draw every size of a thread sweep, mark unstable points, and give a
 # one-step run's single points a real range.
-# Skips (77) only when gnuplot is missing.
+# Skips (77) only when gnuplot, or its pngcairo or svg terminal, is missing.
 #
 # Usage: test_render.sh CNNBENCH MAKE_IDX RENDER_SH
 set -u
@@ -13,6 +13,10 @@ cnnbench=$1
 make_idx=$2
 render=$3
 command -v gnuplot >/dev/null 2>&1 || { echo "SKIP: gnuplot not installed"; exit 77; }
+for term in pngcairo svg; do
+    gnuplot -e "set terminal $term" >/dev/null 2>&1 ||
+        { echo "SKIP: gnuplot has no $term terminal (Debian's gnuplot-nox has both)"; exit 77; }
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/data" && "$make_idx" "$tmp/data" 300 100 || exit 99

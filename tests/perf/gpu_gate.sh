@@ -17,9 +17,10 @@
 # only if the same configuration is SLOWER in both.
 #
 # Exit status: 0 pass (or recorded); 1 a configuration is SLOWER twice, or the
-# gate could not run; 77 (SKIP) without a usable GPU, or on a GPU other than
-# the one the baseline was recorded on (step times of another GPU model say
-# nothing about a regression).
+# gate could not run; 77 (SKIP) without a usable GPU, on a GPU other than the
+# one the baseline was recorded on, or when compare refuses the pair because
+# the driver, compiler or build flags differ from the baseline's (exit 3):
+# step times of another machine or build say nothing about a regression.
 set -u
 
 # From the noise measured on the H100 (results/baseline/README.md).
@@ -184,6 +185,9 @@ cat "$scratch/cmp1"
 case $rc in
     0) echo "perf-gpu: pass: no configuration SLOWER by more than $threshold%"; exit 0 ;;
     1) ;;
+    3) echo "perf-gpu: SKIP: this machine or build differs from the baseline's (above);"
+       echo "  re-record it here: tests/perf/gpu_gate.sh --update BUILD/bench/cnnbench ."
+       exit 77 ;;
     *) fail "cnnbench compare exited $rc" ;;
 esac
 slower "$scratch/cmp1" > "$scratch/slow1"

@@ -7,8 +7,10 @@
 # A synthetic +10% regression must fail (exit 1, SLOWER) for every seed; an
 # A/A pair (same distribution, other samples) must never say SLOWER or
 # FASTER; a clear improvement says FASTER; tiny, noisy or microsecond
-# samples say UNCLEAR; malformed inputs get a clear error and no verdict.
-# The exit status is never 77.
+# samples say UNCLEAR; malformed inputs, repeated rows and damaged meta.json
+# get a clear error and no verdict (exit 2); runs whose meta.json name
+# another machine or build are refused (exit 3) unless --force; gzipped runs
+# read like plain ones. The exit status is never 77.
 #
 #   test_compare.sh CNNBENCH
 set -u
@@ -24,8 +26,8 @@ cnnbench=$1
 cmp() {
     rc=0
     "$cnnbench" compare "$@" > "$scratch/out" 2> "$scratch/err" || rc=$?
-    if [ "$rc" -eq 77 ] || [ "$rc" -gt 2 ]; then
-        check 1 "compare exited $rc (only 0, 1 and 2 are allowed)"
+    if [ "$rc" -eq 77 ] || [ "$rc" -gt 3 ]; then
+        check 1 "compare exited $rc (only 0, 1, 2 and 3 are allowed)"
     fi
 }
 
@@ -182,7 +184,7 @@ cmp "$d/s1.csv" "$d/s2.csv"
 check $? "summary.csv, 12 repetitions a side, +10%: SLOWER, exit 1"
 [ "$rc" -eq 1 ] || show
 cmp --region h2d "$d/s1.csv" "$d/s2.csv"
-[ "$rc" -eq 1 ] && grep -q 'no configuration in common' "$d/err"
+[ "$rc" -eq 2 ] && grep -q 'no configuration in common' "$d/err"
 check $? "a region no configuration has: an error, not a verdict"
 gen_summary "$d/s3.csv" seq 0.5 1.10 0.02 12 2 failed:oom
 cmp "$d/s1.csv" "$d/s3.csv"
@@ -225,61 +227,195 @@ bad "bad region name" 2 "region"
 cmp --bogus "$d/a.csv" "$d/a.csv"
 bad "unknown option" 2 "bogus"
 cmp "$d/a.csv" "$d/missing.csv"
-bad "missing file" 1 "$d/missing.csv: No such file"
+bad "missing file" 2 "$d/missing.csv: No such file"
 : > "$d/e.csv"
 cmp "$d/a.csv" "$d/e.csv"
-bad "empty file" 1 "e.csv: empty file"
+bad "empty file" 2 "e.csv: empty file"
 echo "$hdr" > "$d/h.csv"
 cmp "$d/a.csv" "$d/h.csv"
-bad "header only" 1 "h.csv: no data rows"
+bad "header only" 2 "h.csv: no data rows"
 sed '4s/,step,[0-9.e-]*,/,step,fast,/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "text for a time" 1 "t.csv: line 4: column 'time_ms'"
+bad "text for a time" 2 "t.csv: line 4: column 'time_ms'"
 sed '2s/,step,\([0-9.e-]*\),/,step,-\1,/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "negative time" 1 "t.csv: line 2: column 'time_ms'"
+bad "negative time" 2 "t.csv: line 2: column 'time_ms'"
 sed '2s/,step,[0-9.e-]*,/,step,inf,/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "infinite time" 1 "t.csv: line 2: column 'time_ms'"
+bad "infinite time" 2 "t.csv: line 2: column 'time_ms'"
 sed '5s/,conv_fwd,[0-9.e-]*,/,conv_fwd,nan,/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "NaN time in a region not compared" 1 "t.csv: line 5: column 'time_ms'"
+bad "NaN time in a region not compared" 2 "t.csv: line 5: column 'time_ms'"
 sed '7s/,2.30258509,/,lots,/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "text for the loss" 1 "t.csv: line 7: column 'loss'"
+bad "text for the loss" 2 "t.csv: line 7: column 'loss'"
 sed '3s/:r1,seq,0,0,/:r1,seq,x,0,/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "text for the variant" 1 "t.csv: line 3: column 'variant'"
+bad "text for the variant" 2 "t.csv: line 3: column 'variant'"
 sed '4s/,wall$//' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "a row one field short" 1 "t.csv: line 4 has 12 fields, the header has 13"
+bad "a row one field short" 2 "t.csv: line 4 has 12 fields, the header has 13"
 sed '4s/$/,extra/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "a row one field long" 1 "t.csv: line 4 has more than 13 fields"
+bad "a row one field long" 2 "t.csv: line 4 has more than 13 fields"
 sed '6s/^.*$//' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "an empty line" 1 "t.csv: line 6 is empty"
+bad "an empty line" 2 "t.csv: line 6 is empty"
 sed '1s/time_ms/time_us/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "a renamed column" 1 "t.csv: no column 'time_ms'"
+bad "a renamed column" 2 "t.csv: no column 'time_ms'"
 printf 'a,b\n1,2\n' > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "some other CSV" 1 "t.csv: not a cnnbench steps.csv or summary.csv"
+bad "some other CSV" 2 "t.csv: not a cnnbench steps.csv or summary.csv"
 { head -n 3 "$d/a.csv"; printf 'x\000y\n'; } > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "NUL bytes" 1 "t.csv: contains NUL bytes"
+bad "NUL bytes" 2 "t.csv: contains NUL bytes"
 head -c 300 "$d/s1.csv" > "$d/t.csv"
 cmp "$d/s1.csv" "$d/t.csv"
-bad "summary.csv cut mid-row" 1 "t.csv: line [0-9]* ends without a newline"
+bad "summary.csv cut mid-row" 2 "t.csv: line [0-9]* ends without a newline"
 head -c 500 "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "steps.csv cut mid-row" 1 "t.csv: line [0-9]* ends without a newline"
+bad "steps.csv cut mid-row" 2 "t.csv: line [0-9]* ends without a newline"
 cmp "$d/a.csv" "$d/s1.csv"
 bad "steps.csv against summary.csv" 2 "cannot compare step samples"
 sed 's/^seq:/omp:/' "$d/a.csv" > "$d/t.csv"
 cmp "$d/a.csv" "$d/t.csv"
-bad "no configuration in common" 1 "no configuration in common"
+bad "no configuration in common" 2 "no configuration in common"
 cmp "$d/a.csv" "$d"
-bad "a directory that is no run" 1 "not a cnnbench run directory"
+bad "a directory that is no run" 2 "not a cnnbench run directory"
+{ cat "$d/a.csv"; tail -n +2 "$d/a.csv"; } > "$d/t.csv"
+cmp "$d/a.csv" "$d/t.csv"
+n=$(wc -l < "$d/a.csv")
+bad "steps.csv appended twice" 2 "t.csv: line $((n + 1)) repeats configuration seq:v0:t0:b20:f4:s20:r1, step 1, region step of line 2"
+{ cat "$d/a.csv"; sed -n '9p' "$d/a.csv"; } > "$d/t.csv"
+cmp "$d/a.csv" "$d/t.csv"
+bad "one row copied to the end" 2 "t.csv: line $((n + 1)) repeats .* of line 9"
+{ cat "$d/s1.csv"; sed -n '3p' "$d/s1.csv"; } > "$d/t.csv"
+cmp "$d/s1.csv" "$d/t.csv"
+bad "a summary.csv row twice" 2 "t.csv: line 14 repeats configuration seq:v0:t0:b20:f4:s20:r2 of line 3"
+sed '3s/,seq,0,0,/,s"e"q,0,0,/' "$d/a.csv" > "$d/t.csv"
+cmp "$d/a.csv" "$d/t.csv"
+bad "quotes inside an unquoted field" 2 "t.csv: line 3: broken quoting"
+sed '3s/,seq,0,0,/,"seq,0,0,/' "$d/a.csv" > "$d/t.csv"
+cmp "$d/a.csv" "$d/t.csv"
+bad "a quote never closed" 2 "t.csv: line 3 opens a quote that never closes"
+
+echo "free text quoted as RFC 4180 says:"
+# A failed repetition's message with commas, quotes and a line break, in a
+# message column placed before the columns compare reads.
+awk -F, -v OFS=, 'NR == 1 { $13 = "message," $13; print; next }
+    $13 == "ok" { $13 = "," $13; print; next }
+    { $13 = "\"cuda: \"\"conv\"\" failed, twice,\nthen again\"," $13; print }' \
+    "$d/s3.csv" > "$d/q.csv"
+cmp "$d/s1.csv" "$d/q.csv"
+[ "$rc" -eq 0 ] && [ "$(verdicts)" = "UNCLEAR " ] && grep -q 'did not finish: failed:oom' "$d/out"
+check $? "a quoted message with commas, quotes and a line break: the row reads whole"
+[ "$rc" -eq 0 ] || show
+
+echo "machine and build (meta.json):"
+# meta DIR [CPU] [DRIVER] [COMPILER]: a meta.json with the facts compare checks.
+meta() {
+    cat > "$1/meta.json" <<EOF
+{
+  "schema_version": 1,
+  "tool": "cnnbench",
+  "build": {"buildtype": "release", "c_compiler": "${4:-gcc 12.2.0}",
+            "flags": "optimization=3 debug=false native=true c_args=", "nccl_version": "none"},
+  "host": {"hostname": "vm", "cpu_model": "${2:-Intel(R) Xeon(R) Processor}", "online_cpus": 2},
+  "gpu_name": "NVIDIA H100 80GB HBM3",
+  "gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "${3:-580.159.04}"},
+           {"name": "NVIDIA H100 80GB HBM3", "driver": "${3:-580.159.04}"}]
+}
+EOF
+}
+# No verdict and the refusal: exit 3, each differing fact with both values.
+refused() {
+    ok=0
+    [ "$rc" -eq 3 ] || ok=1
+    grep -q "^cnnbench: error: not comparable: BASE and NEW differ in $2" "$d/err" || ok=1
+    grep -qE 'SAME|FASTER|SLOWER|UNCLEAR' "$d/out" && ok=1
+    check $ok "$1: exit 3, no verdict, error names $2"
+    [ $ok -eq 0 ] || show
+}
+meta "$d/run1"
+meta "$d/run2"
+sed 's/,interrupted,wall$/,ok,wall/' "$d/run2/summary.csv" > "$d/x" && mv "$d/x" "$d/run2/summary.csv"
+cmp "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && [ "$(verdicts)" = "SLOWER " ] &&
+    grep -q 'machine and build: the same CPU model, GPU model, GPU driver, C compiler, build type, build flags, NCCL version' "$d/out"
+check $? "the same machine and build: checked, said, and compared (SLOWER, exit 1)"
+[ "$rc" -eq 1 ] || show
+meta "$d/run2" "AMD EPYC 7B13 64-Core Processor"
+cmp "$d/run1" "$d/run2"
+refused "another CPU" "CPU model"
+grep -q '^    CPU model     BASE Intel(R) Xeon(R) Processor$' "$d/out" &&
+    grep -q '^                  NEW  AMD EPYC 7B13 64-Core Processor$' "$d/out"
+check $? "the CPU model is shown with both values"
+cmp --force "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && [ "$(verdicts)" = "SLOWER " ] && grep -q 'WARNING: --force' "$d/out" &&
+    grep -q 'NEW  AMD EPYC 7B13' "$d/out"
+check $? "--force: compared (SLOWER, exit 1), under a warning that lists the difference"
+[ "$rc" -eq 1 ] || show
+meta "$d/run2" "" 590.48.01
+cmp "$d/run1" "$d/run2"
+refused "another GPU driver" "GPU driver"
+grep -q '580.159.04' "$d/out" && grep -q '590.48.01' "$d/out"
+check $? "both drivers shown"
+meta "$d/run2" "AMD EPYC 7B13" 590.48.01 "gcc 13.3.0"
+cmp "$d/run1" "$d/run2"
+refused "another CPU, driver and compiler" "CPU model, GPU driver, C compiler"
+sed 's/, "nccl_version": "none"//' "$d/run1/meta.json" > "$d/run2/meta.json"
+cmp "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && grep -q 'NCCL version not recorded for NEW' "$d/out"
+check $? "a fact NEW's meta.json does not record: named, not refused"
+rm "$d/run2/meta.json"
+cmp "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && grep -q "machine and build: not checked: no $d/run2/meta.json" "$d/out"
+check $? "no meta.json in NEW: compared, and the table says the check was skipped"
+meta "$d/run2"
+head -c 200 "$d/run1/meta.json" > "$d/run2/meta.json"
+cmp "$d/run1" "$d/run2"
+bad "meta.json cut off" 2 "run2/meta.json: line [0-9]*, column [0-9]*: .*not valid JSON"
+meta "$d/run2"
+sed 's/"cpu_model": "[^"]*"/"cpu_model": 7/' "$d/run1/meta.json" > "$d/run2/meta.json"
+cmp "$d/run1" "$d/run2"
+bad "a CPU model that is a number" 2 "run2/meta.json: \"host\".\"cpu_model\" is not a string"
+sed 's/"tool": "cnnbench"/"tool": "other", "tool": "cnnbench"/' "$d/run1/meta.json" > "$d/run2/meta.json"
+cmp "$d/run1" "$d/run2"
+bad "a duplicate key in meta.json" 2 "run2/meta.json: line 3"
+echo '[1, 2]' > "$d/run2/meta.json"
+cmp "$d/run1" "$d/run2"
+bad "JSON that is no meta.json" 2 "not a cnnbench meta.json"
+meta "$d/run2"
+
+echo "gzipped runs (results/published keeps steps.csv.gz):"
+cmp "$d/run1" "$d/run2"
+cp "$d/out" "$d/plain"
+gzip "$d/run1/steps.csv" "$d/run2/steps.csv" "$d/run2/summary.csv"
+cmp "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && grep -q "BASE $d/run1/steps.csv.gz" "$d/out" &&
+    sed "s/steps.csv.gz/steps.csv/" "$d/out" | diff -q - "$d/plain" > /dev/null
+check $? "run directories with steps.csv.gz and summary.csv.gz: the same table as plain"
+[ "$rc" -eq 1 ] || show
+cmp "$d/run1/steps.csv.gz" "$d/run2/steps.csv.gz"
+[ "$rc" -eq 1 ] && [ "$(verdicts)" = "SLOWER " ]
+check $? "two steps.csv.gz files: SLOWER, exit 1"
+head -c 300 "$d/run2/steps.csv.gz" > "$d/t.csv.gz"
+cmp "$d/run1/steps.csv.gz" "$d/t.csv.gz"
+bad "a gzip file cut off" 2 "t.csv.gz: read error"
+
+echo "--json:"
+cmp --json "$d/v.json" "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && [ "$(verdicts)" = "SLOWER " ] && grep -q '"result": "regression"' "$d/v.json"
+check $? "--json FILE: the table as before, and the file written"
+cmp --json - "$d/run1" "$d/run2"
+[ "$rc" -eq 1 ] && head -n 1 "$d/out" | grep -qx '{' && grep -q '"verdict": "SLOWER"' "$d/out" &&
+    grep -q 'SLOWER' "$d/err" && ! grep -q '^configuration' "$d/out"
+check $? "--json -: JSON alone on standard output, the table on standard error"
+meta "$d/run2" "AMD EPYC 7B13 64-Core Processor"
+cmp --json "$d/v.json" "$d/run1" "$d/run2"
+[ "$rc" -eq 3 ] && grep -q '"result": "incomparable"' "$d/v.json" &&
+    grep -q '"new": "AMD EPYC 7B13 64-Core Processor"' "$d/v.json"
+check $? "--json on a refused comparison: result incomparable, the fact with both values"
 
 finish

@@ -1,7 +1,8 @@
 /*
- * cupti_trace.h — opt-in CUPTI activity tracing of the cuda backend: every
- * kernel and memcpy the GPU ran, with its timestamps, launch shape or byte
- * count, tagged with the timed region (and step) that launched it.
+ * cupti_trace.h — opt-in CUPTI activity tracing of the GPU backends (cuda,
+ * cudnn): every kernel and memcpy the GPU ran, with its timestamps, launch
+ * shape or byte count, tagged with the timed region (and step) that
+ * launched it.
  *
  * The harness's --cupti:
  *     cnn_cupti_start();                      before the first traced step
@@ -46,8 +47,8 @@ cnn_status cnn_cupti_set_config(const char *key);
  * atomically. Fails (after writing) if CUPTI dropped records. */
 cnn_status cnn_cupti_stop_and_write(const char *csv_path);
 
-/* For the cuda backend: tag the launches between begin and end with region
- * r of step `step`. No-ops unless tracing is on. */
+/* For the GPU backends' region timer (gpu/gpu.h): tag the launches between
+ * begin and end with region r of step `step`. No-ops unless tracing is on. */
 cnn_status cnn_cupti_region_begin(enum cnn_region r, long step);
 cnn_status cnn_cupti_region_end(void);
 
