@@ -2,29 +2,42 @@
  * plotdata.c — `cnnbench plotdata RUN_DIR`: reshapes a run's tidy CSV into
  * the small plot-ready tables the gnuplot scripts in plots/ draw, under
  * RUN_DIR/plots/data/, plus plotinfo.gp, which tells the scripts what each
- * table holds (the CPU and GPU from meta.json, chosen sizes, axis ranges).
+ * table holds (the CPU and GPU from meta.json, chosen sizes, axis ranges and
+ * ticks).
  *
  * gnuplot reads CSV well but cannot group, sort or pick; doing that here in
  * C keeps the project free of a Python dependency. Choices, all documented in
  * results/README.md:
  *   - only configurations with status ok are drawn;
  *   - a curve is one "label": impl plus threads ("omp t2") plus variant
- *     ("cuda v3") plus GPUs of a data-parallel run ("cuda g4"); repetitions and runs of different lengths of one
- *     (label, batch, filters) are pooled as the median of their medians
- *     (and of their quartiles);
+ *     ("cuda v3") plus GPUs of a data-parallel run ("cuda g4"); repetitions
+ *     and runs of different lengths of one (label, batch, filters), a "cell",
+ *     are pooled as the median of their medians (and of their quartiles);
+ *   - a point is unstable when any configuration it is computed from is
+ *     (summary.csv's unstable column: CV of the step times above 10%, or
+ *     a --max-noise target missed), so a speedup is unstable when its
+ *     baseline is; the charts draw such points hollow;
+ *   - speedup vs threads draws, per impl, variant and GPU count (one panel
+ *     each), every size run at 1 and at more threads, relative to the same
+ *     impl at 1 thread. IQR bars invert for a speedup: low = T1 / q3,
+ *     high = T1 / q1;
  *   - speedup vs filters is drawn at the batch size with the most filter
- *     values, speedup vs batch at the filter count with the most batch sizes;
- *     the breakdown and the box plot at the (batch, filters) that the most
- *     labels ran; ties go to the larger size;
- *   - speedup vs threads uses, per impl and variant, the size with the most
- *     thread counts, relative to the same impl at 1 thread. IQR bars invert
- *     for a speedup: low = T1 / q3, high = T1 / q1;
+ *     values where seq and another backend both ran, speedup vs batch at the
+ *     filter count with the most such batch sizes; step time vs parameters
+ *     at the batch with the most filter counts; the breakdown and the box
+ *     plot at the (batch, filters) that the most backends, then labels, ran;
+ *     ties go to the larger size;
  *   - images/s vs GPUs uses the filter count with the most data-parallel
  *     configurations, one curve per (impl, variant, batch) with two or more
  *     GPU counts; the ideal is N times the images/s on one GPU: gpus 1 (NCCL
  *     with one rank), else the plain path (gpus 0).
  * Multi-curve tables are gnuplot data blocks (two blank lines apart), each
  * opening with a header line whose second field names the curve.
+ *
+ * Everything read is checked (bench/fields.h, json_read_file): names reach
+ * gnuplot and file names, so only what cnnbench writes is accepted. The work
+ * is O(n log n) in the rows: rows are sorted once into cells, and every table
+ * is built from the cells.
  */
 #include <errno.h>
 #include <math.h>
@@ -36,8 +49,10 @@
 #include "commands.h"
 #include "csvout.h"
 #include "error.h"
+#include "fields.h"
 #include "fileio.h"
 #include "json.h"
+#include "plan.h"
 #include "stats.h"
 #include "summary.h"
 
@@ -47,19 +62,257 @@ static const char plotdata_help[] =
     "Writes the plot-ready tables of a sweep's results into RUN_DIR/plots/data/\n"
     "(plotinfo.gp describes them). plots/render.sh runs this, then gnuplot.\n";
 
-enum { PD_MAX_LABELS = 64, PD_LABEL = 48, PD_PATH = 4200 };
+enum {
+    PD_LABEL = 64,
+    PD_PATH = 4200,
+    PD_MAX_CURVES = 16, /* curves (or bars) one chart draws: more are unreadable */
+    PD_MAX_PANELS = 4,  /* panels of the speedup vs threads chart */
+    PD_MAX_TICKS = 12,  /* data values labelled on an axis; more crowd it */
+};
+
+/* One curve: a backend at a thread count, variant and GPU count. */
+struct label {
+    char name[PD_LABEL];                /* "omp t2", "cuda v3 g4" */
+    const struct summary_row *like;     /* a row of it: impl, variant, threads, gpus */
+    int rank;                           /* the impl's place in the run's order */
+    int first_cell, n_cells;            /* its cells, by (batch, filters) */
+};
+
+/* The pooled figures of one label at one (batch, filters). */
+struct cell {
+    int label, batch, filters;
+    int first, count;                   /* its rows: pd->cell_rows[first .. first+count) */
+    double median, q1, q3;              /* medians over the rows */
+    double region[CNN_REGION_COUNT];    /* medians; NaN where no row has the region */
+    int unstable;                       /* any of its rows unstable */
+};
 
 struct pd {
     const char *run;
     char data_dir[4096];
     struct summary_row *rows; /* status ok only */
     int n;
-    char labels[PD_MAX_LABELS][PD_LABEL];
+    struct label *labels;
     int n_labels;
+    struct cell *cells;       /* sorted by (label, batch, filters) */
+    int n_cells;
+    int *cell_rows;           /* row indices, grouped by cell */
+    int seq;                  /* the label "seq", or -1 */
     FILE *info;               /* plotinfo.gp being written */
 };
 
-/* ---- helpers ---- */
+/* ---- sorting: records of up to six keys compared in order ---- */
+
+struct ref {
+    long k[6];
+    int idx;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const struct ref *x = a, *y = b;
+    for (int i = 0; i < 6; i++)
+        if (x->k[i] != y->k[i])
+            return x->k[i] < y->k[i] ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int same_keys(const struct ref *a, const struct ref *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a->k[i] != b->k[i])
+            return 0;
+    return 1;
+}
+
+static struct ref *refs_alloc(int n)
+{
+    struct ref *r = calloc((size_t)(n > 0 ? n : 1), sizeof *r);
+    if (!r)
+        cnn_fail(CNN_E_NOMEM, "cannot allocate %d sort records", n);
+    return r;
+}
+
+/* ---- writing plotinfo.gp ---- */
+
+static void info_int(const struct pd *pd, const char *name, long v)
+{
+    fprintf(pd->info, "%s = %ld\n", name, v);
+}
+
+static void info_num(const struct pd *pd, const char *name, double v)
+{
+    fprintf(pd->info, "%s = %.6g\n", name, v);
+}
+
+/* A gnuplot single-quoted string: no escapes and, unlike a double-quoted
+ * one, no `command` substitution; a quote is doubled. Every value written
+ * was checked to be printable (a newline would end the assignment). */
+static void info_str(const struct pd *pd, const char *name, const char *value)
+{
+    fprintf(pd->info, "%s = '", name);
+    for (const char *p = value; *p; p++)
+        if (*p == '\'')
+            fputs("''", pd->info);
+        else
+            fputc(*p, pd->info);
+    fputs("'\n", pd->info);
+}
+
+/* NAME = 'v1 v2 ...': positions the scripts put ticks at (gnuplot's words()). */
+static void info_values(const struct pd *pd, const char *name, const long *v, int n)
+{
+    fprintf(pd->info, "%s = '", name);
+    for (int i = 0; i < n; i++)
+        fprintf(pd->info, "%s%ld", i ? " " : "", v[i]);
+    fputs("'\n", pd->info);
+}
+
+/* " (16 of 20 curves shown)" when a chart shows fewer than it could. */
+static void info_note(const struct pd *pd, const char *name, int shown, int total,
+                      const char *what)
+{
+    char note[96] = "";
+    if (shown < total)
+        snprintf(note, sizeof note, " (%d of %d %s shown)", shown, total, what);
+    info_str(pd, name, note);
+}
+
+/* "13.6k", "109k", "1.1M": a large count short enough for a tick label. */
+static void short_count(char *buf, size_t len, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, len, "%.3gM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.3gk", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f", v);
+}
+
+/* A tick value in plain decimal ("0.00001", "2000000"): the scripts turn
+ * it into a number with gnuplot's string arithmetic, which reads no
+ * exponent. Two significant digits are all a tick has. */
+static void plain_number(char *buf, size_t len, double v)
+{
+    int decimals = (int)ceil(-log10(v)) + 1;
+    snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
+    if (strchr(buf, '.')) {
+        size_t n = strlen(buf);
+        while (buf[n - 1] == '0')
+            buf[--n] = '\0';
+        if (buf[n - 1] == '.')
+            buf[n - 1] = '\0';
+    }
+}
+
+/* NAME_ticks = 'positions' and NAME_labels = 'labels' of an axis's ticks,
+ * the words the scripts pair up ("2000000" is labelled "2M"). */
+static void info_ticks(const struct pd *pd, const char *name, const double *ticks, int n)
+{
+    for (int labels = 0; labels < 2; labels++) {
+        fprintf(pd->info, "%s_%s = '", name, labels ? "labels" : "ticks");
+        for (int i = 0; i < n; i++) {
+            char t[64];
+            if (labels && ticks[i] >= 1e4)
+                short_count(t, sizeof t, ticks[i]);
+            else
+                plain_number(t, sizeof t, ticks[i]);
+            fprintf(pd->info, "%s%s", i ? " " : "", t);
+        }
+        fputs("'\n", pd->info);
+    }
+}
+
+/* Ticks of a log axis over the data range [lo, hi]: 1-2-5 style steps in
+ * each decade, finer when the range is narrow, and at least two inside the
+ * range (widened to the ticks around it if need be). gnuplot's own log ticks
+ * are whole decades or powers of two, which label a narrow range once or not
+ * at all, or as 0.00390625. Writes NAME_min, NAME_max and the ticks. */
+static void info_log_axis(const struct pd *pd, const char *name, double lo, double hi)
+{
+    static const double decade[] = {1}, coarse[] = {1, 2, 5}, mid[] = {1, 2, 3, 5},
+                        fine[] = {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8},
+                        finest[] = {1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.2, 2.4,
+                                    2.6, 2.8, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9};
+    if (!(lo > 0) || !(hi >= lo) || !isfinite(hi)) {
+        lo = 1; /* no data: an axis around 1 that draws nothing wrong */
+        hi = 1;
+    }
+    lo /= 1.15;
+    hi *= 1.15;
+    double decades = log10(hi / lo);
+    const double *steps = decades > 3     ? decade
+                          : decades > 1.2 ? coarse
+                          : decades > 0.8 ? mid
+                          : decades > 0.3 ? fine
+                                          : finest;
+    int n_steps = decades > 3 ? 1 : decades > 1.2 ? 3 : decades > 0.8 ? 4 : decades > 0.3 ? 10 : 22;
+    double ticks[64];
+    int n = 0;
+    for (int pass = 0; pass < 2 && n < 2; pass++) {
+        n = 0;
+        double below = 0, above = INFINITY;
+        for (int e = (int)floor(log10(lo)) - 1; e <= (int)ceil(log10(hi)) && n < 64; e++)
+            for (int s = 0; s < n_steps && n < 64; s++) {
+                double t = steps[s] * pow(10, e);
+                if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9))
+                    ticks[n++] = t;
+                else if (t < lo)
+                    below = t;
+                else if (t < above)
+                    above = t;
+            }
+        if (n < 2) {
+            lo = below;
+            hi = above;
+        }
+    }
+    char key[96];
+    snprintf(key, sizeof key, "%s_min", name);
+    info_num(pd, key, lo);
+    snprintf(key, sizeof key, "%s_max", name);
+    info_num(pd, key, hi);
+    info_ticks(pd, name, ticks, n);
+}
+
+/* A linear axis over [lo, hi] with a margin, never of zero width (one
+ * point, or curves that all sit on one value), clipped to [floor, ceil];
+ * [floor, floor + 1] without data. */
+static void info_linear_axis(const struct pd *pd, const char *name, double lo, double hi,
+                             double floor_v, double ceil_v)
+{
+    if (!(hi >= lo)) {
+        lo = floor_v;
+        hi = floor_v + 1;
+    }
+    double pad = (hi - lo) * 0.05;
+    if (pad < 1e-3 * fabs(hi) || pad == 0)
+        pad = fabs(hi) > 0 ? 0.05 * fabs(hi) : 1;
+    lo = lo - pad < floor_v ? floor_v : lo - pad;
+    hi = hi + pad > ceil_v ? ceil_v : hi + pad;
+    char key[96];
+    snprintf(key, sizeof key, "%s_min", name);
+    info_num(pd, key, lo);
+    snprintf(key, sizeof key, "%s_max", name);
+    info_num(pd, key, hi);
+}
+
+/* Tracks the smallest and largest positive finite values seen. */
+struct range {
+    double lo, hi;
+};
+
+static void range_add(struct range *r, double v)
+{
+    if (v > 0 && isfinite(v)) {
+        r->lo = v < r->lo ? v : r->lo;
+        r->hi = v > r->hi ? v : r->hi;
+    }
+}
+
+static const struct range range_empty = {INFINITY, 0};
+
+/* ---- labels and cells ---- */
 
 static void label_of(const struct summary_row *r, char *buf, size_t len)
 {
@@ -72,574 +325,858 @@ static void label_of(const struct summary_row *r, char *buf, size_t len)
         snprintf(buf + n, len - (size_t)n, " g%d", r->gpus);
 }
 
-static int has_label(const struct summary_row *r, const char *label)
+static const struct summary_row *label_row(const struct pd *pd, int label)
 {
-    char l[PD_LABEL];
-    label_of(r, l, sizeof l);
-    return strcmp(l, label) == 0;
+    return pd->labels[label].like;
 }
 
-/* A gnuplot string literal: double quotes with \ and " escaped. */
-static void gp_string(FILE *fp, const char *name, const char *value)
+/* Whether a row is flagged in summary.csv's unstable column. The column is
+ * derived when the file is written, so it is derived again here, by the
+ * writer's own rule. */
+static int row_unstable(const struct summary_row *r)
 {
-    fprintf(fp, "%s = \"", name);
-    for (const char *p = value; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fputc('\\', fp);
-        fputc(*p, fp);
+    return summary_unstable(&r->t, r->max_noise_pct) > 0;
+}
+
+/* The cell of (label, batch, filters), or NULL. */
+static const struct cell *cell_at(const struct pd *pd, int label, int batch, int filters)
+{
+    int lo = 0, hi = pd->n_cells - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        const struct cell *c = &pd->cells[mid];
+        long d = c->label != label ? c->label - label
+                 : c->batch != batch ? c->batch - batch : c->filters - filters;
+        if (d == 0)
+            return c;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
-    fputs("\"\n", fp);
+    return NULL;
 }
 
-static void data_path(const struct pd *pd, const char *name, char *buf, size_t len)
+/* Pools the rows of one cell: medians of their medians, quartiles and
+ * region medians. scratch holds at least count doubles. */
+static void pool_cell(const struct pd *pd, struct cell *c, double *scratch)
 {
-    snprintf(buf, len, "%s/%s", pd->data_dir, name);
+    const int *rows = pd->cell_rows + c->first;
+    for (int i = 0; i < c->count; i++)
+        scratch[i] = pd->rows[rows[i]].t.median;
+    c->median = stats_median(scratch, c->count);
+    for (int i = 0; i < c->count; i++)
+        scratch[i] = pd->rows[rows[i]].t.q1;
+    c->q1 = stats_median(scratch, c->count);
+    for (int i = 0; i < c->count; i++)
+        scratch[i] = pd->rows[rows[i]].t.q3;
+    c->q3 = stats_median(scratch, c->count);
+    for (int k = 0; k < CNN_REGION_COUNT; k++) {
+        int m = 0;
+        for (int i = 0; i < c->count; i++)
+            if (!isnan(pd->rows[rows[i]].region_ms[k]))
+                scratch[m++] = pd->rows[rows[i]].region_ms[k];
+        c->region[k] = m ? stats_median(scratch, m) : NAN;
+    }
+    c->unstable = 0;
+    for (int i = 0; i < c->count; i++)
+        c->unstable |= row_unstable(&pd->rows[rows[i]]);
 }
 
-static int int_cmp(const void *a, const void *b)
+/* Sorts the rows once by (impl rank, threads, variant, GPUs, batch,
+ * filters): runs of the first four keys are the labels, in the order the
+ * charts list them (backends as the run lists them, then thread count,
+ * variant, GPUs), and runs of all six are the cells. */
+static cnn_status build_cells(struct pd *pd, const char *path)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-/* Adds v to a set kept as a sorted array. */
-static void set_add(int *set, int *n, int v)
-{
-    for (int i = 0; i < *n; i++)
-        if (set[i] == v)
-            return;
-    set[(*n)++] = v;
-    qsort(set, (size_t)*n, sizeof *set, int_cmp);
-}
-
-/* Median of medians and of quartiles of the ok rows of one label at (batch,
- * filters); batch or filters < 0 match anything. n = 0 if none. */
-struct pooled {
-    int n;
-    double median, q1, q3;
-    double region[CNN_REGION_COUNT];
-};
-
-static void pool(const struct pd *pd, const char *label, int batch, int filters,
-                 struct pooled *out)
-{
-    double med[256], q1[256], q3[256], reg[CNN_REGION_COUNT][256];
-    int n = 0;
-    for (int i = 0; i < pd->n && n < 256; i++) {
+    char impls[PLAN_MAX_IMPLS][sizeof pd->rows[0].impl];
+    int n_impls = 0;
+    struct ref *refs = refs_alloc(pd->n);
+    if (!refs)
+        return CNN_E_NOMEM;
+    for (int i = 0; i < pd->n; i++) {
         const struct summary_row *r = &pd->rows[i];
-        if (!has_label(r, label) || (batch >= 0 && r->batch != batch) ||
-            (filters >= 0 && r->filters != filters) || !(r->t.median > 0))
-            continue;
-        med[n] = r->t.median;
-        q1[n] = r->t.q1;
-        q3[n] = r->t.q3;
-        for (int k = 0; k < CNN_REGION_COUNT; k++)
-            reg[k][n] = isnan(r->region_ms[k]) ? 0.0 : r->region_ms[k];
-        n++;
+        int rank = 0;
+        while (rank < n_impls && strcmp(impls[rank], r->impl) != 0)
+            rank++;
+        if (rank == n_impls) {
+            if (n_impls == PLAN_MAX_IMPLS) {
+                free(refs);
+                return cnn_fail(CNN_E_DATA,
+                                "%s: more than %d backends (%s is one more); a sweep runs at "
+                                "most %d",
+                                path, PLAN_MAX_IMPLS, r->impl, PLAN_MAX_IMPLS);
+            }
+            snprintf(impls[n_impls++], sizeof impls[0], "%s", r->impl);
+        }
+        refs[i] = (struct ref){{rank, r->threads, r->variant, r->gpus, r->batch, r->filters}, i};
     }
-    out->n = n;
-    out->median = stats_median(med, n);
-    out->q1 = stats_median(q1, n);
-    out->q3 = stats_median(q3, n);
-    for (int k = 0; k < CNN_REGION_COUNT; k++)
-        out->region[k] = stats_median(reg[k], n);
+    qsort(refs, (size_t)pd->n, sizeof *refs, ref_cmp);
+    pd->labels = calloc((size_t)(pd->n > 0 ? pd->n : 1), sizeof *pd->labels);
+    pd->cells = calloc((size_t)(pd->n > 0 ? pd->n : 1), sizeof *pd->cells);
+    pd->cell_rows = calloc((size_t)(pd->n > 0 ? pd->n : 1), sizeof *pd->cell_rows);
+    double *scratch = calloc((size_t)(pd->n > 0 ? pd->n : 1), sizeof *scratch);
+    if (!pd->labels || !pd->cells || !pd->cell_rows || !scratch) {
+        free(refs);
+        free(scratch);
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the cells of %d rows", pd->n);
+    }
+    pd->seq = -1;
+    for (int i = 0; i < pd->n; i++) {
+        const struct summary_row *r = &pd->rows[refs[i].idx];
+        if (i == 0 || !same_keys(&refs[i], &refs[i - 1], 4)) {
+            struct label *l = &pd->labels[pd->n_labels];
+            label_of(r, l->name, sizeof l->name);
+            l->like = r;
+            l->rank = (int)refs[i].k[0];
+            l->first_cell = pd->n_cells;
+            if (!strcmp(l->name, "seq"))
+                pd->seq = pd->n_labels;
+            pd->n_labels++;
+        }
+        if (i == 0 || !same_keys(&refs[i], &refs[i - 1], 6)) {
+            struct cell *c = &pd->cells[pd->n_cells++];
+            c->label = pd->n_labels - 1;
+            c->batch = r->batch;
+            c->filters = r->filters;
+            c->first = i;
+            pd->labels[c->label].n_cells++;
+        }
+        pd->cells[pd->n_cells - 1].count++;
+        pd->cell_rows[i] = refs[i].idx;
+    }
+    for (int i = 0; i < pd->n_cells; i++)
+        pool_cell(pd, &pd->cells[i], scratch);
+    free(scratch);
+    free(refs);
+    return CNN_OK;
 }
+
+/* ---- table files ---- */
 
 static cnn_status open_table(const struct pd *pd, const char *name, struct cnn_atomic_file *f)
 {
     char path[PD_PATH];
-    data_path(pd, name, path, sizeof path);
+    snprintf(path, sizeof path, "%s/%s", pd->data_dir, name);
     return cnn_atomic_open(f, path);
+}
+
+/* render.sh draws the charts whose tables exist: a table this run has
+ * nothing for must not be one an earlier run of plotdata left. */
+static cnn_status remove_stale(const char *path)
+{
+    if (remove(path) != 0 && errno != ENOENT)
+        return cnn_fail(CNN_E_IO, "%s: cannot remove: %s", path, strerror(errno));
+    return CNN_OK;
+}
+
+/* Keeps a table that has something to draw, else removes it. */
+static cnn_status close_table(struct cnn_atomic_file *f, int blocks)
+{
+    if (blocks > 0)
+        return cnn_atomic_commit(f);
+    cnn_atomic_abort(f);
+    return remove_stale(f->path);
 }
 
 /* Ends a data block: gnuplot's index counts blocks separated by two blank lines. */
 static void end_block(FILE *fp) { fputs("\n\n", fp); }
 
-/* Distinct values of one size among the rows of a label set, for a
- * fixed value of the other size. which: 0 = batch, 1 = filters. */
-static int distinct_sizes(const struct pd *pd, int which, int fixed, int skip_seq, int *out)
+static int long_cmp(const void *a, const void *b)
 {
-    int n = 0;
-    for (int i = 0; i < pd->n; i++) {
-        const struct summary_row *r = &pd->rows[i];
-        if (skip_seq && !strcmp(r->impl, "seq"))
-            continue;
-        if (fixed >= 0 && (which == 0 ? r->filters : r->batch) != fixed)
-            continue;
-        set_add(out, &n, which == 0 ? r->batch : r->filters);
-        if (n == 64)
-            break;
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct values among v[0..n), sorted, in place; returns their count. */
+static int distinct(long *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, long_cmp);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+/* A log axis through the data values v[0..n) (sorted and made distinct in
+ * place): a tick at each value when they are few enough to label, with
+ * NAME_min and NAME_max a little outside them; else the 1-2-5 ticks of
+ * info_log_axis over their range. Returns whether each value is a tick. */
+static int info_data_axis(const struct pd *pd, const char *name, long *v, int n)
+{
+    int m = distinct(v, n);
+    if (m == 0 || m > PD_MAX_TICKS) {
+        info_log_axis(pd, name, m ? (double)v[0] : NAN, m ? (double)v[m - 1] : NAN);
+        return 0;
     }
-    return n;
+    double ticks[PD_MAX_TICKS];
+    for (int i = 0; i < m; i++)
+        ticks[i] = (double)v[i];
+    char key[96];
+    snprintf(key, sizeof key, "%s_min", name);
+    info_num(pd, key, v[0] / 1.3);
+    snprintf(key, sizeof key, "%s_max", name);
+    info_num(pd, key, v[m - 1] * 1.3);
+    info_ticks(pd, name, ticks, m);
+    return 1;
 }
 
-/* The value of the fixed size (batch when which = 1) that has the most
- * distinct values of the other; ties to the larger. */
-static int best_fixed(const struct pd *pd, int which, int skip_seq, int *count)
+/* A speedup's IQR bar: low = base / q3, high = base / q1 (a zero quartile
+ * gives no bar rather than an infinite one). */
+static double speedup_bar(double base, double q, double median)
 {
-    int fixed_vals[64], nf = distinct_sizes(pd, 1 - which, -1, skip_seq, fixed_vals);
-    int best = -1, best_n = 0;
-    for (int i = 0; i < nf; i++) {
-        int vals[64];
-        int n = distinct_sizes(pd, which, fixed_vals[i], skip_seq, vals);
-        if (n >= best_n) {
-            best_n = n;
-            best = fixed_vals[i];
-        }
-    }
-    *count = best_n;
-    return best;
+    return q > 0 ? base / q : base / median;
 }
 
-/* ---- the charts' tables ---- */
+/* ---- speedup vs threads ---- */
 
-/* The thread counts (> 0) one impl and variant ran at (batch, filters),
- * sorted; *has_one says whether 1 is among them. */
-static int thread_counts(const struct pd *pd, const struct summary_row *like, int batch,
-                         int filters, int *ts, int *has_one)
+/* One curve of the chart: a (batch, filters) of one family with thread counts. */
+struct thread_curve {
+    int first, count; /* its cells: refs[first .. first+count), by threads */
+    int batch, filters;
+};
+
+static int curve_by_points(const void *a, const void *b)
 {
-    int nt = 0;
-    *has_one = 0;
-    for (int k = 0; k < pd->n && nt < 64; k++) {
-        const struct summary_row *b = &pd->rows[k];
-        if (!strcmp(b->impl, like->impl) && b->variant == like->variant && b->threads > 0 &&
-            b->batch == batch && b->filters == filters) {
-            set_add(ts, &nt, b->threads);
-            *has_one |= b->threads == 1;
-        }
-    }
-    return nt;
+    const struct thread_curve *x = a, *y = b;
+    if (x->count != y->count)
+        return y->count - x->count;
+    long wx = (long)x->batch * x->filters, wy = (long)y->batch * y->filters;
+    return (wy > wx) - (wy < wx);
 }
 
-/* The label of `like` with another thread count (0: none). */
-static void label_with_threads(const struct summary_row *like, int threads, char *buf,
-                               size_t len)
+static int curve_by_size(const void *a, const void *b)
 {
-    struct summary_row r = *like;
-    r.threads = threads;
-    label_of(&r, buf, len);
+    const struct thread_curve *x = a, *y = b;
+    long wx = (long)x->batch * x->filters, wy = (long)y->batch * y->filters;
+    if (wx != wy)
+        return (wx > wy) - (wx < wy);
+    return (x->batch > y->batch) - (x->batch < y->batch);
 }
 
-/* speedup vs threads: one block per (impl, variant) with a thread sweep, at
- * its (batch, filters) with the most thread counts including 1. */
+/* speedup vs threads: a panel per family (impl, variant, GPUs) with a
+ * thread sweep, a curve per (batch, filters) it ran at 1 thread and at
+ * more, each point relative to the same size at 1 thread. */
 static cnn_status table_threads(struct pd *pd)
 {
     struct cnn_atomic_file f;
     CNN_TRY(open_table(pd, "speedup_threads.csv", &f));
-    int blocks = 0, tmax = 1;
-    char done[PD_MAX_LABELS][PD_LABEL];
-    int n_done = 0;
-    for (int i = 0; i < pd->n; i++) {
-        const struct summary_row *r = &pd->rows[i];
-        char group[PD_LABEL];
-        label_with_threads(r, 0, group, sizeof group);
-        int seen = 0;
-        for (int k = 0; k < n_done; k++)
-            seen |= !strcmp(done[k], group);
-        if (r->threads <= 0 || seen || n_done == PD_MAX_LABELS)
-            continue;
-        snprintf(done[n_done++], PD_LABEL, "%s", group);
-        int best_b = -1, best_f = -1, best_n = 1, ts[64], has_one;
-        for (int j = 0; j < pd->n; j++) {
-            const struct summary_row *a = &pd->rows[j];
-            if (strcmp(a->impl, r->impl) || a->variant != r->variant)
-                continue;
-            int nt = thread_counts(pd, r, a->batch, a->filters, ts, &has_one);
-            long size = (long)a->batch * a->filters, best_size = (long)best_b * best_f;
-            if (has_one && (nt > best_n || (nt == best_n && size > best_size))) {
-                best_n = nt;
-                best_b = a->batch;
-                best_f = a->filters;
-            }
-        }
-        if (best_b < 0)
-            continue;
-        int nt = thread_counts(pd, r, best_b, best_f, ts, &has_one);
-        char one[PD_LABEL];
-        label_with_threads(r, 1, one, sizeof one);
-        struct pooled base;
-        pool(pd, one, best_b, best_f, &base);
-        fprintf(f.fp, "threads,%s B=%d F=%d,speedup_low,speedup_high,efficiency\n", group,
-                best_b, best_f);
-        for (int k = 0; k < nt; k++) {
-            char lk[PD_LABEL];
-            label_with_threads(r, ts[k], lk, sizeof lk);
-            struct pooled p;
-            pool(pd, lk, best_b, best_f, &p);
-            double sp = base.median / p.median;
-            fprintf(f.fp, "%d,%.6g,%.6g,%.6g,%.6g\n", ts[k], sp, base.median / p.q3,
-                    base.median / p.q1, sp / ts[k]);
-            tmax = ts[k] > tmax ? ts[k] : tmax;
-        }
-        end_block(f.fp);
-        blocks++;
-    }
-    fprintf(pd->info, "threads_blocks = %d\nthreads_max = %d\n", blocks, tmax);
-    if (blocks == 0) {
+    struct ref *refs = refs_alloc(pd->n_cells);
+    struct thread_curve *curves = calloc((size_t)pd->n_cells + 1, sizeof *curves);
+    long *ticks = calloc((size_t)pd->n_cells + 1, sizeof *ticks);
+    if (!refs || !curves || !ticks) {
+        free(refs);
+        free(curves);
+        free(ticks);
         cnn_atomic_abort(&f);
-        return CNN_OK;
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the thread curves");
     }
-    return cnn_atomic_commit(&f);
-}
-
-/* The label of `like` on another number of GPUs (0: the plain path). */
-static void label_with_gpus(const struct summary_row *like, int gpus, char *buf, size_t len)
-{
-    struct summary_row r = *like;
-    r.gpus = gpus;
-    label_of(&r, buf, len);
-}
-
-/* The filter count with the most data-parallel configurations; ties to the
- * larger. -1 if the run has none. */
-static int gpus_filters(const struct pd *pd)
-{
-    int best = -1, best_n = 0;
-    for (int i = 0; i < pd->n; i++) {
-        if (pd->rows[i].gpus < 1)
+    int nr = 0;
+    for (int i = 0; i < pd->n_cells; i++) {
+        const struct cell *c = &pd->cells[i];
+        const struct summary_row *l = label_row(pd, c->label);
+        if (l->threads > 0)
+            refs[nr++] = (struct ref){{pd->labels[c->label].rank, l->variant, l->gpus, c->batch,
+                                       c->filters, l->threads}, i};
+    }
+    qsort(refs, (size_t)nr, sizeof *refs, ref_cmp);
+    int panels = 0, families = 0, blocks = 0, n_ticks = 0, unstable = 0;
+    struct range y = range_empty;
+    for (int i = 0; i < nr;) {
+        /* one family: refs[i .. end) */
+        int end = i;
+        while (end < nr && same_keys(&refs[end], &refs[i], 3))
+            end++;
+        int nc = 0;
+        for (int j = i; j < end;) {
+            int k = j;
+            while (k < end && same_keys(&refs[k], &refs[j], 5))
+                k++;
+            if (k - j >= 2 && refs[j].k[5] == 1)
+                curves[nc++] = (struct thread_curve){j, k - j, (int)refs[j].k[3],
+                                                     (int)refs[j].k[4]};
+            j = k;
+        }
+        const struct cell *any = &pd->cells[refs[i].idx];
+        i = end;
+        if (nc == 0)
             continue;
-        int f = pd->rows[i].filters, n = 0;
-        for (int j = 0; j < pd->n; j++)
-            n += pd->rows[j].gpus >= 1 && pd->rows[j].filters == f;
-        if (n > best_n || (n == best_n && f > best)) {
-            best_n = n;
-            best = f;
+        families++;
+        if (panels == PD_MAX_PANELS)
+            continue;
+        int shown = nc;
+        if (shown > PD_MAX_CURVES) {
+            qsort(curves, (size_t)nc, sizeof *curves, curve_by_points);
+            shown = PD_MAX_CURVES;
+        }
+        qsort(curves, (size_t)shown, sizeof *curves, curve_by_size);
+        panels++;
+        char name[64], title[PD_LABEL];
+        struct summary_row family = *label_row(pd, any->label);
+        family.threads = 0;
+        label_of(&family, title, sizeof title);
+        snprintf(name, sizeof name, "threads_title_%d", panels);
+        info_str(pd, name, title);
+        snprintf(name, sizeof name, "threads_first_%d", panels);
+        info_int(pd, name, blocks);
+        snprintf(name, sizeof name, "threads_curves_%d", panels);
+        info_int(pd, name, shown);
+        snprintf(name, sizeof name, "threads_note_%d", panels);
+        info_note(pd, name, shown, nc, "sizes");
+        for (int c = 0; c < shown; c++) {
+            const struct cell *base = &pd->cells[refs[curves[c].first].idx];
+            fprintf(f.fp, "threads,B=%d F=%d,speedup_low,speedup_high,efficiency,unstable\n",
+                    curves[c].batch, curves[c].filters);
+            for (int j = curves[c].first; j < curves[c].first + curves[c].count; j++) {
+                const struct cell *p = &pd->cells[refs[j].idx];
+                long t = refs[j].k[5];
+                double sp = base->median / p->median;
+                double low = speedup_bar(base->median, p->q3, p->median);
+                double high = speedup_bar(base->median, p->q1, p->median);
+                int u = p->unstable || base->unstable;
+                fprintf(f.fp, "%ld,%.6g,%.6g,%.6g,%.6g,%d\n", t, sp, low, high, sp / t, u);
+                range_add(&y, low);
+                range_add(&y, high);
+                range_add(&y, (double)t); /* the ideal line up to the largest count */
+                ticks[n_ticks++] = t;
+                unstable |= u;
+            }
+            end_block(f.fp);
+            blocks++;
+        }
+    }
+    info_int(pd, "threads_panels", panels);
+    info_note(pd, "threads_note", panels, families, "backends");
+    info_data_axis(pd, "threads_x", ticks, n_ticks);
+    info_log_axis(pd, "threads_y", y.lo, y.hi);
+    info_int(pd, "threads_unstable", unstable);
+    free(refs);
+    free(curves);
+    free(ticks);
+    return close_table(&f, blocks);
+}
+
+/* ---- images/s vs GPUs ---- */
+
+/* The label of (rank, threads, variant, gpus), or -1: labels are sorted so. */
+static int label_find(const struct pd *pd, int rank, int threads, int variant, int gpus)
+{
+    int lo = 0, hi = pd->n_labels - 1;
+    const long want[4] = {rank, threads, variant, gpus};
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        const struct summary_row *r = label_row(pd, mid);
+        const long have[4] = {pd->labels[mid].rank, r->threads, r->variant, r->gpus};
+        int d = 0;
+        for (int k = 0; k < 4 && d == 0; k++)
+            d = (have[k] > want[k]) - (have[k] < want[k]);
+        if (d == 0)
+            return mid;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static double images_per_s(int batch, double ms) { return batch / (ms / 1e3); }
+
+/* The filter count with the most data-parallel cells; ties to the larger.
+ * -1 if the run has none. refs has room for every cell. */
+static int gpus_filters(const struct pd *pd, struct ref *refs)
+{
+    int best = -1, best_n = 0, nr = 0;
+    for (int i = 0; i < pd->n_cells; i++)
+        if (label_row(pd, pd->cells[i].label)->gpus >= 1)
+            refs[nr++] = (struct ref){{pd->cells[i].filters}, i};
+    qsort(refs, (size_t)nr, sizeof *refs, ref_cmp);
+    for (int i = 0, j; i < nr; i = j) {
+        for (j = i; j < nr && refs[j].k[0] == refs[i].k[0]; j++)
+            ;
+        if (j - i >= best_n) {
+            best_n = j - i;
+            best = (int)refs[i].k[0];
         }
     }
     return best;
 }
 
-static double images_per_s(int batch, double ms) { return batch / (ms / 1e3); }
+/* One point of the GPU chart: images/s with its IQR bar (B / q3 .. B / q1). */
+static void gpus_point(FILE *fp, struct range *y, long gpus, const struct cell *c, double ideal)
+{
+    double ips = images_per_s(c->batch, c->median);
+    double low = images_per_s(c->batch, c->q3);
+    double high = c->q1 > 0 ? images_per_s(c->batch, c->q1) : ips; /* no infinite bar */
+    fprintf(fp, "%ld,%.6g,%.6g,%.6g,%.6g,%d\n", gpus, ips, low, high, ideal, c->unstable);
+    range_add(y, low);
+    range_add(y, high);
+    range_add(y, ideal);
+}
 
-/* images/s vs GPUs at one filter count: a block per (impl, variant, batch)
- * with at least two GPU counts, each point with its IQR (images/s inverts
- * it: low = B / q3, high = B / q1) and the ideal N x images/s on one GPU. */
+/* images/s vs GPUs at one filter count: a block per (impl, variant,
+ * threads, batch) with at least two GPU counts, each point with the ideal
+ * N x images/s on one GPU (gpus 1, else the plain path drawn at N = 1). */
 static cnn_status table_gpus(struct pd *pd)
 {
-    int filters = gpus_filters(pd);
     struct cnn_atomic_file f;
     CNN_TRY(open_table(pd, "scaling_gpus.csv", &f));
-    int blocks = 0, gmax = 1;
-    char done[PD_MAX_LABELS][2 * PD_LABEL];
-    int n_done = 0;
-    for (int i = 0; i < pd->n && filters > 0; i++) {
-        const struct summary_row *r = &pd->rows[i];
-        if (r->gpus < 1 || r->filters != filters)
-            continue;
-        char group[PD_LABEL], curve[2 * PD_LABEL];
-        label_with_gpus(r, 0, group, sizeof group);
-        snprintf(curve, sizeof curve, "%s B=%d", group, r->batch);
-        int seen = 0;
-        for (int k = 0; k < n_done; k++)
-            seen |= !strcmp(done[k], curve);
-        if (seen || n_done == PD_MAX_LABELS)
-            continue;
-        snprintf(done[n_done++], sizeof done[0], "%s", curve);
-        int gs[64], ng = 0;
-        for (int j = 0; j < pd->n && ng < 64; j++) {
-            const struct summary_row *o = &pd->rows[j];
-            if (o->gpus >= 1 && o->batch == r->batch && o->filters == filters &&
-                !strcmp(o->impl, r->impl) && o->variant == r->variant && o->threads == r->threads)
-                set_add(gs, &ng, o->gpus);
-        }
-        /* one GPU: NCCL with one rank, else the plain path drawn at x = 1 */
-        char one[PD_LABEL];
-        struct pooled base;
-        label_with_gpus(r, 1, one, sizeof one);
-        pool(pd, one, r->batch, filters, &base);
-        int plain = base.n == 0;
-        if (plain) {
-            pool(pd, group, r->batch, filters, &base);
-            if (base.n == 0 || ng < 1)
+    struct ref *refs = refs_alloc(pd->n_cells);
+    long *ticks = calloc((size_t)pd->n_cells + 2, sizeof *ticks);
+    if (!refs || !ticks) {
+        free(refs);
+        free(ticks);
+        cnn_atomic_abort(&f);
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the GPU curves");
+    }
+    int filters = gpus_filters(pd, refs), nr = 0;
+    for (int i = 0; i < pd->n_cells; i++) {
+        const struct cell *c = &pd->cells[i];
+        const struct summary_row *l = label_row(pd, c->label);
+        if (l->gpus >= 1 && c->filters == filters)
+            refs[nr++] = (struct ref){{pd->labels[c->label].rank, l->variant, l->threads,
+                                       c->batch, l->gpus}, i};
+    }
+    qsort(refs, (size_t)nr, sizeof *refs, ref_cmp);
+    int blocks = 0, curves = 0, n_ticks = 0, unstable = 0;
+    struct range y = range_empty;
+    for (int i = 0, end; i < nr; i = end) {
+        for (end = i; end < nr && same_keys(&refs[end], &refs[i], 4); end++)
+            ;
+        const struct cell *first = &pd->cells[refs[i].idx];
+        const struct summary_row *l = label_row(pd, first->label);
+        int plain_label = label_find(pd, pd->labels[first->label].rank, l->threads, l->variant, 0);
+        const struct cell *base = first, *plain = NULL;
+        if (refs[i].k[4] != 1) {
+            plain = plain_label >= 0 ? cell_at(pd, plain_label, first->batch, filters) : NULL;
+            if (!plain)
                 continue;
-        } else if (ng < 2) {
+            base = plain;
+        } else if (end - i < 2) {
             continue;
         }
-        double base_ips = images_per_s(r->batch, base.median);
-        fprintf(f.fp, "gpus,%s F=%d,images_low,images_high,ideal\n", curve, filters);
-        if (plain)
-            fprintf(f.fp, "1,%.6g,%.6g,%.6g,%.6g\n", base_ips, images_per_s(r->batch, base.q3),
-                    images_per_s(r->batch, base.q1), base_ips);
-        for (int k = 0; k < ng; k++) {
-            char lk[PD_LABEL];
-            struct pooled p;
-            label_with_gpus(r, gs[k], lk, sizeof lk);
-            pool(pd, lk, r->batch, filters, &p);
-            fprintf(f.fp, "%d,%.6g,%.6g,%.6g,%.6g\n", gs[k], images_per_s(r->batch, p.median),
-                    images_per_s(r->batch, p.q3), images_per_s(r->batch, p.q1),
-                    gs[k] * base_ips);
-            gmax = gs[k] > gmax ? gs[k] : gmax;
+        if (curves++ >= PD_MAX_CURVES)
+            continue;
+        struct summary_row family = *l;
+        family.gpus = 0;
+        char group[PD_LABEL];
+        label_of(&family, group, sizeof group);
+        double base_ips = images_per_s(base->batch, base->median);
+        fprintf(f.fp, "gpus,%s B=%d,images_low,images_high,ideal,unstable\n", group,
+                first->batch);
+        if (plain) {
+            gpus_point(f.fp, &y, 1, plain, base_ips);
+            unstable |= plain->unstable;
+            ticks[n_ticks++] = 1;
+        }
+        for (int j = i; j < end; j++) {
+            const struct cell *c = &pd->cells[refs[j].idx];
+            long g = refs[j].k[4];
+            gpus_point(f.fp, &y, g, c, g * base_ips);
+            unstable |= c->unstable;
+            ticks[n_ticks++] = g;
         }
         end_block(f.fp);
         blocks++;
     }
-    fprintf(pd->info, "gpus_blocks = %d\ngpus_max = %d\ngpus_filters = %d\n", blocks, gmax,
-            filters);
-    if (blocks == 0) {
-        cnn_atomic_abort(&f);
-        return CNN_OK;
-    }
-    return cnn_atomic_commit(&f);
+    info_int(pd, "gpus_blocks", blocks);
+    info_note(pd, "gpus_note", blocks, curves, "curves");
+    info_int(pd, "gpus_filters", filters);
+    info_data_axis(pd, "gpus_x", ticks, n_ticks);
+    info_log_axis(pd, "gpus_y", y.lo, y.hi);
+    info_int(pd, "gpus_unstable", unstable);
+    free(refs);
+    free(ticks);
+    return close_table(&f, blocks);
 }
 
-/* speedup vs seq along one size (which: 1 = filters at fixed batch, 0 =
- * batch at fixed filters), one block per non-seq label. */
+/* ---- speedup vs seq along filters or batch; step time vs parameters ---- */
+
+/* Among pairs (fixed, x), the fixed value with the most distinct x; ties
+ * to the larger. Sorts refs (keys 0 and 1). -1 when there are none. */
+static int most_values(struct ref *refs, int n)
+{
+    qsort(refs, (size_t)n, sizeof *refs, ref_cmp);
+    int best = -1, best_n = 0;
+    for (int i = 0, j; i < n; i = j) {
+        int count = 0;
+        for (j = i; j < n && refs[j].k[0] == refs[i].k[0]; j++)
+            count += j == i || refs[j].k[1] != refs[j - 1].k[1];
+        if (count >= best_n) {
+            best_n = count;
+            best = (int)refs[i].k[0];
+        }
+    }
+    return best;
+}
+
+/* Whether a label's impl is seq, the baseline of the speedup charts. */
+static int is_seq(const struct pd *pd, int label)
+{
+    return strcmp(label_row(pd, label)->impl, "seq") == 0;
+}
+
+/* speedup vs seq along one size (which: 1 = filters at a fixed batch, 0 =
+ * batch at fixed filters), one block per non-seq label, at the fixed size
+ * with the most points that have both seq and another backend. */
 static cnn_status table_speedup_size(struct pd *pd, int which)
 {
     const char *name = which ? "speedup_filters.csv" : "speedup_batch.csv";
     const char *var = which ? "filters" : "batch";
-    int count;
-    int fixed = best_fixed(pd, which, 1, &count);
+    struct ref *refs = refs_alloc(pd->n_cells);
+    long *ticks = calloc((size_t)pd->n_cells + 1, sizeof *ticks);
     struct cnn_atomic_file f;
-    CNN_TRY(open_table(pd, name, &f));
-    int blocks = 0;
-    for (int l = 0; l < pd->n_labels && fixed >= 0; l++) {
-        const char *label = pd->labels[l];
-        if (!strncmp(label, "seq", 3) && (label[3] == '\0' || label[3] == ' '))
+    cnn_status st = refs && ticks ? open_table(pd, name, &f)
+                                  : cnn_fail(CNN_E_NOMEM, "cannot allocate the %s curves", var);
+    if (st != CNN_OK) {
+        free(refs);
+        free(ticks);
+        return st;
+    }
+    int nr = 0;
+    for (int i = 0; i < pd->n_cells && pd->seq >= 0; i++) {
+        const struct cell *c = &pd->cells[i];
+        int fixed = which ? c->batch : c->filters, x = which ? c->filters : c->batch;
+        if (!is_seq(pd, c->label) && cell_at(pd, pd->seq, c->batch, c->filters))
+            refs[nr++] = (struct ref){{fixed, x}, i};
+    }
+    int fixed = most_values(refs, nr);
+    int blocks = 0, curves = 0, n_ticks = 0, unstable = 0;
+    struct range y = range_empty;
+    for (int l = 0; l < pd->n_labels && fixed > 0; l++) {
+        if (is_seq(pd, l))
             continue;
-        int vals[64], nv = 0;
-        for (int i = 0; i < pd->n; i++) {
-            const struct summary_row *r = &pd->rows[i];
-            if (has_label(r, label) && (which ? r->batch : r->filters) == fixed && nv < 64)
-                set_add(vals, &nv, which ? r->filters : r->batch);
-        }
         int wrote = 0;
-        for (int k = 0; k < nv; k++) {
-            int b = which ? fixed : vals[k], fl = which ? vals[k] : fixed;
-            struct pooled p, s;
-            pool(pd, label, b, fl, &p);
-            pool(pd, "seq", b, fl, &s);
-            if (s.n == 0 || p.n == 0)
+        for (int i = pd->labels[l].first_cell; i < pd->labels[l].first_cell + pd->labels[l].n_cells;
+             i++) {
+            const struct cell *p = &pd->cells[i];
+            const struct cell *s = cell_at(pd, pd->seq, p->batch, p->filters);
+            if ((which ? p->batch : p->filters) != fixed || !s)
                 continue;
+            if (!wrote && curves++ >= PD_MAX_CURVES)
+                break;
             if (!wrote)
-                fprintf(f.fp, "%s,%s,speedup_low,speedup_high,median_ms\n", var, label);
-            fprintf(f.fp, "%d,%.6g,%.6g,%.6g,%.6g\n", vals[k], s.median / p.median,
-                    s.median / p.q3, s.median / p.q1, p.median);
+                fprintf(f.fp, "%s,%s,speedup_low,speedup_high,median_ms,unstable\n", var,
+                        pd->labels[l].name);
             wrote = 1;
+            int x = which ? p->filters : p->batch, u = p->unstable || s->unstable;
+            double low = speedup_bar(s->median, p->q3, p->median);
+            double high = speedup_bar(s->median, p->q1, p->median);
+            fprintf(f.fp, "%d,%.6g,%.6g,%.6g,%.6g,%d\n", x, s->median / p->median, low, high,
+                    p->median, u);
+            range_add(&y, low);
+            range_add(&y, high);
+            range_add(&y, 1); /* the seq line */
+            ticks[n_ticks++] = x;
+            unstable |= u;
         }
         if (wrote) {
             end_block(f.fp);
             blocks++;
         }
     }
-    fprintf(pd->info, "%s_blocks = %d\n%s_fixed = %d\n", var, blocks, var, fixed);
-    if (blocks == 0) {
-        cnn_atomic_abort(&f);
-        return CNN_OK;
-    }
-    return cnn_atomic_commit(&f);
+    char key[64];
+    snprintf(key, sizeof key, "%s_blocks", var);
+    info_int(pd, key, blocks);
+    snprintf(key, sizeof key, "%s_fixed", var);
+    info_int(pd, key, fixed);
+    snprintf(key, sizeof key, "%s_note", var);
+    info_note(pd, key, blocks, curves, "curves");
+    snprintf(key, sizeof key, "%s_x", var);
+    info_data_axis(pd, key, ticks, n_ticks);
+    snprintf(key, sizeof key, "%s_y", var);
+    info_log_axis(pd, key, y.lo, y.hi);
+    snprintf(key, sizeof key, "%s_unstable", var);
+    info_int(pd, key, unstable);
+    free(refs);
+    free(ticks);
+    return close_table(&f, blocks);
 }
 
-/* step time vs parameter count at the batch with the most filter counts. */
+/* step time vs parameter count at the batch with the most filter counts,
+ * ticks at the parameter counts run (labelled with their F). */
 static cnn_status table_time_params(struct pd *pd)
 {
-    int count;
-    int batch = best_fixed(pd, 1, 0, &count);
+    struct ref *refs = refs_alloc(pd->n_cells);
+    long *filters = calloc((size_t)pd->n_cells + 1, sizeof *filters);
+    long *params = calloc((size_t)pd->n_cells + 1, sizeof *params);
     struct cnn_atomic_file f;
-    CNN_TRY(open_table(pd, "time_vs_params.csv", &f));
-    int blocks = 0;
-    for (int l = 0; l < pd->n_labels && batch >= 0; l++) {
-        int vals[64], nv = 0;
-        for (int i = 0; i < pd->n; i++)
-            if (has_label(&pd->rows[i], pd->labels[l]) && pd->rows[i].batch == batch && nv < 64)
-                set_add(vals, &nv, pd->rows[i].filters);
-        if (nv == 0)
-            continue;
-        fprintf(f.fp, "params,%s,q1_ms,q3_ms,filters\n", pd->labels[l]);
-        for (int k = 0; k < nv; k++) {
-            struct pooled p;
-            pool(pd, pd->labels[l], batch, vals[k], &p);
-            fprintf(f.fp, "%zu,%.6g,%.6g,%.6g,%d\n", cnn_param_count(vals[k]), p.median, p.q1,
-                    p.q3, vals[k]);
-        }
-        end_block(f.fp);
-        blocks++;
+    cnn_status st = refs && filters && params
+                        ? open_table(pd, "time_vs_params.csv", &f)
+                        : cnn_fail(CNN_E_NOMEM, "cannot allocate the params curves");
+    if (st != CNN_OK) {
+        free(refs);
+        free(filters);
+        free(params);
+        return st;
     }
-    fprintf(pd->info, "params_blocks = %d\nparams_batch = %d\n", blocks, batch);
-    if (blocks == 0) {
-        cnn_atomic_abort(&f);
-        return CNN_OK;
-    }
-    return cnn_atomic_commit(&f);
-}
-
-/* The (batch, filters) that the most labels ran; ties to the larger. */
-static void busiest_size(const struct pd *pd, int *batch, int *filters)
-{
-    long best = 0, best_size = -1;
-    *batch = *filters = -1;
-    for (int i = 0; i < pd->n; i++) {
-        const struct summary_row *r = &pd->rows[i];
-        /* distinct backends first, then labels: a size all backends ran
-         * beats one where a single backend swept its threads */
-        char impls[PD_MAX_LABELS][PD_LABEL];
-        int n_impls = 0, n_labels = 0;
-        for (int j = 0; j < pd->n; j++) {
-            const struct summary_row *o = &pd->rows[j];
-            if (o->batch != r->batch || o->filters != r->filters)
+    for (int i = 0; i < pd->n_cells; i++)
+        refs[i] = (struct ref){{pd->cells[i].batch, pd->cells[i].filters}, i};
+    int batch = most_values(refs, pd->n_cells);
+    int blocks = 0, curves = 0, nf = 0, unstable = 0;
+    struct range y = range_empty;
+    for (int l = 0; l < pd->n_labels && batch > 0; l++) {
+        int wrote = 0;
+        for (int i = pd->labels[l].first_cell; i < pd->labels[l].first_cell + pd->labels[l].n_cells;
+             i++) {
+            const struct cell *p = &pd->cells[i];
+            if (p->batch != batch)
                 continue;
-            int seen = 0;
-            for (int k = 0; k < n_impls; k++)
-                seen |= !strcmp(impls[k], o->impl);
-            if (!seen && n_impls < PD_MAX_LABELS)
-                snprintf(impls[n_impls++], PD_LABEL, "%s", o->impl);
+            if (!wrote && curves++ >= PD_MAX_CURVES)
+                break;
+            if (!wrote)
+                fprintf(f.fp, "params,%s,q1_ms,q3_ms,filters,unstable\n", pd->labels[l].name);
+            wrote = 1;
+            /* a log axis cannot show a bar down to 0 */
+            double q1 = p->q1 > 0 ? p->q1 : p->median;
+            fprintf(f.fp, "%zu,%.6g,%.6g,%.6g,%d,%d\n", cnn_param_count(p->filters), p->median,
+                    q1, p->q3, p->filters, p->unstable);
+            range_add(&y, q1);
+            range_add(&y, p->q3);
+            range_add(&y, p->median);
+            filters[nf++] = p->filters;
+            unstable |= p->unstable;
         }
-        for (int l = 0; l < pd->n_labels; l++) {
-            struct pooled p;
-            pool(pd, pd->labels[l], r->batch, r->filters, &p);
-            n_labels += p.n > 0;
-        }
-        long n = (long)n_impls * 1000 + n_labels;
-        long size = (long)r->batch * r->filters;
-        if (n > best || (n == best && size > best_size)) {
-            best = n;
-            best_size = size;
-            *batch = r->batch;
-            *filters = r->filters;
+        if (wrote) {
+            end_block(f.fp);
+            blocks++;
         }
     }
+    info_int(pd, "params_blocks", blocks);
+    info_int(pd, "params_batch", batch);
+    info_note(pd, "params_note", blocks, curves, "curves");
+    /* ticks at the parameter counts, labelled "13.6k" over "F=8" (the
+     * count grows with F, so both lists are in the same order) */
+    nf = distinct(filters, nf);
+    for (int i = 0; i < nf; i++)
+        params[i] = (long)cnn_param_count((int)filters[i]);
+    int each = info_data_axis(pd, "params_x", params, nf);
+    info_values(pd, "params_x_filters", filters, each ? nf : 0);
+    info_log_axis(pd, "params_y", y.lo, y.hi);
+    info_int(pd, "params_unstable", unstable);
+    free(refs);
+    free(filters);
+    free(params);
+    return close_table(&f, blocks);
 }
 
-/* Regions any label spends time in, in region order. */
-static int active_regions(const struct pd *pd, int batch, int filters, int *regions)
+/* ---- where the time goes ---- */
+
+/* The (batch, filters) that the most backends ran, then the most labels;
+ * ties to the larger size. -1, -1 for a run without any. */
+static cnn_status busiest_size(const struct pd *pd, int *batch, int *filters)
 {
-    int n = 0;
+    *batch = *filters = -1;
+    struct ref *refs = refs_alloc(pd->n_cells);
+    if (!refs)
+        return CNN_E_NOMEM;
+    for (int i = 0; i < pd->n_cells; i++)
+        refs[i] = (struct ref){{pd->cells[i].batch, pd->cells[i].filters,
+                                pd->labels[pd->cells[i].label].rank}, i};
+    qsort(refs, (size_t)pd->n_cells, sizeof *refs, ref_cmp);
+    long best_impls = 0, best_labels = 0, best_size = -1;
+    for (int i = 0, j; i < pd->n_cells; i = j) {
+        long impls = 0;
+        for (j = i; j < pd->n_cells && same_keys(&refs[j], &refs[i], 2); j++)
+            impls += j == i || refs[j].k[2] != refs[j - 1].k[2];
+        long labels = j - i, size = refs[i].k[0] * refs[i].k[1];
+        if (impls > best_impls || (impls == best_impls && labels > best_labels) ||
+            (impls == best_impls && labels == best_labels && size > best_size)) {
+            best_impls = impls;
+            best_labels = labels;
+            best_size = size;
+            *batch = (int)refs[i].k[0];
+            *filters = (int)refs[i].k[1];
+        }
+    }
+    free(refs);
+    return CNN_OK;
+}
+
+/* The regions in the order a step runs them (the all-reduce sits between
+ * conv_bwd and update). */
+static const enum cnn_region region_order[CNN_REGION_COUNT] = {
+    CNN_REGION_H2D, CNN_REGION_CONV_FWD, CNN_REGION_FC_FWD, CNN_REGION_LOSS_FWD,
+    CNN_REGION_LOSS_BWD, CNN_REGION_FC_BWD, CNN_REGION_CONV_BWD, CNN_REGION_ALLREDUCE,
+    CNN_REGION_UPDATE, CNN_REGION_D2H,
+};
+
+/* The regions any of the cells has, in step order. */
+static int active_regions(const struct cell *const *cells, int n, enum cnn_region *regions)
+{
+    int nr = 0;
     for (int k = 0; k < CNN_REGION_COUNT; k++) {
         int used = 0;
-        for (int i = 0; i < pd->n && !used; i++)
-            used = (batch < 0 || pd->rows[i].batch == batch) &&
-                   (filters < 0 || pd->rows[i].filters == filters) &&
-                   !isnan(pd->rows[i].region_ms[k]);
+        for (int i = 0; i < n && !used; i++)
+            used = !isnan(cells[i]->region[region_order[k]]);
         if (used)
-            regions[n++] = k;
+            regions[nr++] = region_order[k];
     }
-    return n;
+    return nr;
 }
 
-/* Stacked per-region shares at the busiest size, one row per label. */
+static void region_header(FILE *fp, const char *first, const enum cnn_region *regions, int nr)
+{
+    fputs(first, fp);
+    for (int k = 0; k < nr; k++)
+        fprintf(fp, ",%s", cnn_region_name(regions[k]));
+    fputc('\n', fp);
+}
+
+static double region_or_zero(const struct cell *c, enum cnn_region r)
+{
+    return isnan(c->region[r]) ? 0.0 : c->region[r];
+}
+
+/* Stacked per-region shares at the busiest size, one bar per label; an
+ * unstable configuration's bar label ends in '*'. */
 static cnn_status table_breakdown_share(struct pd *pd, int batch, int filters)
 {
-    int regions[CNN_REGION_COUNT];
-    int nr = active_regions(pd, batch, filters, regions);
+    const struct cell *cells[PD_MAX_CURVES];
+    int n = 0, total = 0;
+    for (int l = 0; l < pd->n_labels; l++) {
+        const struct cell *c = cell_at(pd, l, batch, filters);
+        if (c && total++ < PD_MAX_CURVES)
+            cells[n++] = c;
+    }
+    enum cnn_region regions[CNN_REGION_COUNT];
+    int nr = active_regions(cells, n, regions), unstable = 0;
     struct cnn_atomic_file f;
     CNN_TRY(open_table(pd, "breakdown_share.csv", &f));
-    fputs("label", f.fp);
-    for (int k = 0; k < nr; k++)
-        fprintf(f.fp, ",%s", cnn_region_name((enum cnn_region)regions[k]));
-    fputc('\n', f.fp);
-    int rows = 0;
-    for (int l = 0; l < pd->n_labels; l++) {
-        struct pooled p;
-        pool(pd, pd->labels[l], batch, filters, &p);
-        if (p.n == 0)
-            continue;
+    region_header(f.fp, "label", regions, nr);
+    for (int i = 0; i < n; i++) {
         double sum = 0;
         for (int k = 0; k < nr; k++)
-            sum += p.region[regions[k]];
-        fprintf(f.fp, "%s (%.3g ms)", pd->labels[l], p.median);
+            sum += region_or_zero(cells[i], regions[k]);
+        fprintf(f.fp, "%s (%.3g ms)%s", pd->labels[cells[i]->label].name, cells[i]->median,
+                cells[i]->unstable ? "*" : "");
         for (int k = 0; k < nr; k++)
-            fprintf(f.fp, ",%.6g", sum > 0 ? 100.0 * p.region[regions[k]] / sum : 0.0);
+            fprintf(f.fp, ",%.6g", sum > 0 ? 100.0 * region_or_zero(cells[i], regions[k]) / sum
+                                           : 0.0);
         fputc('\n', f.fp);
-        rows++;
+        unstable |= cells[i]->unstable;
     }
-    fprintf(pd->info, "share_rows = %d\nshare_columns = %d\n", rows, nr);
-    if (rows == 0) {
-        cnn_atomic_abort(&f);
-        return CNN_OK;
-    }
-    return cnn_atomic_commit(&f);
+    info_int(pd, "share_rows", n);
+    info_int(pd, "share_columns", nr);
+    info_int(pd, "share_batch", batch);
+    info_int(pd, "share_filters", filters);
+    info_int(pd, "share_unstable", unstable);
+    info_note(pd, "share_note", n, total, "bars");
+    return close_table(&f, n > 0 && nr > 0);
 }
 
 /* Per impl, absolute region times over the filter counts at one batch: the
- * impl's label with the most filter counts there (ties: more threads). */
+ * impl's label with the most filter counts there (ties: the later label,
+ * more threads). */
 static cnn_status table_breakdown_impls(struct pd *pd, int batch)
 {
-    char list[512] = "";
-    char seen[PD_MAX_LABELS][PD_LABEL];
-    int n_seen = 0;
-    for (int l = 0; l < pd->n_labels; l++) {
-        char impl[PD_LABEL];
-        snprintf(impl, sizeof impl, "%s", pd->labels[l]);
-        impl[strcspn(impl, " ")] = '\0';
-        int dup = 0;
-        for (int k = 0; k < n_seen; k++)
-            dup |= !strcmp(seen[k], impl);
-        if (dup)
-            continue;
-        snprintf(seen[n_seen++], PD_LABEL, "%s", impl);
-        int best = -1, best_n = 0;
-        for (int m = 0; m < pd->n_labels; m++) {
-            char other[PD_LABEL];
-            snprintf(other, sizeof other, "%s", pd->labels[m]);
-            other[strcspn(other, " ")] = '\0';
-            if (strcmp(other, impl) != 0)
-                continue;
-            int vals[64], nv = 0;
-            for (int i = 0; i < pd->n; i++)
-                if (has_label(&pd->rows[i], pd->labels[m]) && pd->rows[i].batch == batch &&
-                    nv < 64)
-                    set_add(vals, &nv, pd->rows[i].filters);
-            if (nv >= best_n && nv > 0) {
-                best_n = nv;
-                best = m;
+    char list[PLAN_MAX_IMPLS * (sizeof pd->rows[0].impl + 1)] = "";
+    for (int l = 0; l < pd->n_labels;) {
+        int best = -1, best_n = 0, end = l;
+        for (; end < pd->n_labels && pd->labels[end].rank == pd->labels[l].rank; end++) {
+            int count = 0;
+            for (int i = 0; i < pd->labels[end].n_cells; i++)
+                count += pd->cells[pd->labels[end].first_cell + i].batch == batch;
+            if (count > 0 && count >= best_n) {
+                best_n = count;
+                best = end;
             }
         }
+        l = end;
         if (best < 0)
             continue;
+        const struct cell **cells = malloc((size_t)best_n * sizeof *cells);
+        if (!cells)
+            return cnn_fail(CNN_E_NOMEM, "cannot allocate a breakdown");
+        int n = 0, unstable = 0;
+        for (int i = 0; i < pd->labels[best].n_cells; i++) {
+            const struct cell *c = &pd->cells[pd->labels[best].first_cell + i];
+            if (c->batch == batch)
+                cells[n++] = c;
+        }
+        enum cnn_region regions[CNN_REGION_COUNT];
+        int nr = active_regions(cells, n, regions);
+        const char *impl = label_row(pd, best)->impl;
         char name[96];
         snprintf(name, sizeof name, "breakdown_%s.csv", impl);
-        int regions[CNN_REGION_COUNT];
-        int nr = active_regions(pd, batch, -1, regions);
         struct cnn_atomic_file f;
-        CNN_TRY(open_table(pd, name, &f));
-        fprintf(f.fp, "filters");
-        for (int k = 0; k < nr; k++)
-            fprintf(f.fp, ",%s", cnn_region_name((enum cnn_region)regions[k]));
-        fputc('\n', f.fp);
-        int vals[64], nv = 0;
-        for (int i = 0; i < pd->n; i++)
-            if (has_label(&pd->rows[i], pd->labels[best]) && pd->rows[i].batch == batch && nv < 64)
-                set_add(vals, &nv, pd->rows[i].filters);
-        for (int k = 0; k < nv; k++) {
-            struct pooled p;
-            pool(pd, pd->labels[best], batch, vals[k], &p);
-            fprintf(f.fp, "%d", vals[k]);
-            for (int r = 0; r < nr; r++)
-                fprintf(f.fp, ",%.6g", p.region[regions[r]]);
-            fputc('\n', f.fp);
+        cnn_status st = open_table(pd, name, &f);
+        if (st != CNN_OK) {
+            free(cells);
+            return st;
         }
-        CNN_TRY(cnn_atomic_commit(&f));
+        region_header(f.fp, "filters", regions, nr);
+        for (int i = 0; i < n; i++) {
+            fprintf(f.fp, "%d%s", cells[i]->filters, cells[i]->unstable ? "*" : "");
+            for (int k = 0; k < nr; k++)
+                fprintf(f.fp, ",%.6g", region_or_zero(cells[i], regions[k]));
+            fputc('\n', f.fp);
+            unstable |= cells[i]->unstable;
+        }
+        free(cells);
+        CNN_TRY(close_table(&f, nr > 0));
+        if (nr == 0)
+            continue;
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", used ? " " : "", impl);
-        char var[96];
-        snprintf(var, sizeof var, "breakdown_label_%s", impl);
-        gp_string(pd->info, var, pd->labels[best]);
-        snprintf(var, sizeof var, "breakdown_columns_%s", impl);
-        fprintf(pd->info, "%s = %d\n", var, nr);
+        snprintf(name, sizeof name, "breakdown_label_%s", impl);
+        info_str(pd, name, pd->labels[best].name);
+        snprintf(name, sizeof name, "breakdown_columns_%s", impl);
+        info_int(pd, name, nr);
+        snprintf(name, sizeof name, "breakdown_unstable_%s", impl);
+        info_int(pd, name, unstable);
     }
-    gp_string(pd->info, "breakdown_impls", list);
-    fprintf(pd->info, "breakdown_batch = %d\n", batch);
+    info_str(pd, "breakdown_impls", list);
+    info_int(pd, "breakdown_batch", batch);
     return CNN_OK;
 }
 
 /* ---- per-step series from steps.csv and evals.csv ---- */
 
 struct series {
-    char key[PLAN_KEY_MAX];
-    char label[PD_LABEL];
+    const char *key;  /* a row's config_key */
     long n, cap;
     long *step;
-    double *a;  /* step_ms (steps.csv) or accuracy (evals.csv) */
-    double *b;  /* loss (steps.csv) */
+    double *a;        /* step_ms (steps.csv) or accuracy in % (evals.csv) */
+    double *b;        /* loss (steps.csv); NaN where not recorded */
 };
+
+static int series_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct series *)a)->key, ((const struct series *)b)->key);
+}
+
+/* Series for the keys of rows[0..n) (duplicates dropped), sorted by key. */
+static struct series *series_for(const struct pd *pd, const int *rows, int n, int *count)
+{
+    struct series *s = calloc((size_t)(n > 0 ? n : 1), sizeof *s);
+    *count = 0;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        s[i].key = pd->rows[rows[i]].key;
+    qsort(s, (size_t)n, sizeof *s, series_cmp);
+    for (int i = 0; i < n; i++)
+        if (*count == 0 || strcmp(s[*count - 1].key, s[i].key) != 0)
+            s[(*count)++] = s[i];
+    return s;
+}
+
+static const struct series *series_find(const struct series *s, int n, const char *key)
+{
+    struct series want = {.key = key};
+    return bsearch(&want, s, (size_t)n, sizeof *s, series_cmp);
+}
 
 static void series_free(struct series *s, int n)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; s && i < n; i++) {
         free(s[i].step);
         free(s[i].a);
         free(s[i].b);
     }
+    free(s);
 }
 
 static int series_push(struct series *s, long step, double a, double b)
@@ -666,241 +1203,319 @@ static int series_push(struct series *s, long step, double a, double b)
     return 0;
 }
 
-/* Fills series (keys set) from a run's CSV: steps.csv rows of region
- * "step" (a = step_ms, b = loss), or evals.csv rows (a = accuracy %). */
+/* Reads a file of the run (file: its path inside the run) whole, checked
+ * to be text, into *text and *len; path gets the name read. A published
+ * run keeps its large CSV gzipped: FILE.gz is read where FILE is missing
+ * (csv_read_file decompresses). */
+static cnn_status read_run_file(const struct pd *pd, const char *file, char *path,
+                                size_t path_len, char **text, size_t *len)
+{
+    snprintf(path, path_len, "%s/%s", pd->run, file);
+    struct stat sb;
+    if (stat(path, &sb) != 0 && errno == ENOENT) {
+        snprintf(path, path_len, "%s/%s.gz", pd->run, file);
+        if (stat(path, &sb) != 0)
+            snprintf(path, path_len, "%s/%s", pd->run, file);
+    }
+    CNN_TRY(csv_read_file(path, text, len));
+    cnn_status st = field_check_text(path, *text, *len);
+    if (st != CNN_OK)
+        free(*text);
+    return st;
+}
+
+/* Splits one record of a run's CSV into at most max fields; CNN_E_DATA
+ * when its quoting is broken, it has more than max, or (want >= 0) it has
+ * other than want. Returns the count in *count. */
+static cnn_status split_record(const char *path, long line, char *record, char **fields,
+                               int max, int want, int *count)
+{
+    *count = csv_split(record, fields, max + 1);
+    if (*count < 0)
+        return cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting", path, line);
+    if (*count > max || (want >= 0 && *count != want))
+        return cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where %d were expected", path, line,
+                        *count, want >= 0 ? want : max);
+    return CNN_OK;
+}
+
+/* Fills the series (sorted by key) from the run's steps.csv (rows of region
+ * "step": a = time_ms, b = loss) or evals.csv (a = test_accuracy_pct). The
+ * fields of the rows it keeps are checked; every row must have the header's
+ * field count, except a last one cut off mid-write, which is dropped. */
 static cnn_status read_series(const struct pd *pd, const char *file, struct series *s, int n)
 {
-    char path[PD_PATH];
-    snprintf(path, sizeof path, "%s/%s", pd->run, file);
-    char *text;
-    CNN_TRY(csv_read_file(path, &text, NULL));
+    enum { MAX_FIELDS = 32 };
+    char path[PD_PATH], *text, *record;
+    size_t len;
+    CNN_TRY(read_run_file(pd, file, path, sizeof path, &text, &len));
     int is_steps = strcmp(file, "steps.csv") == 0;
-    char *header[32], *fields[32];
-    int nh = 0, c_step = -1, c_a = -1, c_b = -1, c_region = -1;
+    char *header[MAX_FIELDS + 1], *fields[MAX_FIELDS + 1];
+    int nh = 0, nf, c_key = -1, c_step = -1, c_a = -1, c_b = -1, c_region = -1;
+    const char *a_name = is_steps ? "time_ms" : "test_accuracy_pct";
     cnn_status st = CNN_OK;
-    char *line = text, *next;
-    for (int lineno = 0; (next = strchr(line, '\n')) != NULL; line = next + 1, lineno++) {
-        *next = '\0';
-        if (lineno == 0) {
-            nh = csv_split(line, header, 32);
+    struct csv_records records;
+    csv_records_init(&records, text, len);
+    while (st == CNN_OK && csv_records_next(&records, &record) == 1) {
+        long line = records.line;
+        if (line == 1) {
+            st = split_record(path, line, record, header, MAX_FIELDS, -1, &nh);
+            c_key = csv_find_column(header, nh, "config_key");
             c_step = csv_find_column(header, nh, "step");
-            c_a = csv_find_column(header, nh, is_steps ? "time_ms" : "test_accuracy_pct");
+            c_a = csv_find_column(header, nh, a_name);
             c_b = csv_find_column(header, nh, "loss");
             c_region = csv_find_column(header, nh, "region");
-            if (c_step < 0 || c_a < 0 || (is_steps && (c_b < 0 || c_region < 0))) {
-                st = cnn_fail(CNN_E_DATA, "%s: unexpected header", path);
-                break;
-            }
+            if (st == CNN_OK && (c_key < 0 || c_step < 0 || c_a < 0 ||
+                                 (is_steps && (c_b < 0 || c_region < 0))))
+                st = cnn_fail(CNN_E_DATA, "%s: line 1: not the header of a cnnbench %s "
+                              "(config_key, step, %s%s)", path, file, a_name,
+                              is_steps ? ", loss, region" : "");
             continue;
         }
-        if (csv_split(line, fields, 32) != nh)
-            continue;
-        if (is_steps && strcmp(fields[c_region], "step") != 0)
-            continue;
-        for (int i = 0; i < n; i++)
-            if (!strcmp(fields[0], s[i].key)) {
-                if (series_push(&s[i], atol(fields[c_step]), atof(fields[c_a]),
-                                is_steps ? atof(fields[c_b]) : 0.0) != 0)
-                    st = cnn_fail(CNN_E_NOMEM, "cannot allocate a series");
-                break;
-            }
+        st = split_record(path, line, record, fields, MAX_FIELDS, nh, &nf);
         if (st != CNN_OK)
             break;
+        struct series *to = (struct series *)series_find(s, n, fields[c_key]);
+        if (!to || (is_steps && strcmp(fields[c_region], "step") != 0))
+            continue;
+        long step;
+        double a, b = NAN;
+        struct field_pos at = {path, line, c_step + 1, "step"};
+        st = field_long(&at, fields[c_step], 1, 1000000000000L, &step);
+        if (st == CNN_OK) {
+            at = (struct field_pos){path, line, c_a + 1, a_name};
+            st = field_double(&at, fields[c_a], 0, is_steps ? FIELD_MAX_NUMBER : 100, 0, &a);
+        }
+        if (st == CNN_OK && is_steps) {
+            at = (struct field_pos){path, line, c_b + 1, "loss"};
+            st = field_double(&at, fields[c_b], 0, FIELD_MAX_NUMBER, 1, &b);
+        }
+        if (st == CNN_OK && series_push(to, step, a, b) != 0)
+            st = cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a series", path);
     }
+    if (st == CNN_OK && nh == 0)
+        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
     free(text);
     return st;
 }
 
-/* For each label, the row at (batch, filters) to draw per step: the longest,
- * first repetition first. Returns the number of series set up. */
-static int pick_series(const struct pd *pd, int batch, int filters, long steps,
-                       struct series *s)
-{
-    int n = 0;
-    for (int l = 0; l < pd->n_labels && n < PD_MAX_LABELS; l++) {
-        const struct summary_row *best = NULL;
-        for (int i = 0; i < pd->n; i++) {
-            const struct summary_row *r = &pd->rows[i];
-            if (!has_label(r, pd->labels[l]) || r->batch != batch || r->filters != filters ||
-                (steps > 0 && r->steps != steps))
-                continue;
-            if (!best || r->steps > best->steps || (r->steps == best->steps && r->rep < best->rep))
-                best = r;
-        }
-        if (!best)
-            continue;
-        memset(&s[n], 0, sizeof s[n]);
-        snprintf(s[n].key, sizeof s[n].key, "%s", best->key);
-        snprintf(s[n].label, sizeof s[n].label, "%s", pd->labels[l]);
-        n++;
-    }
-    return n;
-}
-
-/* Box plot of step times at the busiest size: one block per label. */
-static cnn_status table_step_times(struct pd *pd, int batch, int filters)
-{
-    struct series s[PD_MAX_LABELS];
-    int n = pick_series(pd, batch, filters, 0, s);
-    cnn_status st = read_series(pd, "steps.csv", s, n);
-    struct cnn_atomic_file f;
-    if (st == CNN_OK)
-        st = open_table(pd, "step_times.csv", &f);
-    if (st != CNN_OK) {
-        series_free(s, n);
-        return st;
-    }
-    double lo = INFINITY, hi = 0;
-    int blocks = 0;
-    fputs("box_xtics = \"(", pd->info);
-    for (int i = 0; i < n; i++) {
-        if (s[i].n == 0)
-            continue;
-        fprintf(f.fp, "step,%s\n", s[i].label);
-        for (long k = 0; k < s[i].n; k++) {
-            fprintf(f.fp, "%ld,%.6g\n", s[i].step[k], s[i].a[k]);
-            if (s[i].a[k] > 0 && s[i].a[k] < lo)
-                lo = s[i].a[k];
-            if (s[i].a[k] > hi)
-                hi = s[i].a[k];
-        }
-        end_block(f.fp);
-        fprintf(pd->info, "%s'%s' %d", blocks ? ", " : "", s[i].label, blocks + 1);
-        blocks++;
-    }
-    fputs(")\"\n", pd->info);
-    fprintf(pd->info, "box_blocks = %d\nbox_batch = %d\nbox_filters = %d\n", blocks, batch,
-            filters);
-    fprintf(pd->info, "box_ymin = %.6g\nbox_ymax = %.6g\n", blocks ? lo / 1.5 : 0.1,
-            blocks ? hi * 1.5 : 1);
-    series_free(s, n);
-    if (blocks == 0) {
-        cnn_atomic_abort(&f);
-        return CNN_OK;
-    }
-    return cnn_atomic_commit(&f);
-}
-
-/* Loss and test accuracy per step for the size and length with the most
- * evaluations (or the longest run when nothing was evaluated). */
-static cnn_status table_learning(struct pd *pd)
+/* The row of a cell to draw per step: the longest (of `steps` steps when
+ * steps > 0), first repetition first; -1 if none. */
+static int series_row(const struct pd *pd, const struct cell *c, long steps)
 {
     int best = -1;
+    for (int i = 0; i < c->count; i++) {
+        int k = pd->cell_rows[c->first + i];
+        const struct summary_row *r = &pd->rows[k], *b = best >= 0 ? &pd->rows[best] : NULL;
+        if (steps > 0 && r->steps != steps)
+            continue;
+        if (!b || r->steps > b->steps || (r->steps == b->steps && r->rep < b->rep))
+            best = k;
+    }
+    return best;
+}
+
+/* Box plot of step times at the busiest size, one box per label; an
+ * unstable configuration's box is hatched (box_unstable_<k> is 1). */
+static cnn_status table_step_times(struct pd *pd, int batch, int filters,
+                                   const struct series *s, int ns, const int *rows, int n)
+{
+    struct cnn_atomic_file f;
+    CNN_TRY(open_table(pd, "step_times.csv", &f));
+    struct range y = range_empty;
+    int blocks = 0, unstable = 0;
+    for (int i = 0; i < n; i++) {
+        const struct summary_row *r = &pd->rows[rows[i]];
+        const struct series *one = series_find(s, ns, r->key);
+        if (!one || one->n == 0)
+            continue;
+        char label[PD_LABEL], name[64];
+        label_of(r, label, sizeof label);
+        fprintf(f.fp, "step,%s\n", label);
+        for (long k = 0; k < one->n; k++) {
+            fprintf(f.fp, "%ld,%.6g\n", one->step[k], one->a[k]);
+            range_add(&y, one->a[k]);
+        }
+        end_block(f.fp);
+        blocks++;
+        snprintf(name, sizeof name, "box_label_%d", blocks);
+        info_str(pd, name, label);
+        snprintf(name, sizeof name, "box_unstable_%d", blocks);
+        info_int(pd, name, row_unstable(r));
+        unstable |= row_unstable(r);
+    }
+    info_int(pd, "box_blocks", blocks);
+    info_int(pd, "box_batch", batch);
+    info_int(pd, "box_filters", filters);
+    info_int(pd, "box_unstable", unstable);
+    int log_scale = y.hi > 0 && y.hi / y.lo > 30;
+    info_int(pd, "box_log", log_scale);
+    if (log_scale)
+        info_log_axis(pd, "box_y", y.lo, y.hi);
+    else
+        info_linear_axis(pd, "box_y", y.hi > 0 ? y.lo : 0, y.hi, 0, FIELD_MAX_NUMBER);
+    return close_table(&f, blocks);
+}
+
+/* One table of per-step values, a block per series that has any; *points
+ * is the length of the longest (1: a line would draw nothing). */
+static cnn_status learning_table(struct pd *pd, const char *name, const struct series *s,
+                                 int ns, const int *rows, int n, int loss, double *lo,
+                                 double *hi, int *blocks, long *points)
+{
+    struct cnn_atomic_file f;
+    CNN_TRY(open_table(pd, name, &f));
+    *blocks = 0;
+    *points = 0;
+    for (int i = 0; i < n; i++) {
+        const struct summary_row *r = &pd->rows[rows[i]];
+        const struct series *one = series_find(s, ns, r->key);
+        if (!one || one->n == 0)
+            continue;
+        char label[PD_LABEL];
+        label_of(r, label, sizeof label);
+        fprintf(f.fp, "step,%s\n", label);
+        for (long k = 0; k < one->n; k++) {
+            double v = loss ? one->b[k] : one->a[k];
+            if (isnan(v)) {
+                fprintf(f.fp, "%ld,NaN\n", one->step[k]);
+                continue;
+            }
+            fprintf(f.fp, "%ld,%.6g\n", one->step[k], v);
+            *lo = v < *lo ? v : *lo;
+            *hi = v > *hi ? v : *hi;
+        }
+        end_block(f.fp);
+        (*blocks)++;
+        *points = one->n > *points ? one->n : *points;
+    }
+    return close_table(&f, *blocks);
+}
+
+/* The per-step charts: the box plot at the busiest size, and loss and test
+ * accuracy per step for the size and length with the most evaluations (or
+ * the longest run when nothing was evaluated). steps.csv, the largest file
+ * of a run, is read once for both. */
+static cnn_status tables_per_step(struct pd *pd, int batch, int filters)
+{
+    int *all = malloc((size_t)(pd->n > 0 ? pd->n : 1) * sizeof *all);
+    int box[PD_MAX_CURVES], learn[PD_MAX_CURVES], keys[2 * PD_MAX_CURVES];
+    int n_box = 0, n_learn = 0, box_total = 0, learn_total = 0, n_evals = 0, n_steps = 0;
+    if (!all)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the evaluation series");
+    for (int i = 0; i < pd->n; i++)
+        all[i] = i;
+    struct series *evals = series_for(pd, all, pd->n, &n_evals), *steps = NULL;
+    free(all);
+    cnn_status st = evals ? read_series(pd, "evals.csv", evals, n_evals)
+                          : cnn_fail(CNN_E_NOMEM, "cannot allocate the evaluation series");
+    int best = -1;
     long best_evals = -1;
-    /* count the evaluations of every configuration */
-    int n_all = pd->n;
-    struct series *evals = calloc((size_t)(n_all > 0 ? n_all : 1), sizeof *evals);
-    if (!evals)
-        return cnn_fail(CNN_E_NOMEM, "cannot allocate evaluation series");
-    for (int i = 0; i < n_all; i++)
-        snprintf(evals[i].key, sizeof evals[i].key, "%s", pd->rows[i].key);
-    cnn_status rst = read_series(pd, "evals.csv", evals, n_all);
-    for (int i = 0; i < n_all && rst == CNN_OK; i++) {
-        const struct summary_row *r = &pd->rows[i];
-        long score = evals[i].n * 1000000000L + r->steps;
-        if (score > best_evals) {
-            best_evals = score;
+    for (int i = 0; i < pd->n && st == CNN_OK; i++) {
+        const struct series *e = series_find(evals, n_evals, pd->rows[i].key);
+        long count = e ? e->n : 0;
+        if (count > best_evals ||
+            (count == best_evals && pd->rows[i].steps > pd->rows[best].steps)) {
+            best_evals = count;
             best = i;
         }
     }
-    series_free(evals, n_all);
-    free(evals);
-    CNN_TRY(rst);
-    if (best < 0) {
-        fprintf(pd->info, "loss_blocks = 0\naccuracy_blocks = 0\n");
-        return CNN_OK;
+    const struct summary_row *g = best >= 0 ? &pd->rows[best] : NULL;
+    for (int l = 0; l < pd->n_labels && st == CNN_OK; l++) {
+        const struct cell *b = cell_at(pd, l, batch, filters);
+        int r = b ? series_row(pd, b, 0) : -1;
+        if (r >= 0 && box_total++ < PD_MAX_CURVES)
+            box[n_box++] = keys[n_steps++] = r;
+        const struct cell *c = g ? cell_at(pd, l, g->batch, g->filters) : NULL;
+        r = c ? series_row(pd, c, g->steps) : -1;
+        if (r >= 0 && learn_total++ < PD_MAX_CURVES)
+            learn[n_learn++] = keys[n_steps++] = r;
     }
-    const struct summary_row *g = &pd->rows[best];
-    struct series loss[PD_MAX_LABELS], acc[PD_MAX_LABELS];
-    int n = pick_series(pd, g->batch, g->filters, g->steps, loss);
-    memcpy(acc, loss, sizeof acc[0] * (size_t)n);
-    cnn_status st = read_series(pd, "steps.csv", loss, n);
+    int n_series = 0;
+    if (st == CNN_OK) {
+        steps = series_for(pd, keys, n_steps, &n_series);
+        st = steps ? read_series(pd, "steps.csv", steps, n_series)
+                   : cnn_fail(CNN_E_NOMEM, "cannot allocate the step series");
+    }
     if (st == CNN_OK)
-        st = read_series(pd, "evals.csv", acc, n);
-    struct cnn_atomic_file fl, fa;
+        st = table_step_times(pd, batch, filters, steps, n_series, box, n_box);
+    double loss_lo = INFINITY, loss_hi = -INFINITY, acc_lo = INFINITY, acc_hi = -INFINITY;
     int loss_blocks = 0, acc_blocks = 0;
+    long loss_points = 0, acc_points = 0;
     if (st == CNN_OK)
-        st = open_table(pd, "loss.csv", &fl);
-    if (st == CNN_OK) {
-        st = open_table(pd, "accuracy.csv", &fa);
-        if (st != CNN_OK)
-            cnn_atomic_abort(&fl);
-    }
-    if (st == CNN_OK) {
-        for (int i = 0; i < n; i++) {
-            if (loss[i].n > 0) {
-                fprintf(fl.fp, "step,%s\n", loss[i].label);
-                for (long k = 0; k < loss[i].n; k++)
-                    fprintf(fl.fp, "%ld,%.6g\n", loss[i].step[k], loss[i].b[k]);
-                end_block(fl.fp);
-                loss_blocks++;
-            }
-            if (acc[i].n > 0) {
-                fprintf(fa.fp, "step,%s\n", acc[i].label);
-                for (long k = 0; k < acc[i].n; k++)
-                    fprintf(fa.fp, "%ld,%.6g\n", acc[i].step[k], acc[i].a[k]);
-                end_block(fa.fp);
-                acc_blocks++;
-            }
-        }
-        if (loss_blocks)
-            st = cnn_atomic_commit(&fl);
-        else
-            cnn_atomic_abort(&fl);
-        if (acc_blocks && st == CNN_OK)
-            st = cnn_atomic_commit(&fa);
-        else
-            cnn_atomic_abort(&fa);
-    }
-    fprintf(pd->info, "loss_blocks = %d\naccuracy_blocks = %d\n", loss_blocks, acc_blocks);
-    fprintf(pd->info, "learning_batch = %d\nlearning_filters = %d\nlearning_steps = %ld\n",
-            g->batch, g->filters, g->steps);
-    series_free(loss, n);
-    series_free(acc, n);
+        st = learning_table(pd, "loss.csv", steps, n_series, learn, n_learn, 1, &loss_lo,
+                            &loss_hi, &loss_blocks, &loss_points);
+    if (st == CNN_OK)
+        st = learning_table(pd, "accuracy.csv", evals, n_evals, learn, n_learn, 0, &acc_lo,
+                            &acc_hi, &acc_blocks, &acc_points);
+    info_note(pd, "box_note", n_box, box_total, "boxes");
+    info_note(pd, "learning_note", n_learn, learn_total, "curves");
+    info_int(pd, "loss_blocks", loss_blocks);
+    info_int(pd, "loss_points", loss_points);
+    info_int(pd, "accuracy_blocks", acc_blocks);
+    info_int(pd, "learning_batch", g ? g->batch : 0);
+    info_int(pd, "learning_filters", g ? g->filters : 0);
+    info_int(pd, "learning_steps", g ? g->steps : 0);
+    info_linear_axis(pd, "loss_y", loss_lo, loss_hi, 0, FIELD_MAX_NUMBER);
+    info_linear_axis(pd, "accuracy_y", acc_lo, acc_hi, 0, 100);
+    series_free(evals, n_evals);
+    series_free(steps, n_series);
     return st;
 }
 
 /* ---- the showcase: filters, one digit and its feature maps as image tiles ---- */
 
-/* Reads a showcase CSV of "a,b,c,value" (filters, maps) or "b,c,value"
- * (digit) into v [count][rows][cols]; returns count, or -1. */
-static int read_tiles(const char *path, int three, float *v, int max_count, int rows, int cols)
+/* Reads a showcase CSV (file: its path in the run) of "tile,row,col,value"
+ * (filters, maps; three = 0) or "row,col,value" (the digit; three = 1) into
+ * v [tiles][rows][cols], every field checked; *count = the number of tiles
+ * (largest index + 1). */
+static cnn_status read_tiles(const struct pd *pd, const char *file, int three, float *v,
+                             int max_count, int rows, int cols, int *count)
 {
-    char *text;
-    if (csv_read_file(path, &text, NULL) != CNN_OK)
-        return -1;
-    int count = 0;
-    char *line = text, *next, *fields[8];
-    for (int lineno = 0; (next = strchr(line, '\n')) != NULL; line = next + 1, lineno++) {
-        *next = '\0';
-        if (lineno == 0)
+    char path[PD_PATH], *text, *record, *fields[8];
+    size_t len;
+    CNN_TRY(read_run_file(pd, file, path, sizeof path, &text, &len));
+    int want = three ? 3 : 4, nf;
+    cnn_status st = CNN_OK;
+    struct csv_records records;
+    csv_records_init(&records, text, len);
+    *count = 0;
+    while (st == CNN_OK && csv_records_next(&records, &record) == 1) {
+        long line = records.line;
+        st = split_record(path, line, record, fields, 7, want, &nf);
+        if (st != CNN_OK || line == 1)
             continue;
-        int nf = csv_split(line, fields, 8);
-        if (nf != (three ? 3 : 4))
-            continue;
-        int t = three ? 0 : atoi(fields[0]);
-        int r = atoi(fields[three ? 0 : 1]), c = atoi(fields[three ? 1 : 2]);
-        if (t < 0 || t >= max_count || r < 0 || r >= rows || c < 0 || c >= cols)
-            continue;
-        v[((size_t)t * rows + r) * cols + c] = (float)atof(fields[three ? 2 : 3]);
-        if (t + 1 > count)
-            count = t + 1;
+        int idx[3] = {0, 0, 0};
+        const int hi[3] = {max_count - 1, rows - 1, cols - 1};
+        const char *names[3] = {"tile", "row", "col"};
+        double value = 0;
+        for (int k = three; k < 3 && st == CNN_OK; k++) {
+            struct field_pos at = {path, line, k - three + 1, names[k]};
+            st = field_int(&at, fields[k - three], 0, hi[k], &idx[k]);
+        }
+        struct field_pos at = {path, line, want, "value"};
+        if (st == CNN_OK)
+            st = field_double(&at, fields[want - 1], -FIELD_MAX_NUMBER, FIELD_MAX_NUMBER, 0,
+                              &value);
+        if (st != CNN_OK)
+            break;
+        v[((size_t)idx[0] * rows + idx[1]) * cols + idx[2]] = (float)value;
+        *count = idx[0] + 1 > *count ? idx[0] + 1 : *count;
     }
     free(text);
-    return count;
+    return st;
 }
 
 /* Writes count tiles of rows x cols as one image grid "x,y,value" with a
  * one-pixel NaN gap between tiles; each tile scaled by its largest |value|
  * so that weak filters stay visible (signed: -1..1, else 0..1). */
 static cnn_status write_grid(const struct pd *pd, const char *name, const float *v, int count,
-                             int rows, int cols, int *grid_cols)
+                             int rows, int cols)
 {
     int gc = 1;
     while (gc * gc < count)
         gc++;
     int gr = (count + gc - 1) / gc;
-    *grid_cols = gc;
     struct cnn_atomic_file f;
     CNN_TRY(open_table(pd, name, &f));
     fputs("x,y,value\n", f.fp);
@@ -922,17 +1537,38 @@ static cnn_status write_grid(const struct pd *pd, const char *name, const float 
     return cnn_atomic_commit(&f);
 }
 
-static cnn_status table_showcase(struct pd *pd, const char *meta)
+static int file_exists(const char *path)
 {
-    char path[PD_PATH], key[PLAN_KEY_MAX] = "";
-    json_get_string(meta, "params_config", key, sizeof key);
-    gp_string(pd->info, "showcase_config", key);
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static cnn_status table_showcase(struct pd *pd, const char *meta_path, const char *meta)
+{
+    char path[PD_PATH], key[PLAN_KEY_MAX + 1] = "";
+    double label = -1, index = -1;
     int filters = 0;
-    for (int i = 0; i < pd->n; i++)
-        if (!strcmp(pd->rows[i].key, key))
-            filters = pd->rows[i].filters;
-    if (filters <= 0) {
-        fputs("showcase = 0\n", pd->info);
+    /* the configuration whose parameters were exported: a row's key (so
+     * checked), unless it did not finish */
+    if (json_get_string(meta, "params_config", key, sizeof key) == 0) {
+        for (int i = 0; i < pd->n && filters == 0; i++)
+            if (!strcmp(pd->rows[i].key, key))
+                filters = pd->rows[i].filters;
+        int have = json_get_number(meta, "digit_label", &label) == 0 &&
+                   json_get_number(meta, "digit_index", &index) == 0;
+        if (filters > 0 && !(have && label == floor(label) && label >= 0 && label <= 9 &&
+                             index == floor(index) && index >= 0 && index <= 1e9))
+            return cnn_fail(CNN_E_DATA, "%s: \"digit_label\" (0..9) and \"digit_index\" (a test "
+                            "image) must come with \"params_config\"", meta_path);
+    }
+    snprintf(path, sizeof path, "%s/showcase/filters.csv", pd->run);
+    if (filters == 0 || !file_exists(path)) {
+        info_int(pd, "showcase", 0);
+        const char *grids[] = {"filters_grid.csv", "maps_grid.csv", "digit_grid.csv"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/%s", pd->data_dir, grids[i]);
+            CNN_TRY(remove_stale(path));
+        }
         return CNN_OK;
     }
     size_t maps = (size_t)filters * CNN_POOL_AREA;
@@ -940,31 +1576,67 @@ static cnn_status table_showcase(struct pd *pd, const char *meta)
     if (!buf)
         return cnn_fail(CNN_E_NOMEM, "cannot allocate the showcase tiles");
     float *w = buf, *m = buf + (size_t)filters * CNN_KTAPS, *d = m + maps;
-    int gcw = 0, gcm = 0, gcd = 0;
-    snprintf(path, sizeof path, "%s/showcase/filters.csv", pd->run);
-    int nw = read_tiles(path, 0, w, filters, CNN_KSIZE, CNN_KSIZE);
-    snprintf(path, sizeof path, "%s/showcase/feature_maps.csv", pd->run);
-    int nm = read_tiles(path, 0, m, filters, CNN_POOL, CNN_POOL);
-    snprintf(path, sizeof path, "%s/showcase/digit.csv", pd->run);
-    int nd = read_tiles(path, 1, d, 1, CNN_IMG, CNN_IMG);
-    cnn_status st = CNN_OK;
-    int ok = nw > 0 && nm > 0 && nd > 0;
-    if (ok)
-        st = write_grid(pd, "filters_grid.csv", w, nw, CNN_KSIZE, CNN_KSIZE, &gcw);
-    if (ok && st == CNN_OK)
-        st = write_grid(pd, "maps_grid.csv", m, nm, CNN_POOL, CNN_POOL, &gcm);
-    if (ok && st == CNN_OK)
-        st = write_grid(pd, "digit_grid.csv", d, 1, CNN_IMG, CNN_IMG, &gcd);
+    int nw = 0, nm = 0, nd = 0;
+    cnn_status st = read_tiles(pd, "showcase/filters.csv", 0, w, filters, CNN_KSIZE, CNN_KSIZE,
+                               &nw);
+    if (st == CNN_OK)
+        st = read_tiles(pd, "showcase/feature_maps.csv", 0, m, filters, CNN_POOL, CNN_POOL, &nm);
+    if (st == CNN_OK)
+        st = read_tiles(pd, "showcase/digit.csv", 1, d, 1, CNN_IMG, CNN_IMG, &nd);
+    if (st == CNN_OK && (nw == 0 || nm == 0 || nd == 0))
+        st = cnn_fail(CNN_E_DATA, "%s/showcase: a file without rows", pd->run);
+    if (st == CNN_OK)
+        st = write_grid(pd, "filters_grid.csv", w, nw, CNN_KSIZE, CNN_KSIZE);
+    if (st == CNN_OK)
+        st = write_grid(pd, "maps_grid.csv", m, nm, CNN_POOL, CNN_POOL);
+    if (st == CNN_OK)
+        st = write_grid(pd, "digit_grid.csv", d, 1, CNN_IMG, CNN_IMG);
     free(buf);
-    double label = -1, index = -1;
-    json_get_number(meta, "digit_label", &label);
-    json_get_number(meta, "digit_index", &index);
-    fprintf(pd->info, "showcase = %d\nshowcase_filters = %d\n", ok && st == CNN_OK, filters);
-    fprintf(pd->info, "digit_label = %d\ndigit_index = %d\n", (int)label, (int)index);
+    info_int(pd, "showcase", 1);
+    info_str(pd, "showcase_config", key);
+    info_int(pd, "showcase_filters", filters);
+    info_int(pd, "digit_label", (long)label);
+    info_int(pd, "digit_index", (long)index);
     return st;
 }
 
-/* ---- the command ---- */
+/* ---- the machine, and the command ---- */
+
+/* A text value of meta.json for a chart's footer: printable and short, or
+ * "unknown" when the run did not record it. */
+static cnn_status meta_text(const char *path, const char *meta, const char *key, char *out,
+                            size_t len)
+{
+    char buf[1024];
+    if (json_get_string(meta, key, buf, sizeof buf) != 0) {
+        snprintf(out, len, "unknown");
+        return CNN_OK;
+    }
+    if (strlen(buf) >= len || !field_is_printable(buf))
+        return cnn_fail(CNN_E_DATA, "%s: \"%s\" is not printable text of at most %zu characters",
+                        path, key, len - 1);
+    snprintf(out, len, "%s", buf);
+    return CNN_OK;
+}
+
+static cnn_status machine_info(struct pd *pd, const char *path, const char *meta)
+{
+    char cpu[256], gpu[256], run_id[256], cpu_full[300] = "";
+    CNN_TRY(meta_text(path, meta, "cpu_model", cpu, sizeof cpu));
+    CNN_TRY(meta_text(path, meta, "gpu_name", gpu, sizeof gpu));
+    CNN_TRY(meta_text(path, meta, "run_id", run_id, sizeof run_id));
+    double online;
+    if (json_get_number(meta, "online_cpus", &online) == 0 && online >= 1 && online <= 1e6)
+        snprintf(cpu_full, sizeof cpu_full, "%s (%d CPUs)", cpu, (int)online);
+    else
+        snprintf(cpu_full, sizeof cpu_full, "%s", cpu);
+    info_str(pd, "cpu_name", cpu_full);
+    info_str(pd, "gpu_name", gpu);
+    info_str(pd, "run_id", run_id);
+    fputs("machine = sprintf('CPU: %s   GPU: %s   run %s', cpu_name, gpu_name, run_id)\n",
+          pd->info);
+    return CNN_OK;
+}
 
 static cnn_status make_dir(const char *path)
 {
@@ -973,133 +1645,54 @@ static cnn_status make_dir(const char *path)
     return CNN_OK;
 }
 
-static cnn_status machine_info(struct pd *pd, const char *meta)
+/* Every table, in the order plotinfo.gp lists them. */
+static cnn_status write_tables(struct pd *pd, const char *meta_path, const char *meta)
 {
-    char cpu[256] = "unknown", gpu[256] = "none", run_id[256] = "", cpus[32] = "";
-    json_get_string(meta, "cpu_model", cpu, sizeof cpu);
-    json_get_string(meta, "gpu_name", gpu, sizeof gpu);
-    json_get_string(meta, "run_id", run_id, sizeof run_id);
-    double online;
-    if (json_get_number(meta, "online_cpus", &online) == 0)
-        snprintf(cpus, sizeof cpus, " (%d CPUs)", (int)online);
-    char cpu_full[300];
-    snprintf(cpu_full, sizeof cpu_full, "%s%s", cpu, cpus);
-    gp_string(pd->info, "cpu_name", cpu_full);
-    gp_string(pd->info, "gpu_name", gpu);
-    gp_string(pd->info, "run_id", run_id);
-    fputs("machine = sprintf(\"CPU: %s   GPU: %s   run %s\", cpu_name, gpu_name, run_id)\n",
-          pd->info);
-    return CNN_OK;
-}
-
-/* Within one backend: whether a's label sorts after b's (threads, then
- * variant, then GPUs). */
-static int label_after(const struct summary_row *a, const struct summary_row *b)
-{
-    if (a->threads != b->threads)
-        return a->threads > b->threads;
-    if (a->variant != b->variant)
-        return a->variant > b->variant;
-    return a->gpus > b->gpus;
-}
-
-/* The distinct labels, ordered by backend (in the order the run lists
- * them, seq first), then thread count, then variant, then GPUs. */
-static void collect_labels(struct pd *pd)
-{
-    const struct summary_row *first[PD_MAX_LABELS];
-    int impl_rank[PD_MAX_LABELS];
-    char impls[PD_MAX_LABELS][PD_LABEL];
-    int n_impls = 0;
-    for (int i = 0; i < pd->n && pd->n_labels < PD_MAX_LABELS; i++) {
-        const struct summary_row *r = &pd->rows[i];
-        char l[PD_LABEL];
-        label_of(r, l, sizeof l);
-        int seen = 0;
-        for (int k = 0; k < pd->n_labels; k++)
-            seen |= !strcmp(pd->labels[k], l);
-        if (seen)
-            continue;
-        int rank = -1;
-        for (int k = 0; k < n_impls && rank < 0; k++)
-            if (!strcmp(impls[k], r->impl))
-                rank = k;
-        if (rank < 0) {
-            rank = n_impls;
-            snprintf(impls[n_impls++], PD_LABEL, "%s", r->impl);
-        }
-        /* insertion sort by (rank, threads, variant, gpus) */
-        int at = pd->n_labels;
-        while (at > 0 && (impl_rank[at - 1] > rank ||
-                          (impl_rank[at - 1] == rank && label_after(first[at - 1], r)))) {
-            first[at] = first[at - 1];
-            impl_rank[at] = impl_rank[at - 1];
-            memcpy(pd->labels[at], pd->labels[at - 1], PD_LABEL);
-            at--;
-        }
-        first[at] = r;
-        impl_rank[at] = rank;
-        snprintf(pd->labels[at], PD_LABEL, "%s", l);
-        pd->n_labels++;
-    }
+    int bb, bf;
+    CNN_TRY(busiest_size(pd, &bb, &bf));
+    fputs("# written by cnnbench plotdata: what the tables in this directory hold\n", pd->info);
+    info_int(pd, "configurations_ok", pd->n);
+    CNN_TRY(machine_info(pd, meta_path, meta));
+    CNN_TRY(table_threads(pd));
+    CNN_TRY(table_gpus(pd));
+    CNN_TRY(table_speedup_size(pd, 1));
+    CNN_TRY(table_speedup_size(pd, 0));
+    CNN_TRY(table_time_params(pd));
+    CNN_TRY(table_breakdown_share(pd, bb, bf));
+    CNN_TRY(table_breakdown_impls(pd, bb));
+    CNN_TRY(tables_per_step(pd, bb, bf));
+    return table_showcase(pd, meta_path, meta);
 }
 
 static cnn_status plotdata_run(struct pd *pd)
 {
-    char path[PD_PATH];
+    char path[PD_PATH], meta_path[PD_PATH];
     struct summary_row *all;
     int n_all;
     snprintf(path, sizeof path, "%s/summary.csv", pd->run);
-    CNN_TRY(summary_read(path, &all, &n_all));
+    CNN_TRY(summary_read_run(path, &all, &n_all));
     pd->rows = all;
     pd->n = 0;
     for (int i = 0; i < n_all; i++)
         if (!strcmp(all[i].status, "ok"))
             pd->rows[pd->n++] = all[i];
-    collect_labels(pd);
+    cnn_status st = build_cells(pd, path);
     char *meta = NULL;
-    snprintf(path, sizeof path, "%s/meta.json", pd->run);
-    cnn_status st = csv_read_file(path, &meta, NULL);
-    if (st == CNN_OK) {
-        snprintf(path, sizeof path, "%s/plots", pd->run);
+    snprintf(meta_path, sizeof meta_path, "%s/meta.json", pd->run);
+    if (st == CNN_OK)
+        st = json_read_file(meta_path, &meta);
+    snprintf(path, sizeof path, "%s/plots", pd->run);
+    if (st == CNN_OK)
         st = make_dir(path);
-    }
     if (st == CNN_OK)
         st = make_dir(pd->data_dir);
     struct cnn_atomic_file info;
-    if (st == CNN_OK) {
-        data_path(pd, "plotinfo.gp", path, sizeof path);
+    snprintf(path, sizeof path, "%s/plotinfo.gp", pd->data_dir);
+    if (st == CNN_OK)
         st = cnn_atomic_open(&info, path);
-    }
     if (st == CNN_OK) {
         pd->info = info.fp;
-        fputs("# written by cnnbench plotdata: what the tables in this directory hold\n",
-              info.fp);
-        fprintf(info.fp, "configurations_ok = %d\n", pd->n);
-        st = machine_info(pd, meta);
-        int bb, bf;
-        busiest_size(pd, &bb, &bf);
-        if (st == CNN_OK)
-            st = table_threads(pd);
-        if (st == CNN_OK)
-            st = table_gpus(pd);
-        if (st == CNN_OK)
-            st = table_speedup_size(pd, 1);
-        if (st == CNN_OK)
-            st = table_speedup_size(pd, 0);
-        if (st == CNN_OK)
-            st = table_time_params(pd);
-        if (st == CNN_OK && pd->n > 0)
-            st = table_breakdown_share(pd, bb, bf);
-        if (st == CNN_OK && pd->n > 0)
-            st = table_breakdown_impls(pd, bb);
-        if (st == CNN_OK && pd->n > 0)
-            st = table_step_times(pd, bb, bf);
-        if (st == CNN_OK && pd->n > 0)
-            st = table_learning(pd);
-        if (st == CNN_OK)
-            st = table_showcase(pd, meta);
-        fprintf(info.fp, "share_batch = %d\nshare_filters = %d\n", bb, bf);
+        st = write_tables(pd, meta_path, meta);
         if (st == CNN_OK)
             st = cnn_atomic_commit(&info);
         else
@@ -1107,6 +1700,9 @@ static cnn_status plotdata_run(struct pd *pd)
     }
     free(meta);
     free(all);
+    free(pd->labels);
+    free(pd->cells);
+    free(pd->cell_rows);
     return st;
 }
 

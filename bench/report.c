@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "csvout.h"
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
@@ -297,11 +296,11 @@ static cnn_status report_run(const char *run)
     char path[4200];
     char *meta;
     snprintf(path, sizeof path, "%s/meta.json", run);
-    CNN_TRY(csv_read_file(path, &meta, NULL));
+    CNN_TRY(json_read_file(path, &meta));
     struct summary_row *rows = NULL;
     int n = 0;
     snprintf(path, sizeof path, "%s/summary.csv", run);
-    cnn_status st = summary_read(path, &rows, &n);
+    cnn_status st = summary_read_run(path, &rows, &n);
     struct cnn_atomic_file f;
     snprintf(path, sizeof path, "%s/REPORT.md", run);
     if (st == CNN_OK)

@@ -1,6 +1,7 @@
 /* summary.c — building, writing and re-reading summary.csv rows. */
 #include "summary.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "csvout.h"
 #include "error.h"
+#include "fields.h"
 #include "fileio.h"
 
 void summary_from_run(struct summary_row *row, const struct plan_config *c, long steps,
@@ -281,50 +283,168 @@ cnn_status summary_write(const char *path, const struct summary_row *rows, int n
     return cnn_atomic_commit(&f);
 }
 
-static void parse_cell(const struct column *c, const char *text, struct summary_row *r)
+/* The ranges the command line allows (bench/sweep.c), so the only values
+ * cnnbench writes: a file with others was edited or damaged. Columns not
+ * listed are non-negative numbers (times, epochs, loss). */
+static const struct {
+    const char *name;
+    double lo, hi;
+} limits[] = {
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024},
+    {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
+    {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
+    {"test_accuracy_pct", 0, 100},
+};
+
+static void column_limits(const struct column *c, double *lo, double *hi)
+{
+    *lo = 0;
+    *hi = c->kind == COL_DBL ? FIELD_MAX_NUMBER : INT_MAX;
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++)
+        if (!strcmp(limits[i].name, c->name)) {
+            *lo = limits[i].lo;
+            *hi = limits[i].hi;
+        }
+}
+
+static cnn_status parse_cell(const struct column *c, const char *text, struct summary_row *r,
+                             const struct field_pos *at)
 {
     char *base = (char *)r;
+    double lo, hi;
+    column_limits(c, &lo, &hi);
     switch (c->kind) {
-    case COL_STR: snprintf(base + c->offset, c->size, "%s", text); break;
-    case COL_INT: *(int *)(base + c->offset) = atoi(text); break;
-    case COL_LONG: *(long *)(base + c->offset) = atol(text); break;
-    case COL_DBL: *(double *)(base + c->offset) = *text ? strtod(text, NULL) : NAN; break;
+    case COL_STR:
+        /* any text (a message may hold line breaks); names and words are
+         * checked by check_row */
+        if (strlen(text) >= c->size)
+            return field_fail(at, "longer than %zu characters", c->size - 1);
+        memcpy(base + c->offset, text, strlen(text) + 1);
+        return CNN_OK;
+    case COL_INT:
+        /* an optional column a file lacks reads as 0 (gpus: the plain path) */
+        if (!*text && c->optional)
+            return CNN_OK;
+        return field_int(at, text, (int)lo, (int)hi, (int *)(base + c->offset));
+    case COL_LONG: return field_long(at, text, (long)lo, (long)hi, (long *)(base + c->offset));
+    case COL_DBL: return field_double(at, text, lo, hi, 1, (double *)(base + c->offset));
     case COL_DERIVED: break;
     }
+    return CNN_OK;
+}
+
+/* Whether word is one of the NULL-terminated list. */
+static int one_of(const char *word, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(word, *list))
+            return 1;
+    return 0;
+}
+
+/* Where the column called name sits in the file, for a message. */
+static const struct field_pos *at_column(struct field_pos *at, const int *map, const char *name)
+{
+    for (int c = 0; c < N_COLUMNS; c++)
+        if (!strcmp(columns[c].name, name)) {
+            at->column = map[c] + 1;
+            at->name = name;
+        }
+    return at;
+}
+
+/* The checks across the fields of one row: the names and words cnnbench
+ * writes, and a key that is the one plan_key makes of the row's fields. */
+static cnn_status check_row(const struct summary_row *r, const char *path, long line,
+                            const int *map)
+{
+    static const char *const verified[] = {"yes", "no", "reference", "skipped", "not_run", NULL};
+    static const char *const timers[] = {"wall", "cuda_event", "cupti", NULL};
+    struct field_pos at = {path, line, 0, ""};
+    char name[sizeof r->impl];
+    CNN_TRY(field_name(at_column(&at, map, "impl"), r->impl, name, sizeof name));
+    if (!one_of(r->verified, verified))
+        return field_fail(at_column(&at, map, "verified"),
+                          "'%s' is not yes, no, reference, skipped or not_run", r->verified);
+    if (strcmp(r->status, "ok") != 0 && strcmp(r->status, "interrupted") != 0 &&
+        (strncmp(r->status, "failed:", 7) != 0 ||
+         field_name(&at, r->status + 7, name, sizeof name) != CNN_OK))
+        return field_fail(at_column(&at, map, "status"),
+                          "'%s' is not ok, interrupted or failed:<reason>", r->status);
+    if (!one_of(r->timer, timers))
+        return field_fail(at_column(&at, map, "timer"), "'%s' is not wall, cuda_event or cupti",
+                          r->timer);
+    if (r->t.n > r->steps)
+        return field_fail(at_column(&at, map, "n_steps"), "%ld timed steps of %ld planned",
+                          r->t.n, r->steps);
+    if (!strcmp(r->status, "ok") && !(r->t.n > 0 && r->t.median > 0))
+        return field_fail(at_column(&at, map, "median_step_ms"),
+                          "status ok without a positive median step time");
+    /* the order statistics of one sample; NaN (not measured) compares false */
+    const double order[5] = {r->t.min, r->t.q1, r->t.median, r->t.q3, r->t.max};
+    const char *names[5] = {"min_step_ms", "q1_step_ms", "median_step_ms", "q3_step_ms",
+                            "max_step_ms"};
+    for (int k = 1; k < 5; k++)
+        if (order[k] < order[k - 1])
+            return field_fail(at_column(&at, map, names[k]), "%g is below %s %g", order[k],
+                              names[k - 1], order[k - 1]);
+    /* the key's length part, ":s<steps>:" or ":e<epochs>:", before ":r<rep>" */
+    const char *rep = strrchr(r->key, ':'), *unit = rep;
+    while (unit && unit > r->key && unit[-1] != ':')
+        unit--;
+    long length = -1;
+    if (unit && unit > r->key && (*unit == 's' || *unit == 'e') && rep - unit >= 2 &&
+        rep - unit <= 10) {
+        length = 0;
+        for (const char *p = unit + 1; p < rep && length >= 0; p++)
+            length = *p >= '0' && *p <= '9' ? length * 10 + (*p - '0') : -1;
+    }
+    char expected[PLAN_KEY_MAX] = "";
+    if (length >= 0)
+        plan_key(expected, sizeof expected, r->impl, r->variant, r->threads, r->gpus, r->batch,
+                 r->filters, *unit, (int)length, r->rep);
+    if (length < 0 || strcmp(r->key, expected) != 0 || (*unit == 's' && length != r->steps))
+        return field_fail(at_column(&at, map, "config_key"),
+                          "'%s' is not the key of this row's fields and steps", r->key);
+    return CNN_OK;
 }
 
 cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
 {
     char *text;
+    size_t len;
     *rows = NULL;
     *n = 0;
-    char *header[N_COLUMNS + 8], *fields[N_COLUMNS + 8];
+    enum { MAX_FIELDS = N_COLUMNS + 8 }; /* room for columns a later version adds */
+    char *header[MAX_FIELDS + 1], *fields[MAX_FIELDS + 1];
     int map[N_COLUMNS];
-    size_t len;
     CNN_TRY(csv_read_file(path, &text, &len));
+    cnn_status st = field_check_text(path, text, len);
     struct csv_records records;
     csv_records_init(&records, text, len);
     char *line;
     int cap = 0, nh = 0;
-    cnn_status st = CNN_OK;
     /* a last record without its line end was cut off mid-write: dropped */
-    while (csv_records_next(&records, &line) == 1) {
-        if (records.line == 1) {
-            nh = csv_split(line, header, N_COLUMNS + 8);
-            for (int c = 0; c < N_COLUMNS; c++) {
+    while (st == CNN_OK && csv_records_next(&records, &line) == 1) {
+        long lineno = records.line;
+        if (lineno == 1) {
+            nh = csv_split(line, header, MAX_FIELDS + 1);
+            if (nh < 0 || nh > MAX_FIELDS)
+                st = cnn_fail(CNN_E_DATA, "%s: line 1: %s, not the header of a summary.csv",
+                              path, nh < 0 ? "broken quoting" : "too many columns");
+            for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
                 map[c] = csv_find_column(header, nh, columns[c].name);
-                if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional) {
-                    st = cnn_fail(CNN_E_DATA, "%s: no column '%s'", path, columns[c].name);
-                    break;
-                }
+                if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional)
+                    st = cnn_fail(CNN_E_DATA, "%s: line 1: no column '%s'", path,
+                                  columns[c].name);
             }
-            if (st != CNN_OK)
-                break;
             continue;
         }
-        if (csv_split(line, fields, N_COLUMNS + 8) != nh) {
-            st = cnn_fail(CNN_E_DATA, "%s: line %ld has the wrong number of fields", path,
-                          records.line);
+        int nf = csv_split(line, fields, MAX_FIELDS + 1);
+        if (nf != nh) {
+            st = nf < 0 ? cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting", path, lineno)
+                        : cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where the header has %d",
+                                   path, lineno, nf, nh);
             break;
         }
         if (*n == cap) {
@@ -338,9 +458,15 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         }
         struct summary_row *r = &(*rows)[(*n)++];
         memset(r, 0, sizeof *r);
-        for (int c = 0; c < N_COLUMNS; c++)
-            parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r);
+        for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
+            struct field_pos at = {path, lineno, map[c] + 1, columns[c].name};
+            st = parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r, &at);
+        }
+        if (st == CNN_OK)
+            st = check_row(r, path, lineno, map);
     }
+    if (st == CNN_OK && nh == 0)
+        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
     free(text);
     if (st != CNN_OK) {
         free(*rows);
@@ -348,4 +474,12 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         *n = 0;
     }
     return st;
+}
+
+cnn_status summary_read_run(const char *path, struct summary_row **rows, int *n)
+{
+    CNN_TRY(summary_read(path, rows, n));
+    if (*n == 0)
+        return cnn_fail(CNN_E_DATA, "%s: no configuration, only a header", path);
+    return CNN_OK;
 }

@@ -10,8 +10,9 @@
 # whose data the run does not have (no thread sweep, say) is skipped with a
 # note. Needs gnuplot 5.4 or newer with the pngcairo and svg terminals, and
 # cnnbench: $CNNBENCH if set, else cnnbench on the PATH, else
-# build/bench/cnnbench in the source tree. Exits 0 on success, 1 on failure,
-# 2 on bad usage.
+# build/bench/cnnbench in the source tree. Exits 0 on success, 1 on failure
+# (a run's file cnnbench refuses, a chart gnuplot cannot draw), 2 on bad
+# usage.
 set -eu
 
 prog=render.sh
@@ -39,19 +40,34 @@ else
     die "cnnbench not found: build it, or set CNNBENCH=/path/to/cnnbench"
 fi
 [ -f "$run/summary.csv" ] || die "$run: no summary.csv, not a cnnbench sweep directory"
+# Paths reach gnuplot inside single-quoted strings, one command per line.
+nl='
+'
 case "$run$here" in
-*\'*) die "paths with a single quote cannot be passed to gnuplot" ;;
+*\'* | *"$nl"*) die "paths with a single quote or a line break cannot be passed to gnuplot" ;;
 esac
 
-"$cnnbench" plotdata "$run" >/dev/null || die "cnnbench plotdata failed"
+# plotdata checks every file of the run and says what is wrong with it.
+"$cnnbench" plotdata "$run" >/dev/null || die "cnnbench plotdata failed on $run"
 data=$run/plots/data
-rm -f "$run"/plots/*.png "$run"/plots/*.svg
+rm -f "$run"/plots/*.png "$run"/plots/*.svg "$run/plots/gnuplot.log"
+errors=$(mktemp) || die "cannot create a temporary file"
+trap 'rm -f "$errors"' EXIT
 
-# draw NAME SCRIPT [GNUPLOT-ASSIGNMENTS]: one chart in both formats.
+# draw NAME SCRIPT [GNUPLOT-ASSIGNMENTS]: one chart in both formats. What
+# gnuplot prints goes to plots/gnuplot.log: a chart that draws cleanly prints
+# nothing, so anything there is worth a look (render.sh says so at the end).
 draw() {
     for fmt in png svg; do
-        gnuplot -e "datadir='$data'; plotdir='$here'; out='$run/plots/$1'; fmt='$fmt'; ${3:-}" \
-            "$here/$2.gp" || die "gnuplot failed drawing $1.$fmt"
+        if ! gnuplot -e "datadir='$data'; plotdir='$here'; out='$run/plots/$1'; fmt='$fmt'; ${3:-}" \
+            "$here/$2.gp" 2>"$errors"; then
+            cat "$errors" >&2
+            die "gnuplot failed drawing $1.$fmt"
+        fi
+        if [ -s "$errors" ]; then
+            echo "== $1.$fmt" >>"$run/plots/gnuplot.log"
+            cat "$errors" >>"$run/plots/gnuplot.log"
+        fi
         [ -s "$run/plots/$1.$fmt" ] || die "gnuplot wrote no $run/plots/$1.$fmt"
     done
     echo "  $run/plots/$1.png, .svg"
@@ -73,14 +89,24 @@ chart speedup_filters speedup_filters.csv "no filter sweep with seq and another 
 chart speedup_batch speedup_batch.csv "no batch sweep with seq and another backend at one filter count"
 chart time_vs_params time_vs_params.csv "no finished configuration"
 chart breakdown_share breakdown_share.csv "no finished configuration"
-impls=$(sed -n 's/^breakdown_impls = "\(.*\)"$/\1/p' "$data/plotinfo.gp")
+impls=$(sed -n "s/^breakdown_impls = '\(.*\)'\$/\1/p" "$data/plotinfo.gp")
+set -f # split the list into words, never expand them as file patterns
 for impl in $impls; do
+    # a backend name becomes a file name and a gnuplot string: plotdata
+    # accepts only these characters, and so does this script
+    case $impl in
+    *[!a-z0-9_]*) die "$data/plotinfo.gp: '$impl' is not a backend name" ;;
+    esac
     draw "breakdown_$impl" breakdown_impl "impl='$impl'"
 done
+set +f
 chart step_times step_times.csv "no finished configuration"
 chart learning loss.csv "no finished configuration"
 chart filters filters_grid.csv "no exported parameters (showcase/)"
 chart feature_maps maps_grid.csv "no exported parameters (showcase/)"
 
-"$cnnbench" report "$run" >/dev/null || die "cnnbench report failed"
+"$cnnbench" report "$run" >/dev/null || die "cnnbench report failed on $run"
 echo "report: $run/REPORT.md"
+if [ -s "$run/plots/gnuplot.log" ]; then
+    echo "$prog: warning: gnuplot printed warnings; see $run/plots/gnuplot.log" >&2
+fi

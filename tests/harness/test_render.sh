@@ -2,6 +2,9 @@
 # test_render.sh — a small real sweep renders every chart of plots/ to a
 # non-empty PNG (with the PNG signature) and SVG, and REPORT.md embeds each;
 # the GPU scaling chart is rendered from made-up rows added to that sweep.
+# The charts draw without gnuplot warnings, put their ticks at the sizes
+# run, draw every size of a thread sweep, mark unstable points, and give a
+# one-step run's single points a real range.
 # Skips (77) only when gnuplot, or its pngcairo or svg terminal, is missing.
 #
 # Usage: test_render.sh CNNBENCH MAKE_IDX RENDER_SH
@@ -68,6 +71,7 @@ awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
             f[c["gpus"]] = n
             s = n == 1 ? 1 : 0.85 * n
             f[c["median_step_ms"]] /= s; f[c["q1_step_ms"]] /= s; f[c["q3_step_ms"]] /= s
+            f[c["min_step_ms"]] /= s; f[c["max_step_ms"]] /= s
             line = f[1]
             for (i = 2; i <= NF; i++) line = line OFS f[i]
             print line
@@ -84,6 +88,49 @@ png=$gpus_run/plots/scaling_gpus.png
 grep -q "](plots/scaling_gpus.png)" "$gpus_run/REPORT.md" || fail "REPORT.md does not embed scaling_gpus.png"
 # without a GPU sweep the chart is skipped, with a note
 grep -q "skipped scaling_gpus" "$tmp/render" || fail "render.sh did not note the missing GPU sweep"
+
+# charts a reader can trust (issue 14): gnuplot has nothing to say, ticks
+# sit at the values the sweep ran, every size of a thread sweep is drawn,
+# and log axes are labelled 1-2-5 style (never 0.00390625)
+[ ! -e "$run/plots/gnuplot.log" ] || fail "gnuplot warned: $(cat "$run/plots/gnuplot.log")"
+grep -qi "warning" "$tmp/render" && fail "render.sh printed a warning: $(cat "$tmp/render")"
+info=$run/plots/data/plotinfo.gp
+if [ -s "$run/plots/data/speedup_batch.csv" ]; then
+    grep -q "^batch_x_ticks = '8 16'$" "$info" || fail "speedup_batch ticks are not at B=8 and 16"
+    grep -q "^filters_x_ticks = '2 4'$" "$info" || fail "speedup_filters ticks are not at F=2 and 4"
+    [ "$(grep -c '^threads,B=' "$run/plots/data/speedup_threads.csv")" -eq 4 ] ||
+        fail "speedup_threads does not draw all 4 sizes: $(cat "$run/plots/data/speedup_threads.csv")"
+fi
+grep -q "^params_x_filters = '2 4'$" "$info" || fail "time_vs_params ticks are not at F=2 and 4"
+sed -n "s/^[a-z]*_y_ticks = '\(.*\)'$/\1/p" "$info" | tr ' ' '\n' | awk '
+    NF { n++; t = $1; sub(/e.*/, "", t); gsub(/[.]/, "", t); sub(/^0+/, "", t); sub(/0+$/, "", t)
+         if (length(t) > 2) { print "tick " $1; bad = 1 } }
+    END { exit bad || n == 0 }' >"$tmp/ticks" || fail "log-axis ticks that are not 1-2-5 style: $(cat "$tmp/ticks")"
+
+# unstable points are drawn hollow with a legend entry: omp t1 at B=16 F=4
+# made unstable (stddev 50% of the mean)
+noisy=$tmp/noisy
+cp -r "$run" "$noisy" && rm -rf "$noisy/plots" "$noisy/REPORT.md"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+    $1 ~ /^omp:v0:t1:b16:f4:/ { $c["stddev_step_ms"] = 0.5 * $c["mean_step_ms"] } { print }' \
+    "$run/summary.csv" >"$noisy/summary.csv"
+CNNBENCH=$cnnbench sh "$render" "$noisy" >"$tmp/render_noisy" 2>&1 ||
+    fail "render.sh on the noisy run: $(cat "$tmp/render_noisy")"
+awk -F, '/^params,omp t1,/ { on = 1; next } /^params/ { on = 0 } on && $5 == 4 { print $6 }' \
+    "$noisy/plots/data/time_vs_params.csv" | grep -qx 1 ||
+    fail "time_vs_params.csv does not mark omp t1 at F=4 unstable"
+grep -q "hollow: unstable" "$noisy/plots/time_vs_params.svg" ||
+    fail "time_vs_params.svg has no legend entry for unstable points"
+
+# a one-step run: every chart has a range around its one point, no warning
+one=$tmp/one
+"$cnnbench" sweep --data "$tmp/data" --impl seq --batch 8 --filters 2 --steps 1 --eval \
+    --out "$one" >"$tmp/out" 2>"$tmp/err" || fail "one-step sweep: $(cat "$tmp/err")"
+CNNBENCH=$cnnbench sh "$render" "$one" >"$tmp/render_one" 2>&1 ||
+    fail "render.sh on a one-step run: $(cat "$tmp/render_one")"
+[ ! -e "$one/plots/gnuplot.log" ] || fail "one-step run: gnuplot warned: $(cat "$one/plots/gnuplot.log")"
+grep -qi "warning" "$tmp/render_one" && fail "one-step run: render.sh printed a warning: $(cat "$tmp/render_one")"
+[ -s "$one/plots/learning.png" ] || fail "one-step run: no learning chart"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures failure(s)"
