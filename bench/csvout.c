@@ -150,9 +150,8 @@ void csv_output_abort(struct csv_output *o)
 
 cnn_status csv_read_file(const char *path, char **text, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp;
+    CNN_TRY(cnn_fopen_regular(path, "a text file", &fp));
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     while (buf) {
