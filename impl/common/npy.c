@@ -2,6 +2,7 @@
 #include "npy.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +89,17 @@ static void npy_skip_blanks(struct npy_cursor *c)
         c->p++;
 }
 
+/* Shows up to 20 characters from the cursor, on one line. */
 static cnn_status npy_bad_header(const struct npy_cursor *c, const char *what)
 {
-    return cnn_fail(CNN_E_DATA, "%s: malformed .npy header: %s at \"%.20s\"", c->path, what, c->p);
+    int n = (int)strcspn(c->p, "\n");
+    if (n > 20)
+        n = 20;
+    while (n > 0 && c->p[n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return cnn_fail(CNN_E_DATA, "%s: malformed .npy header: %s at its end", c->path, what);
+    return cnn_fail(CNN_E_DATA, "%s: malformed .npy header: %s at \"%.*s\"", c->path, what, n, c->p);
 }
 
 static cnn_status npy_expect(struct npy_cursor *c, char ch)
@@ -343,7 +352,8 @@ cnn_status cnn_params_load(const char *dir, struct cnn_params *p)
         const char *tensor = cnn_params_locate(p, first, where, sizeof where);
         return cnn_fail(CNN_E_DATA, "%s/%s.npy: %s is %g (%zu non-finite value%s in the "
                         "parameters); parameters must be finite numbers", dir, tensor, where,
-                        p->buf[first], bad, bad == 1 ? "" : "s");
+                        isnan(p->buf[first]) ? fabs(p->buf[first]) : p->buf[first], bad,
+                        bad == 1 ? "" : "s");
     }
     return CNN_OK;
 }
