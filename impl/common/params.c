@@ -101,9 +101,10 @@ cnn_status cnn_params_require_finite(const struct cnn_params *p, const char *whe
         return CNN_OK;
     char where[64];
     cnn_params_locate(p, first, where, sizeof where);
+    /* fabs of a NaN prints "nan", never "-nan" */
     return cnn_fail(CNN_E_DIVERGED, "training diverged: %s, parameter %s is %g (%zu of %zu "
                     "parameters are not finite); a smaller --lr may keep them finite", when, where,
-                    p->buf[first], bad, p->count);
+                    isnan(p->buf[first]) ? fabs(p->buf[first]) : p->buf[first], bad, p->count);
 }
 
 void cnn_params_init(struct cnn_params *p, uint64_t seed)
