@@ -52,7 +52,7 @@ static void print_version(void)
 static enum cli_outcome no_argument_command(const char *cmd, int argc, char **argv,
                                             void (*action)(void), const char *what)
 {
-    if (argc > 0 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) && argc == 1) {
+    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
         printf("Usage: cnnbench %s\n\n%s\n", cmd, what);
         return CLI_DONE;
     }

@@ -347,9 +347,10 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     long steps = o->steps ? o->steps : run_epoch_steps(o->epochs, data.train_n, o->batch);
     /* --steps has this cap; --epochs meets it once the data set's size is known */
-    st = steps <= CLI_MAX_STEPS ? CNN_OK : cnn_fail(CNN_E_ARG, "--epochs %ld at --batch %d over %u "
-        "images is %ld steps, more than the %ld a run may take", o->epochs, o->batch, data.train_n,
-        steps, CLI_MAX_STEPS);
+    if (steps > CLI_MAX_STEPS)
+        st = cnn_fail(CNN_E_ARG, "--epochs %ld at --batch %d over %u images is %ld steps, more "
+                      "than the %ld a run may take", o->epochs, o->batch, data.train_n, steps,
+                      CLI_MAX_STEPS);
     *usage = st != CNN_OK;
 
     struct cnn_params init = {0};
