@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,18 @@ int cli_scan_next(struct cli_scan *s)
     memcpy(s->name, body, len);
     s->name[len] = '\0';
     s->inline_val = eq ? eq + 1 : NULL;
+    if (strcmp(s->name, "help") == 0)
+        return 1;
+    for (int i = 0; i < s->n_seen; i++)
+        if (strcmp(s->seen[i], s->name) == 0) {
+            cnn_fail(CNN_E_ARG, "--%s is given twice; give each option once", s->name);
+            return -1;
+        }
+    if (s->n_seen == CLI_OPTIONS_MAX) {
+        cnn_fail(CNN_E_ARG, "more than %d options", CLI_OPTIONS_MAX);
+        return -1;
+    }
+    memcpy(s->seen[s->n_seen++], s->name, len + 1);
     return 1;
 }
 
@@ -53,11 +66,15 @@ cnn_status cli_scan_value(struct cli_scan *s, const char **value)
 {
     if (s->inline_val) {
         *value = s->inline_val;
-        return CNN_OK;
+    } else {
+        if (s->next >= s->argc)
+            return cnn_fail(CNN_E_ARG, "--%s needs a value", s->name);
+        *value = s->argv[s->next++];
     }
-    if (s->next >= s->argc)
-        return cnn_fail(CNN_E_ARG, "--%s needs a value", s->name);
-    *value = s->argv[s->next++];
+    /* no option takes an empty value; an empty file name would otherwise
+     * fail only after all the work */
+    if (**value == '\0')
+        return cnn_fail(CNN_E_ARG, "--%s: the value is empty", s->name);
     return CNN_OK;
 }
 
@@ -122,16 +139,50 @@ cnn_status cli_parse_u64(const char *opt, const char *text, uint64_t *out)
     return CNN_OK;
 }
 
+/* 1 if text is a decimal number: [-]digits[.digits][e[+-]digits], with
+ * digits on at least one side of the point. strtod alone would also take
+ * hex ("0x10"), "inf", "nan" and leading blanks. */
+static int is_decimal(const char *text)
+{
+    const char *p = text;
+    if (*p == '-')
+        p++;
+    size_t whole = strspn(p, "0123456789");
+    p += whole;
+    size_t frac = 0;
+    if (*p == '.') {
+        p++;
+        frac = strspn(p, "0123456789");
+        p += frac;
+    }
+    if (whole + frac == 0)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        size_t exp = strspn(p, "0123456789");
+        if (exp == 0)
+            return 0;
+        p += exp;
+    }
+    return *p == '\0';
+}
+
 cnn_status cli_parse_positive_double(const char *opt, const char *text, double hi, double *out)
 {
+    if (!is_decimal(text))
+        return cnn_fail(CNN_E_ARG, "--%s: expected a decimal number such as 0.1 or 1e-3, got '%s'",
+                        opt, text);
     errno = 0;
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return cnn_fail(CNN_E_ARG, "--%s: expected a number, got '%s'", opt, text);
-    if (!(v > 0.0 && v <= hi))
+    double v = strtod(text, NULL);
+    /* ERANGE: beyond a double either way (1e400, 1e-400) */
+    if (errno == ERANGE || !(v > 0.0 && v <= hi))
         return cnn_fail(CNN_E_ARG, "--%s: %s is out of range; expected a number in (0, %g]", opt,
                         text, hi);
+    if (v < FLT_MIN)
+        return cnn_fail(CNN_E_ARG, "--%s: %s is too small; the smallest usable value is %g", opt,
+                        text, (double)FLT_MIN);
     *out = v;
     return CNN_OK;
 }
@@ -190,6 +241,13 @@ static cnn_status axis_item(const char *opt, char *item, int lo, int hi, struct 
             s++;
         }
         CNN_TRY(cli_parse_int(opt, s, geometric ? 2 : 1, hi, &stride));
+    }
+    if (geometric && first == 0) {
+        if (last == 0)
+            return cnn_fail(CNN_E_ARG, "--%s: the geometric range 0:0:x%d starts at 0, which no "
+                            "factor moves; write 0", opt, stride);
+        return cnn_fail(CNN_E_ARG, "--%s: the geometric range 0:%d:x%d starts at 0, which no "
+                        "factor moves; list 0 apart: 0,1:%d:x%d", opt, last, stride, last, stride);
     }
     for (long v = first; v <= last; v = geometric ? v * stride : v + stride)
         CNN_TRY(axis_add(opt, a, (int)v));

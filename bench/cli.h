@@ -1,7 +1,8 @@
 /*
  * cli.h — command-line plumbing shared by the subcommands: a small long-option
- * scanner ("--name VALUE" or "--name=VALUE"), strict number parsing with
- * ranges, and sweep-axis lists ("1,2,4", "32:256:x2", "1:8", "10:50:+10").
+ * scanner ("--name VALUE" or "--name=VALUE"; each option at most once, and
+ * never with an empty value), strict decimal number parsing with ranges, and
+ * sweep-axis lists ("1,2,4", "32:256:x2", "1:8", "10:50:+10").
  *
  * Nothing here prints. A bad value records a message with cnn_fail(CNN_E_ARG)
  * and the subcommand reports CLI_USAGE to main, which prints it and exits 2.
@@ -18,19 +19,26 @@ enum cli_outcome {
     CLI_DONE = 0,        /* success, exit 0 */
     CLI_USAGE = 1,       /* bad command line: message in cnn_last_error(), exit 2 */
     CLI_FAILED = 2,      /* runtime failure: message in cnn_last_error(), exit 1 */
-    CLI_INTERRUPTED = 3, /* SIGINT: finished results were kept, exit 130 */
+    CLI_INTERRUPTED = 3, /* SIGINT or SIGTERM: finished results were kept, exit 128 + signal */
+    CLI_DIVERGED = 4,    /* train, sweep: the loss or a parameter turned NaN or infinite, exit 3 */
     /* compare, whose exit status 1 means a regression and nothing else: */
-    CLI_BAD_INPUT = 4,    /* an input missing or malformed: message, exit 2 */
-    CLI_INCOMPARABLE = 5, /* runs of different machines or builds: message, exit 3 */
+    CLI_BAD_INPUT = 5,    /* an input missing or malformed: message, exit 2 */
+    CLI_INCOMPARABLE = 6, /* runs of different machines or builds: message, exit 3 */
 };
 
 enum {
     CLI_EXIT_FAILED = 1,
     CLI_EXIT_USAGE = 2,
-    CLI_EXIT_INCOMPARABLE = 3,
-    CLI_EXIT_INTERRUPTED = 130, /* 128 + SIGINT, what shells report */
+    CLI_EXIT_DIVERGED = 3,      /* train and sweep */
+    CLI_EXIT_INCOMPARABLE = 3,  /* compare */
+    CLI_EXIT_SIGNAL_BASE = 128, /* + the signal: 130 SIGINT, 143 SIGTERM, as shells report */
     CLI_AXIS_MAX = 64,          /* values in one axis list */
+    CLI_OPTIONS_MAX = 32,       /* distinct options one command line may give */
 };
+
+/* The most steps one configuration may train, --steps or --epochs alike:
+ * the per-step records of a run are held in memory (about 100 bytes each). */
+#define CLI_MAX_STEPS 100000000L
 
 /* Scanner over argv[first..argc). */
 struct cli_scan {
@@ -40,14 +48,17 @@ struct cli_scan {
     char name[64];          /* current option without the leading "--" */
     const char *inline_val; /* the part after '=' in "--name=value", or NULL */
     const char *positional; /* set instead of name for a non-option argument */
+    char seen[CLI_OPTIONS_MAX][64]; /* options given so far, to refuse a repeat */
+    int n_seen;
 };
 
 void cli_scan_init(struct cli_scan *s, int argc, char **argv, int first);
 /* Advances to the next argument: 1 if there is one (an option in s->name, or
  * a positional in s->positional), 0 at the end, -1 (CNN_E_ARG recorded) for
- * a malformed option such as "-x". */
+ * a malformed option such as "-x" or an option given a second time (the
+ * last value silently winning would hide a typo in a long command line). */
 int cli_scan_next(struct cli_scan *s);
-/* The option's value: inline after '=' or the next argument. */
+/* The option's value: inline after '=' or the next argument; never empty. */
 cnn_status cli_scan_value(struct cli_scan *s, const char **value);
 /* CNN_E_ARG "unknown option" unless s->name is in the NULL-terminated list. */
 cnn_status cli_scan_known(const struct cli_scan *s, const char *const *names);
@@ -59,7 +70,9 @@ cnn_status cli_scan_no_value(const struct cli_scan *s);
 cnn_status cli_parse_long(const char *opt, const char *text, long lo, long hi, long *out);
 cnn_status cli_parse_int(const char *opt, const char *text, int lo, int hi, int *out);
 cnn_status cli_parse_u64(const char *opt, const char *text, uint64_t *out);
-/* Finite decimal number in (lo, hi]. */
+/* A positive decimal number in (0, hi] ("0.1", "1e-3", ".5"; no hex, inf,
+ * nan or leading blanks), at least FLT_MIN so that it survives conversion
+ * to float. */
 cnn_status cli_parse_positive_double(const char *opt, const char *text, double hi, double *out);
 /* "on"/"off" (also yes/no, 1/0). */
 cnn_status cli_parse_switch(const char *opt, const char *text, int *out);
@@ -74,7 +87,7 @@ struct cli_axis {
  * Parses an axis list: comma-separated items, each a number or a range
  *   A:B       A, A+1, ..., B
  *   A:B:+S    A, A+S, ... up to B
- *   A:B:xS    A, A*S, A*S*S, ... up to B (geometric, S >= 2)
+ *   A:B:xS    A, A*S, A*S*S, ... up to B (geometric, S >= 2, A >= 1)
  * Every value must lie in [lo, hi]; duplicates are dropped.
  */
 cnn_status cli_parse_axis(const char *opt, const char *text, int lo, int hi,

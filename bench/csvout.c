@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -202,11 +203,16 @@ void csv_output_abort(struct csv_output *o)
 
 cnn_status csv_read_file(const char *path, char **text, size_t *len)
 {
+    /* a regular file only: a FIFO would block the open forever */
+    int fd;
+    CNN_TRY(cnn_open_regular(path, "a text file", &fd));
     errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
         return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path,
                         errno ? strerror(errno) : "out of memory");
+    }
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     char read_error[160] = "";

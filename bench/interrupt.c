@@ -1,4 +1,4 @@
-/* interrupt.c — the SIGINT flag behind graceful Ctrl-C. */
+/* interrupt.c — the flag behind a graceful stop on SIGINT or SIGTERM. */
 #include "interrupt.h"
 
 #include <string.h>
@@ -7,8 +7,7 @@ volatile sig_atomic_t interrupt_flag = 0;
 
 static void interrupt_handler(int sig)
 {
-    (void)sig;
-    interrupt_flag = 1;
+    interrupt_flag = sig;
 }
 
 void interrupt_install(void)

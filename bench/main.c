@@ -1,11 +1,17 @@
 /*
  * main.c — the cnnbench command line: validates every built backend, then
  * dispatches to a subcommand. This is the only place that prints errors
- * ("cnnbench: error: ...") and chooses the exit status: 0 success,
- * 1 failure, 2 bad command line, 130 interrupted by Ctrl-C. compare keeps 1
- * for a regression alone: a missing or malformed input is 2 there, and runs
- * of different machines or builds 3.
+ * ("cnnbench: error: ...") and chooses the exit status:
+ *   0    success
+ *   1    failure (a file, a backend, a configuration of a sweep); for
+ *        compare, a regression and nothing else
+ *   2    bad command line; for compare also a missing or malformed input
+ *   3    train, sweep: training diverged (the loss or a parameter became
+ *        NaN or infinite); compare: runs of different machines or builds
+ *   130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM: 128 + the signal, as a
+ *        shell reports it; finished results are kept
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +20,7 @@
 #include "commands.h"
 #include "compare.h"
 #include "error.h"
+#include "interrupt.h"
 
 static const char main_help[] =
     "Usage: cnnbench COMMAND [OPTIONS]\n"
@@ -31,12 +38,32 @@ static const char main_help[] =
     "  list       show the backends in this build and whether they run here\n"
     "  version    show version and build settings\n"
     "\n"
-    "'cnnbench COMMAND --help' explains each command. Charts: plots/render.sh RUN_DIR.\n";
+    "'cnnbench COMMAND --help' explains each command. Charts: plots/render.sh RUN_DIR.\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 bad command line, 3 training diverged (the\n"
+    "loss or a parameter became NaN or infinite), 130 stopped by Ctrl-C, 143 by SIGTERM.\n";
 
 static void print_version(void)
 {
     printf("cnnbench %s (%s build, %s; openmp %s, cuda %s)\n", CNN_VERSION, CNN_BUILDTYPE,
            CNN_C_COMPILER, CNN_HAVE_OMP ? "yes" : "no", CNN_HAVE_CUDA ? "yes" : "no");
+}
+
+/* list and version take no arguments but --help; anything else is a usage
+ * error rather than silently ignored. */
+static enum cli_outcome no_argument_command(const char *cmd, int argc, char **argv,
+                                            void (*action)(void), const char *what)
+{
+    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+        printf("Usage: cnnbench %s\n\n%s\n", cmd, what);
+        return CLI_DONE;
+    }
+    if (argc > 0) {
+        cnn_fail(CNN_E_ARG, "%s takes no arguments, got '%s'", cmd, argv[0]);
+        return CLI_USAGE;
+    }
+    action();
+    return CLI_DONE;
 }
 
 int main(int argc, char **argv)
@@ -62,11 +89,11 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "compare")) {
         out = compare_command(argc - 2, argv + 2);
     } else if (!strcmp(cmd, "list")) {
-        backends_print();
-        return 0;
+        out = no_argument_command(cmd, argc - 2, argv + 2, backends_print,
+                                  "Shows the backends in this build and whether they run here.");
     } else if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        print_version();
-        return 0;
+        out = no_argument_command(cmd, argc - 2, argv + 2, print_version,
+                                  "Shows the version and the build settings.");
     } else if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(main_help, stdout);
         return 0;
@@ -82,9 +109,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "cnnbench: error: %s\nTry 'cnnbench %s --help'.\n", cnn_last_error(),
                 cmd);
         return CLI_EXIT_USAGE;
-    case CLI_INTERRUPTED:
+    case CLI_INTERRUPTED: {
+        int sig = interrupt_flag ? (int)interrupt_flag : SIGINT;
+        if (sig == SIGTERM)
+            fprintf(stderr, "cnnbench: error: terminated by SIGTERM: %s\n", cnn_last_error());
+        else
+            fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        return CLI_EXIT_SIGNAL_BASE + sig;
+    }
+    case CLI_DIVERGED:
         fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
-        return CLI_EXIT_INTERRUPTED;
+        return CLI_EXIT_DIVERGED;
     case CLI_BAD_INPUT:
         fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
         return CLI_EXIT_USAGE;

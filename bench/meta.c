@@ -91,17 +91,19 @@ static int is_commit_id(const char *s)
     return s[n] == '\0' && n >= 7 && n <= 40;
 }
 
-/* A source tree copied without its .git (a build machine that got the
- * files alone) cannot name its commit: CNNBENCH_GIT_SHA, and optionally
- * CNNBENCH_GIT_DIRTY=true|false, carry it in from where the copy was made. */
-static void git_state_from_environment(struct meta_machine *m)
+/* A source tree copied to another machine may arrive without its .git, or
+ * with a stale one that names another commit: CNNBENCH_GIT_SHA, and
+ * optionally CNNBENCH_GIT_DIRTY=true|false, carry the commit in from where
+ * the copy was made, and win over what git says here. 1 if they were set. */
+static int git_state_from_environment(struct meta_machine *m)
 {
     const char *sha = getenv("CNNBENCH_GIT_SHA"), *dirty = getenv("CNNBENCH_GIT_DIRTY");
     if (!sha || !is_commit_id(sha))
-        return;
+        return 0;
     snprintf(m->git_sha, sizeof m->git_sha, "%s", sha);
     if (dirty && (strcmp(dirty, "true") == 0 || strcmp(dirty, "false") == 0))
         snprintf(m->git_dirty, sizeof m->git_dirty, "%s", dirty);
+    return 1;
 }
 
 static void git_state(struct meta_machine *m)
@@ -109,13 +111,12 @@ static void git_state(struct meta_machine *m)
     char cmd[4400];
     snprintf(m->git_sha, sizeof m->git_sha, "unknown");
     snprintf(m->git_dirty, sizeof m->git_dirty, "unknown");
-    if (strchr(CNN_SOURCE_DIR, '\''))
+    if (git_state_from_environment(m) || strchr(CNN_SOURCE_DIR, '\''))
         return;
     snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse HEAD 2>/dev/null", CNN_SOURCE_DIR);
     command_line(cmd, m->git_sha, sizeof m->git_sha);
     if (strlen(m->git_sha) < 7) {
         snprintf(m->git_sha, sizeof m->git_sha, "unknown");
-        git_state_from_environment(m);
         return;
     }
     /* tracked files only: build directories and results are not the code */

@@ -1,6 +1,7 @@
 /* plan.c — expanding sweep blocks into configurations, and the named presets. */
 #include "plan.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,31 +95,113 @@ static int block_takes(const struct plan_block *b, const struct cnn_backend *be)
 
 static int axis_len(const struct cli_axis *a) { return a->n > 0 ? a->n : 1; }
 
-static int plan_has_key(const struct plan *p, const char *key)
+/* How many of an axis's requested values a backend runs as given: an axis
+ * not given counts as one value, taken. */
+static long honoured_variants(const struct plan_block *b, const struct cnn_backend *be)
 {
-    for (int i = 0; i < p->n; i++)
-        if (strcmp(p->configs[i].key, key) == 0)
+    if (b->all_variants || b->variants.n == 0)
+        return 1;
+    if (!(be->caps & CNN_CAP_VARIANTS))
+        return 0;
+    long n = 0;
+    for (int i = 0; i < b->variants.n; i++)
+        n += b->variants.v[i] <= be->variant_count;
+    return n;
+}
+
+static long honoured_threads(const struct plan_block *b, const struct cnn_backend *be)
+{
+    if (b->threads.n == 0)
+        return 1;
+    return (be->caps & CNN_CAP_THREADS) ? b->threads.n : 0;
+}
+
+static long honoured_gpus(const struct plan_block *b, const struct cnn_backend *be)
+{
+    if (b->gpus.n == 0)
+        return 1;
+    long n = 0;
+    for (int i = 0; i < b->gpus.n; i++)
+        n += b->gpus.v[i] == 0 || be->data_parallel;
+    return n;
+}
+
+/* Configurations one block yields for one backend and one repetition,
+ * before duplicates are dropped. */
+static long block_size(const struct plan_block *b, const struct cnn_backend *be)
+{
+    if (!block_takes(b, be))
+        return 0;
+    struct cli_axis vs, ts, gs;
+    effective_variants(b, be, &vs);
+    effective_threads(b, be, &ts);
+    effective_gpus(b, be, &gs);
+    return (long)vs.n * ts.n * gs.n * b->batch.n * b->filters.n * b->length.n;
+}
+
+/* ---- the set of keys already in the plan: open addressing, linear probing ---- */
+
+struct key_set {
+    int *slot;     /* index into the plan's configs, or -1 */
+    size_t mask;   /* capacity - 1, a power of two at least twice the entries */
+};
+
+static uint64_t key_hash(const char *key)
+{
+    /* FNV-1a, 64-bit */
+    uint64_t h = 1469598103934665603ull;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ull;
+    return h;
+}
+
+static cnn_status key_set_init(struct key_set *s, long entries)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)entries)
+        cap *= 2;
+    s->slot = malloc(cap * sizeof *s->slot);
+    if (!s->slot)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the plan's key set");
+    memset(s->slot, 0xff, cap * sizeof *s->slot); /* every slot -1 */
+    s->mask = cap - 1;
+    return CNN_OK;
+}
+
+/* 1 if p already holds key; else records index `i` under it and returns 0. */
+static int key_set_add(struct key_set *s, const struct plan *p, const char *key, int i)
+{
+    size_t h = (size_t)key_hash(key) & s->mask;
+    for (; s->slot[h] >= 0; h = (h + 1) & s->mask)
+        if (strcmp(p->configs[s->slot[h]].key, key) == 0)
             return 1;
+    s->slot[h] = i;
     return 0;
 }
 
-/* Appends the configurations of one block for one repetition. */
-static cnn_status expand_block(const struct plan_block *b, int rep, char unit, struct plan *p,
-                               int *cap)
+/* Appends the configurations of one block for one repetition; the array
+ * was sized for the whole plan beforehand. */
+static void expand_block(const struct plan_block *b, int rep, char unit, struct plan *p,
+                         struct key_set *keys)
 {
     for (int i = 0; i < b->n_impls; i++) {
         const struct cnn_backend *be = b->impls[i];
+        long per_value = (long)b->batch.n * b->filters.n * b->length.n;
         long requested = (long)axis_len(&b->variants) * axis_len(&b->threads) *
-                         axis_len(&b->gpus) * b->batch.n * b->filters.n * b->length.n;
+                         axis_len(&b->gpus) * per_value;
         if (!block_takes(b, be)) {
             p->skipped += requested;
             continue;
         }
+        /* the all-variants expansion is not a skip even when it yields more */
+        long honoured = b->all_variants ? (long)axis_len(&b->variants)
+                                        : honoured_variants(b, be);
+        honoured *= honoured_threads(b, be) * honoured_gpus(b, be) * per_value;
+        p->skipped += requested - honoured;
         struct cli_axis vs, ts, gs;
         effective_variants(b, be, &vs);
         effective_threads(b, be, &ts);
         effective_gpus(b, be, &gs);
-        long produced = 0;
         for (int vi = 0; vi < vs.n; vi++)
         for (int ti = 0; ti < ts.n; ti++)
         for (int gi = 0; gi < gs.n; gi++)
@@ -133,41 +216,43 @@ static cnn_status expand_block(const struct plan_block *b, int rep, char unit, s
             };
             plan_key(c.key, sizeof c.key, be->name, c.variant, c.threads, c.gpus, c.batch,
                      c.filters, unit, c.length, rep);
-            produced++;
-            if (plan_has_key(p, c.key)) {
+            p->configs[p->n] = c;
+            if (key_set_add(keys, p, c.key, p->n))
                 p->duplicates++;
-                continue;
-            }
-            if (p->n == *cap) {
-                int ncap = *cap ? *cap * 2 : 64;
-                struct plan_config *g = realloc(p->configs, (size_t)ncap * sizeof *g);
-                if (!g)
-                    return cnn_fail(CNN_E_NOMEM, "cannot allocate the plan");
-                p->configs = g;
-                *cap = ncap;
-            }
-            p->configs[p->n++] = c;
+            else
+                p->n++;
         }
-        /* the all-variants expansion is not a skip even when it yields more */
-        if (!b->all_variants && produced < requested)
-            p->skipped += requested - produced;
     }
-    return CNN_OK;
 }
 
 cnn_status plan_build(const struct plan_block *blocks, int nblocks, int reps, int by_epochs,
                       struct plan *out)
 {
     memset(out, 0, sizeof *out);
-    int cap = 0;
+    /* the size first, so an absurd plan fails at once instead of filling memory */
+    long per_rep = 0;
+    for (int i = 0; i < nblocks; i++)
+        for (int k = 0; k < blocks[i].n_impls; k++)
+            per_rep += block_size(&blocks[i], blocks[i].impls[k]);
+    if (per_rep * reps > PLAN_MAX_CONFIGS)
+        return cnn_fail(CNN_E_ARG, "the plan has %ld configurations (%ld per repetition x %d "
+                        "repetitions, before duplicates are dropped), more than the %d one sweep "
+                        "may run; narrow the axes or split the sweep", per_rep * reps, per_rep,
+                        reps, PLAN_MAX_CONFIGS);
+    long total = per_rep * reps;
+    struct key_set keys;
+    out->configs = malloc((size_t)(total > 0 ? total : 1) * sizeof *out->configs);
+    if (!out->configs)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate a plan of %ld configurations", total);
+    cnn_status st = key_set_init(&keys, total);
+    if (st != CNN_OK) {
+        plan_free(out);
+        return st;
+    }
     for (int r = 1; r <= reps; r++)
-        for (int i = 0; i < nblocks; i++) {
-            cnn_status st = expand_block(&blocks[i], r, by_epochs ? 'e' : 's', out, &cap);
-            if (st != CNN_OK) {
-                plan_free(out);
-                return st;
-            }
-        }
+        for (int i = 0; i < nblocks; i++)
+            expand_block(&blocks[i], r, by_epochs ? 'e' : 's', out, &keys);
+    free(keys.slot);
     /* duplicates of later repetitions repeat those of the first */
     out->duplicates /= reps;
     out->skipped /= reps;

@@ -7,8 +7,15 @@
  * (others run once, threads 0 = not applicable); a variant number only to
  * backends with CNN_CAP_VARIANTS that have it (others run variant 0, their
  * only code); a GPU count N >= 1 only to backends with a data-parallel
- * table (cnn.h; others run gpus 0 only). A configuration listed by two
- * blocks runs once.
+ * table (cnn.h; others run gpus 0 only). Every requested combination that
+ * does not run as given counts as skipped, so `--impl seq --threads 2`
+ * reports its dropped thread count even though seq still runs once. A
+ * configuration listed by two blocks runs once (found with a hash set, so
+ * the check is linear in the plan's size).
+ *
+ * Size: at most PLAN_MAX_CONFIGS configurations, checked before anything is
+ * expanded; axes of up to 64 values each multiply to far more than any
+ * sweep could run.
  *
  * Order: repetition outermost, so every configuration is measured once
  * before any is measured again (interleaving spreads slow drifts of the
@@ -22,7 +29,7 @@
 #include "cli.h"
 #include "cnn.h"
 
-enum { PLAN_MAX_IMPLS = 8, PLAN_MAX_BLOCKS = 8, PLAN_KEY_MAX = 96 };
+enum { PLAN_MAX_IMPLS = 8, PLAN_MAX_BLOCKS = 8, PLAN_KEY_MAX = 96, PLAN_MAX_CONFIGS = 100000 };
 
 /* One block of the plan. Empty variant/threads axes mean "backend default". */
 struct plan_block {
@@ -66,6 +73,8 @@ struct plan {
 void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int gpus,
               int batch, int filters, char unit, int length, int rep);
 
+/* CNN_E_ARG, stating the count and the cap, for a plan of more than
+ * PLAN_MAX_CONFIGS configurations (counted before duplicates are dropped). */
 cnn_status plan_build(const struct plan_block *blocks, int nblocks, int reps, int by_epochs,
                       struct plan *out);
 void plan_free(struct plan *p);

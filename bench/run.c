@@ -243,6 +243,7 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
         struct cnn_step_result sr;
         batch_next(batch, data, n);
         CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
+        CNN_TRY(cnn_step_check_loss(&sr, k));
         struct run_step *rec = &r->steps[k - 1];
         rec->loss = sr.loss;
         rec->correct = sr.correct;
@@ -266,6 +267,7 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
     if (spec->keep_final) {
         CNN_TRY(cnn_params_alloc(&r->final, spec->cfg.filters));
         CNN_TRY(be->get_params(state, &r->final));
+        CNN_TRY(cnn_params_require_finite(&r->final, "after the last step"));
     }
     return CNN_OK;
 }

@@ -76,6 +76,7 @@ void summary_set_failure(struct summary_row *row, cnn_status st, const struct ru
     case CNN_E_UNAVAILABLE: reason = "unavailable"; break;
     case CNN_E_IO: reason = "io"; break;
     case CNN_E_ARG: reason = "invalid"; break;
+    case CNN_E_DIVERGED: reason = "diverged"; break;
     default: reason = "error"; break;
     }
     if (r && r->mismatch)

@@ -171,7 +171,7 @@ static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int
         else if (!strcmp(n, "filters"))
             CNN_TRY(cli_parse_int(n, v, 1, CNN_MAX_FILTERS, &o->filters));
         else if (!strcmp(n, "steps"))
-            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->steps));
+            CNN_TRY(cli_parse_long(n, v, 1, CLI_MAX_STEPS, &o->steps));
         else if (!strcmp(n, "epochs"))
             CNN_TRY(cli_parse_long(n, v, 1, 100000L, &o->epochs));
         else if (!strcmp(n, "lr"))
@@ -425,11 +425,18 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         return st;
     }
     long steps = o->steps ? o->steps : run_epoch_steps(o->epochs, data.train_n, o->batch);
+    /* --steps has this cap; --epochs meets it once the data set's size is known */
+    if (steps > CLI_MAX_STEPS)
+        st = cnn_fail(CNN_E_ARG, "--epochs %ld at --batch %d over %u images is %ld steps, more "
+                      "than the %ld a run may take", o->epochs, o->batch, data.train_n, steps,
+                      CLI_MAX_STEPS);
+    *usage = st != CNN_OK;
 
     struct cnn_params init = {0};
     struct verify_reference ref = {0};
     struct run_result result = {0};
-    st = cnn_params_alloc(&init, o->filters);
+    if (st == CNN_OK)
+        st = cnn_params_alloc(&init, o->filters);
     if (st == CNN_OK) {
         if (o->load_params)
             st = cnn_params_load(o->load_params, &init);
@@ -535,5 +542,7 @@ enum cli_outcome train_command(int argc, char **argv)
         return CLI_DONE;
     if (usage)
         return CLI_USAGE;
+    if (st == CNN_E_DIVERGED)
+        return CLI_DIVERGED;
     return st == CNN_E_INTERRUPTED ? CLI_INTERRUPTED : CLI_FAILED;
 }

@@ -1,6 +1,7 @@
 /* verify.c — one-step agreement with the reference backend, checked before a backend is timed. */
 #include "verify.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,24 @@ static cnn_status seq_state(const struct cnn_config *cfg, const struct cnn_backe
     return (*seq)->create(&c, state);
 }
 
+/* A reference that is not finite says nothing about the candidate: NaN
+ * against NaN would fail the check and blame a correct backend. Such a step
+ * comes from the inputs (initial parameters, learning rate), so that is
+ * what the error names. */
+static cnn_status reference_finite(const struct cnn_step_result *r, const struct cnn_params *after)
+{
+    size_t first = 0, bad = cnn_params_count_nonfinite(after, &first);
+    if (isfinite(r->loss) && bad == 0)
+        return CNN_OK;
+    char where[64] = "none";
+    if (bad)
+        cnn_params_locate(after, first, where, sizeof where);
+    return cnn_fail(CNN_E_DIVERGED, "training diverged in seq's own step on the first batch (loss "
+                    "%g, %zu non-finite parameters, first %s): the inputs, the initial parameters "
+                    "or --lr, are at fault, not the backend under test, which cannot be verified "
+                    "against it", isnan(r->loss) ? fabs(r->loss) : r->loss, bad, where);
+}
+
 cnn_status verify_reference_make(const struct cnn_config *cfg, const struct cnn_params *init,
                                  const float *x, const uint8_t *y, int n,
                                  struct verify_reference *ref)
@@ -65,6 +84,8 @@ cnn_status verify_reference_make(const struct cnn_config *cfg, const struct cnn_
         st = cnn_step(seq, state, ref->x, ref->y, n, &r);
     if (st == CNN_OK)
         st = seq->get_params(state, &ref->after);
+    if (st == CNN_OK)
+        st = reference_finite(&r, &ref->after);
     if (st == CNN_OK)
         st = seq->get_pool_choice(state, ref->choice);
     if (state)

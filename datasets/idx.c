@@ -1,7 +1,7 @@
 /*
  * idx.c — the IDX reader: strict parsing from memory, whole-file reading
- * through zlib (which passes raw files through unchanged), and the named data
- * sets "mnist" and "fashion".
+ * (regular files only; gzip inflated member by member, nothing after the
+ * last member allowed), and the named data sets "mnist" and "fashion".
  *
  * The parser trusts nothing in the header: sizes are multiplied in 64 bits
  * with overflow checks, and the buffer length must equal header + payload
@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "error.h"
+#include "fileio.h"
 
 /* Meson passes the source tree's datasets/ directory; a build outside meson
  * (a fuzzer, say) falls back to one relative to the working directory. */
@@ -34,7 +35,7 @@ enum {
     IDX_IMAGES_NDIM = 3,    /* magic 0x00000803 = 2051 */
     IDX_LABELS_NDIM = 1,    /* magic 0x00000801 = 2049 */
     IDX_MAX_NDIM = 3,
-    IDX_READ_CHUNK = 1 << 24, /* gzread takes an unsigned and returns an int */
+    IDX_READ_CHUNK = 1 << 24, /* per read() or inflate() call: zlib counts in uInt */
     IDX_PATH_MAX = 4096,
 };
 
@@ -169,36 +170,21 @@ cnn_status cnn_idx_parse_labels(const uint8_t *buf, size_t len, const char *name
     return CNN_OK;
 }
 
-/* Turns a failed gzread into a status: I/O errors keep errno's text, and
- * anything zlib itself rejects is a corrupt stream. */
-static cnn_status idx_gzread_error(gzFile gz, const char *path, int saved_errno)
+/* Reads the whole of an open regular file, refusing one above the limit:
+ * the buffer stops one byte past it, so a file of exactly the limit fits. */
+static cnn_status idx_read_fd(int fd, const char *path, size_t size_hint, uint8_t **data,
+                              size_t *used)
 {
-    int zerr = Z_OK;
-    const char *msg = gzerror(gz, &zerr);
-    /* zlib prefixes its message with the name it knows, "<fd:N>" after
-     * gzdopen; ours already leads with the path */
-    const char *after_fd = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ">: ") : NULL;
-    if (after_fd)
-        msg = after_fd + 3;
-    if (zerr == Z_ERRNO)
-        return cnn_fail(CNN_E_IO, "%s: read error: %s", path, strerror(saved_errno));
-    if (zerr == Z_MEM_ERROR)
-        return cnn_fail(CNN_E_NOMEM, "%s: out of memory while decompressing", path);
-    return cnn_fail(CNN_E_DATA, "%s: corrupt gzip stream: %s", path, msg);
-}
-
-/* Reads until end of stream into *data (grown as needed), failing once more
- * than CNN_IDX_MAX_FILE_BYTES arrive: the capacity stops one byte past the
- * limit, so a file of exactly the limit still fits. */
-static cnn_status idx_read_all(gzFile gz, const char *path, uint8_t **data, size_t *used)
-{
-    size_t cap = (size_t)1 << 20;
+    size_t cap = size_hint + 1 > CNN_IDX_MAX_FILE_BYTES + 1 ? CNN_IDX_MAX_FILE_BYTES + 1
+                                                            : size_hint + 1;
     uint8_t *buf = malloc(cap);
     if (!buf)
-        return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a read buffer", path);
+        return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate %zu bytes to read it", path, cap);
     size_t n = 0;
     for (;;) {
         if (n == cap) {
+            if (cap > CNN_IDX_MAX_FILE_BYTES)
+                break;
             size_t grown = cap * 2 > CNN_IDX_MAX_FILE_BYTES + 1 ? CNN_IDX_MAX_FILE_BYTES + 1 : cap * 2;
             uint8_t *bigger = realloc(buf, grown);
             if (!bigger) {
@@ -209,74 +195,138 @@ static cnn_status idx_read_all(gzFile gz, const char *path, uint8_t **data, size
             cap = grown;
         }
         size_t chunk = cap - n < IDX_READ_CHUNK ? cap - n : IDX_READ_CHUNK;
-        errno = 0;
-        int got = gzread(gz, buf + n, (unsigned)chunk);
+        ssize_t got = read(fd, buf + n, chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
         if (got < 0) {
-            cnn_status st = idx_gzread_error(gz, path, errno);
+            int e = errno;
             free(buf);
-            return st;
+            return cnn_fail(CNN_E_IO, "%s: read error: %s", path, strerror(e));
         }
         if (got == 0)
             break;
         n += (size_t)got;
-        if (n > CNN_IDX_MAX_FILE_BYTES) {
-            free(buf);
-            return cnn_fail(CNN_E_DATA, "%s: larger than the %zu MiB limit for an IDX file (after decompression)",
-                            path, CNN_IDX_MAX_FILE_BYTES >> 20);
-        }
+    }
+    if (n > CNN_IDX_MAX_FILE_BYTES) {
+        free(buf);
+        return cnn_fail(CNN_E_DATA, "%s: larger than the %zu MiB limit for an IDX file", path,
+                        CNN_IDX_MAX_FILE_BYTES >> 20);
     }
     *data = buf;
     *used = n;
     return CNN_OK;
 }
 
+/* Grows *buf (capacity *cap) for more inflated output, up to one byte past
+ * the limit, so that exceeding it is seen. */
+static cnn_status idx_grow(uint8_t **buf, size_t *cap, const char *path)
+{
+    if (*cap > CNN_IDX_MAX_FILE_BYTES)
+        return cnn_fail(CNN_E_DATA, "%s: larger than the %zu MiB limit for an IDX file (after "
+                        "decompression)", path, CNN_IDX_MAX_FILE_BYTES >> 20);
+    size_t grown = *cap * 2 > CNN_IDX_MAX_FILE_BYTES + 1 ? CNN_IDX_MAX_FILE_BYTES + 1 : *cap * 2;
+    uint8_t *bigger = realloc(*buf, grown);
+    if (!bigger)
+        return cnn_fail(CNN_E_NOMEM, "%s: cannot grow the decompression buffer to %zu bytes",
+                        path, grown);
+    *buf = bigger;
+    *cap = grown;
+    return CNN_OK;
+}
+
+/*
+ * Inflates in[0..in_len), one or more gzip members back to back (what gzip
+ * writes for concatenated files). zlib's gzread would skip anything after
+ * the last member that is not another member; here those bytes are an
+ * error, as trailing bytes are in a raw IDX file. A member cut short, or
+ * input that stops inside the stream, is a truncation.
+ */
+static cnn_status idx_gunzip(const uint8_t *in, size_t in_len, const char *path, uint8_t **out,
+                             size_t *out_len)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    /* 16 + MAX_WBITS: gzip wrapper only (zlib manual, inflateInit2) */
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate zlib state", path);
+    size_t cap = (size_t)1 << 20, member = 1;
+    uint8_t *buf = malloc(cap);
+    cnn_status st = buf ? CNN_OK : cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a decompression "
+                                             "buffer", path);
+    zs.next_in = (Bytef *)in; /* zlib's API is not const-qualified; it only reads */
+    zs.avail_in = (uInt)in_len;
+    size_t n = 0;
+    while (st == CNN_OK) {
+        if (n == cap)
+            st = idx_grow(&buf, &cap, path);
+        if (st != CNN_OK)
+            break;
+        size_t room = cap - n < IDX_READ_CHUNK ? cap - n : IDX_READ_CHUNK;
+        zs.next_out = buf + n;
+        zs.avail_out = (uInt)room;
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        n += room - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            if (zs.avail_in == 0)
+                break;
+            if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
+                member++;
+                if (inflateReset(&zs) != Z_OK)
+                    st = cnn_fail(CNN_E_DATA, "%s: corrupt gzip stream at member %zu", path, member);
+                continue;
+            }
+            st = cnn_fail(CNN_E_DATA, "%s: %u bytes of trailing data after the end of the gzip "
+                          "stream (not another gzip member)", path, zs.avail_in);
+        } else if (rc == Z_OK || rc == Z_BUF_ERROR) {
+            /* output space left means the input ran out inside the stream */
+            if (zs.avail_out > 0)
+                st = cnn_fail(CNN_E_DATA, "%s: truncated gzip stream: the file ends in the middle "
+                              "of compressed data", path);
+        } else if (rc == Z_MEM_ERROR) {
+            st = cnn_fail(CNN_E_NOMEM, "%s: out of memory while decompressing", path);
+        } else {
+            st = cnn_fail(CNN_E_DATA, "%s: corrupt gzip stream: %s", path,
+                          zs.msg ? zs.msg : "invalid data");
+        }
+    }
+    inflateEnd(&zs);
+    if (st == CNN_OK && n > CNN_IDX_MAX_FILE_BYTES)
+        st = cnn_fail(CNN_E_DATA, "%s: larger than the %zu MiB limit for an IDX file (after "
+                      "decompression)", path, CNN_IDX_MAX_FILE_BYTES >> 20);
+    if (st != CNN_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *out_len = n;
+    return CNN_OK;
+}
+
 cnn_status cnn_idx_read_file(const char *path, uint8_t **buf, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    CNN_TRY(cnn_open_regular(path, "an IDX file", &fd));
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return cnn_fail(CNN_E_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return cnn_fail(CNN_E_IO, "%s: is a directory, expected an IDX file", path);
-    }
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate zlib state", path);
-    }
-    /* zlib's default 8 KiB buffer makes reading 47 MB needlessly slow */
-    if (gzbuffer(gz, 1u << 17) != 0) {
-        gzclose(gz);
-        return cnn_fail(CNN_E_IO, "%s: cannot set the zlib buffer size", path);
-    }
-
-    uint8_t *data = NULL;
+    size_t hint = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
+    uint8_t *raw = NULL;
     size_t n = 0;
-    cnn_status st_read = idx_read_all(gz, path, &data, &n);
-    if (st_read != CNN_OK) {
-        gzclose(gz);
-        return st_read;
+    cnn_status s = idx_read_fd(fd, path, hint, &raw, &n);
+    close(fd);
+    if (s != CNN_OK)
+        return s;
+    if (n < 2 || raw[0] != 0x1f || raw[1] != 0x8b) {
+        *buf = raw;
+        *len = n;
+        return CNN_OK;
     }
-    /* gzread reports a stream that stops mid-member as a plain end of file;
-     * only gzclose tells, with Z_BUF_ERROR (zlib manual, gzclose) */
-    int rc = gzclose(gz);
-    if (rc != Z_OK) {
-        free(data);
-        if (rc == Z_BUF_ERROR)
-            return cnn_fail(CNN_E_DATA, "%s: truncated gzip stream: the file ends in the middle of compressed data",
-                            path);
-        if (rc == Z_ERRNO)
-            return cnn_fail(CNN_E_IO, "%s: error closing: %s", path, strerror(errno));
-        return cnn_fail(CNN_E_DATA, "%s: corrupt gzip stream (zlib error %d at close)", path, rc);
-    }
+    uint8_t *data = NULL;
+    size_t used = 0;
+    s = idx_gunzip(raw, n, path, &data, &used);
+    free(raw);
+    if (s != CNN_OK)
+        return s;
     *buf = data;
-    *len = n;
+    *len = used;
     return CNN_OK;
 }
 

@@ -21,6 +21,7 @@
 
 #include "cnn.h"
 #include "error.h"
+#include "fileio.h"
 #include "rng.h"
 
 /* The package stores digits sorted by class, so the split is a seeded
@@ -45,9 +46,8 @@ struct mnist_set {
 /* Reads a whole file and NUL-terminates it, so strtod cannot run off the end. */
 static cnn_status json_read_file(const char *path, char **text, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    CNN_TRY(cnn_fopen_regular(path, "a JSON digits file", &f));
     size_t cap = (size_t)1 << 22;
     size_t n = 0;
     char *buf = malloc(cap + 1);

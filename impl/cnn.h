@@ -50,7 +50,8 @@ typedef enum cnn_status {
     CNN_E_DEVICE = 5,       /* CUDA/CUPTI runtime error */
     CNN_E_DEVICE_OOM = 6,   /* device allocation does not fit */
     CNN_E_UNAVAILABLE = 7,  /* backend built but cannot run here (no GPU) */
-    CNN_E_INTERRUPTED = 8,  /* SIGINT arrived */
+    CNN_E_INTERRUPTED = 8,  /* SIGINT or SIGTERM arrived */
+    CNN_E_DIVERGED = 9,     /* the loss or a parameter became NaN or infinite */
 } cnn_status;
 
 /* ---- configuration of one training run ---- */

@@ -406,6 +406,32 @@ static int case_truncated_gzip(void)
     return expect_failure(ip, lp, CNN_E_DATA, ip, "truncated gzip stream");
 }
 
+/* zlib's gzread skips bytes after the last member that are not another
+ * member; the reader must not. */
+static int case_gzip_trailing_junk(void)
+{
+    char ip[TEST_PATH_MAX], lp[TEST_PATH_MAX];
+    size_t len = 0;
+    uint8_t *gz = gzip_images(&len);
+    TEST_CHECK(gz && len > 40, "cannot gzip");
+    uint8_t *junk = realloc(gz, len + 4);
+    TEST_CHECK(junk, "cannot grow the buffer");
+    memcpy(junk + len, "junk", 4);
+    TEST_CHECK(craft("gzjunk-images.gz", junk, len + 4, 0, ip) && craft_good_labels("gzjunk-labels", 20, lp),
+               "cannot craft");
+    return expect_failure(ip, lp, CNN_E_DATA, ip, "4 bytes of trailing data after the end of the gzip stream");
+}
+
+/* A FIFO would block open() until a writer came; it must fail at once. */
+static int case_fifo(void)
+{
+    char ip[TEST_PATH_MAX], lp[TEST_PATH_MAX];
+    test_path(ip, "fifo-images");
+    TEST_CHECK(mkfifo(ip, 0600) == 0, "cannot make a FIFO");
+    TEST_CHECK(craft_good_labels("fifo-labels", 3, lp), "cannot craft");
+    return expect_failure(ip, lp, CNN_E_IO, ip, "is a FIFO");
+}
+
 static int case_missing_file(void)
 {
     char ip[TEST_PATH_MAX], lp[TEST_PATH_MAX];
@@ -546,6 +572,8 @@ static const struct {
     {"count mismatch", case_count_mismatch},
     {"corrupt gzip", case_corrupt_gzip},
     {"truncated gzip", case_truncated_gzip},
+    {"gzip trailing junk", case_gzip_trailing_junk},
+    {"fifo", case_fifo},
     {"missing file", case_missing_file},
     {"parse from memory", case_parse_memory},
     {"open directory", case_open_directory},

@@ -4,6 +4,10 @@
  *     the data 64-byte aligned;
  *   - a file of the wrong shape or length, or a missing one, is rejected
  *     with a message naming it;
+ *   - the header is parsed as the dictionary it is: exactly descr,
+ *     fortran_order and shape, each once, so '<f4' inside another key or a
+ *     shape in a comment-like string does not pass;
+ *   - NaN or Inf in a loaded file is rejected naming file, tensor and index;
  *   - parameters saved after step k and loaded into a fresh state reproduce
  *     step k+1 exactly;
  *   - the same seed gives the same initial parameters and the same trained
@@ -79,6 +83,93 @@ static void check_round_trip(void)
     cnn_params_free(&a);
     cnn_params_free(&b);
     cnn_params_free(&c);
+}
+
+/* Writes a .npy file holding `dict` as its header and two floats, with the
+ * header padded as NumPy pads it; returns cnn_npy_read's status for shape (2,). */
+static cnn_status read_with_header(const char *dict)
+{
+    char path[512], header[512];
+    cnn_clear_error();
+    snprintf(path, sizeof path, "%s/hdr.npy", tmpdir);
+    size_t dlen = strlen(dict), pad = (64 - (10 + dlen + 1) % 64) % 64;
+    memcpy(header, dict, dlen);
+    memset(header + dlen, ' ', pad);
+    header[dlen + pad] = '\n';
+    size_t hlen = dlen + pad + 1;
+    unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+                                (unsigned char)(hlen >> 8)};
+    float two[2] = {1.0f, 2.0f}, got[2];
+    FILE *fp = fopen(path, "wb");
+    int ok = fp && fwrite(prefix, 1, 10, fp) == 10 && fwrite(header, 1, hlen, fp) == hlen &&
+             fwrite(two, sizeof *two, 2, fp) == 2;
+    if (fp)
+        ok = fclose(fp) == 0 && ok;
+    if (!ok)
+        return CNN_E_IO;
+    size_t shape[1] = {2};
+    return cnn_npy_read(path, got, shape, 1);
+}
+
+static void check_headers(void)
+{
+    static const char *const good[] = {
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+        "{\"shape\": (2,), \"descr\": \"<f4\", \"fortran_order\": False}",
+    };
+    static const struct { const char *dict, *why; } bad[] = {
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", "dtype"},
+        {"{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", "dtype"},
+        {"{'descr' '<f4', 'fortran_order': False, 'shape': (2,)}", "expected ':'"},
+        {"{'x': \"'descr': '<f4'\", 'descr': '<i4', 'fortran_order': False, 'shape': (2,)}",
+         "unknown key"},
+        {"{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", "C order"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (2), }", "(N,)"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", "shape (1, 2)"},
+        {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", "twice"},
+        {"{'descr': '<f4', 'shape': (2,)}", "lacks 'fortran_order'"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x", "followed by"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,)}",
+         "too large"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        cnn_status st = read_with_header(good[i]);
+        check(st == CNN_OK, "header accepted: %s (%s)", good[i], cnn_last_error());
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cnn_status st = read_with_header(bad[i].dict);
+        check(st == CNN_E_DATA && strstr(cnn_last_error(), "hdr.npy") &&
+                  strstr(cnn_last_error(), bad[i].why),
+              "header rejected (%s): %s -> %s", bad[i].why, bad[i].dict, cnn_last_error());
+    }
+}
+
+static void check_nonfinite(void)
+{
+    struct cnn_params a, b;
+    CHECK_OK(cnn_params_alloc(&a, 3));
+    CHECK_OK(cnn_params_alloc(&b, 3));
+    cnn_params_init(&a, 9);
+    char dir[256], where[64];
+    snprintf(dir, sizeof dir, "%s/nonfinite", tmpdir);
+    a.conv_b[1] = NAN;
+    a.fc_w[5] = INFINITY;
+    CHECK_OK(cnn_params_save(dir, &a));
+    cnn_status st = cnn_params_load(dir, &b);
+    check(st == CNN_E_DATA && strstr(cnn_last_error(), "nonfinite/conv_b.npy: conv_b[1] is nan") &&
+              strstr(cnn_last_error(), "2 non-finite values"),
+          "NaN and Inf in loaded parameters are rejected, the first named: %s", cnn_last_error());
+
+    const char *t = cnn_params_locate(&a, 2 * CNN_KTAPS + 7, where, sizeof where);
+    check(!strcmp(t, "conv_w") && !strcmp(where, "conv_w[2][0][2][1]"),
+          "canonical index 25 is conv_w[2][0][2][1]: %s", where);
+    t = cnn_params_locate(&a, a.count - 1, where, sizeof where);
+    check(!strcmp(t, "fc_b") && !strcmp(where, "fc_b[9]"), "the last index is fc_b[9]: %s", where);
+    st = cnn_params_require_finite(&a, "after step 3");
+    check(st == CNN_E_DIVERGED && strstr(cnn_last_error(), "after step 3, parameter conv_b[1] is nan"),
+          "non-finite parameters after a step are a divergence: %s", cnn_last_error());
+    cnn_params_free(&a);
+    cnn_params_free(&b);
 }
 
 /* seq training on a fixed random data set in the sampler's order */
@@ -224,6 +315,8 @@ int main(void)
         return 1;
     }
     check_round_trip();
+    check_headers();
+    check_nonfinite();
     check_resume_exact();
     check_seeds();
     char cmd[512];

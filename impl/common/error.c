@@ -53,6 +53,7 @@ const char *cnn_status_name(cnn_status s)
     case CNN_E_DEVICE_OOM: return "out of device memory";
     case CNN_E_UNAVAILABLE: return "unavailable";
     case CNN_E_INTERRUPTED: return "interrupted";
+    case CNN_E_DIVERGED: return "training diverged";
     }
     return "unknown status";
 }

@@ -2,6 +2,7 @@
 #include "npy.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "params.h"
 
 static const char npy_magic[] = "\x93NUMPY";
 enum { NPY_MAGIC_LEN = 6, NPY_PREFIX_LEN = 10, NPY_ALIGN = 64, NPY_HEADER_MAX = 4096 };
@@ -61,14 +63,179 @@ cnn_status cnn_npy_write(const char *path, const float *data, const size_t *shap
     return cnn_atomic_commit(&f);
 }
 
+/* ---- reading: the header dictionary, parsed rather than searched ----
+ *
+ * A version 1.0 header is a Python dict literal padded with spaces and
+ * ended by '\n', e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (32,), }
+ * It must hold exactly the keys descr, fortran_order and shape, each once;
+ * strings may use either quote; a shape is a tuple of decimal integers (a
+ * 1-tuple written "(32,)", as in Python). */
+
+struct npy_header {
+    char descr[16];
+    int fortran_order;
+    size_t shape[CNN_NPY_MAX_DIMS];
+    int ndim;
+};
+
+struct npy_cursor {
+    const char *p;
+    const char *path;
+};
+
+static void npy_skip_blanks(struct npy_cursor *c)
+{
+    while (*c->p == ' ' || *c->p == '\t')
+        c->p++;
+}
+
+/* Shows up to 20 characters from the cursor, on one line. */
+static cnn_status npy_bad_header(const struct npy_cursor *c, const char *what)
+{
+    int n = (int)strcspn(c->p, "\n");
+    if (n > 20)
+        n = 20;
+    while (n > 0 && c->p[n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return cnn_fail(CNN_E_DATA, "%s: malformed .npy header: %s at its end", c->path, what);
+    return cnn_fail(CNN_E_DATA, "%s: malformed .npy header: %s at \"%.*s\"", c->path, what, n, c->p);
+}
+
+static cnn_status npy_expect(struct npy_cursor *c, char ch)
+{
+    npy_skip_blanks(c);
+    if (*c->p != ch) {
+        char what[32];
+        snprintf(what, sizeof what, "expected '%c'", ch);
+        return npy_bad_header(c, what);
+    }
+    c->p++;
+    return CNN_OK;
+}
+
+/* A quoted string ('...' or "...") without escapes into out. */
+static cnn_status npy_string(struct npy_cursor *c, char *out, size_t len)
+{
+    npy_skip_blanks(c);
+    char quote = *c->p;
+    if (quote != '\'' && quote != '"')
+        return npy_bad_header(c, "expected a quoted string");
+    const char *start = ++c->p;
+    while (*c->p && *c->p != quote && *c->p != '\\')
+        c->p++;
+    if (*c->p != quote)
+        return npy_bad_header(c, "unterminated or escaped string");
+    size_t n = (size_t)(c->p - start);
+    if (n >= len)
+        return npy_bad_header(c, "string too long");
+    memcpy(out, start, n);
+    out[n] = '\0';
+    c->p++;
+    return CNN_OK;
+}
+
+static cnn_status npy_bool(struct npy_cursor *c, int *out)
+{
+    npy_skip_blanks(c);
+    if (strncmp(c->p, "False", 5) == 0) {
+        *out = 0;
+        c->p += 5;
+    } else if (strncmp(c->p, "True", 4) == 0) {
+        *out = 1;
+        c->p += 4;
+    } else {
+        return npy_bad_header(c, "fortran_order must be True or False");
+    }
+    return CNN_OK;
+}
+
+/* "(A, B, ...)": decimal sizes, at most CNN_NPY_MAX_DIMS. */
+static cnn_status npy_shape(struct npy_cursor *c, struct npy_header *h)
+{
+    CNN_TRY(npy_expect(c, '('));
+    h->ndim = 0;
+    int comma_after_last = 0;
+    for (;;) {
+        npy_skip_blanks(c);
+        if (*c->p == ')')
+            break;
+        if (*c->p < '0' || *c->p > '9')
+            return npy_bad_header(c, "expected a dimension (a decimal integer)");
+        if (h->ndim == CNN_NPY_MAX_DIMS)
+            return npy_bad_header(c, "too many dimensions");
+        size_t v = 0;
+        for (; *c->p >= '0' && *c->p <= '9'; c->p++) {
+            if (v > ((size_t)-1 - 9) / 10)
+                return npy_bad_header(c, "dimension too large");
+            v = v * 10 + (size_t)(*c->p - '0');
+        }
+        h->shape[h->ndim++] = v;
+        npy_skip_blanks(c);
+        comma_after_last = *c->p == ',';
+        if (comma_after_last)
+            c->p++;
+        else if (*c->p != ')')
+            return npy_bad_header(c, "expected ',' or ')' in the shape");
+    }
+    c->p++;
+    if (h->ndim == 1 && !comma_after_last)
+        return npy_bad_header(c, "a 1-D shape is written (N,)");
+    return CNN_OK;
+}
+
+static cnn_status npy_parse_header(const char *text, const char *path, struct npy_header *h)
+{
+    struct npy_cursor c = {text, path};
+    enum { KEY_DESCR = 1, KEY_ORDER = 2, KEY_SHAPE = 4 };
+    int seen = 0;
+    CNN_TRY(npy_expect(&c, '{'));
+    for (;;) {
+        npy_skip_blanks(&c);
+        if (*c.p == '}')
+            break;
+        char key[32];
+        CNN_TRY(npy_string(&c, key, sizeof key));
+        int bit = !strcmp(key, "descr") ? KEY_DESCR
+                  : !strcmp(key, "fortran_order") ? KEY_ORDER
+                  : !strcmp(key, "shape") ? KEY_SHAPE : 0;
+        if (!bit)
+            return cnn_fail(CNN_E_DATA, "%s: .npy header has the unknown key '%s' (only descr, "
+                            "fortran_order and shape belong there)", path, key);
+        if (seen & bit)
+            return cnn_fail(CNN_E_DATA, "%s: .npy header gives '%s' twice", path, key);
+        seen |= bit;
+        CNN_TRY(npy_expect(&c, ':'));
+        if (bit == KEY_DESCR)
+            CNN_TRY(npy_string(&c, h->descr, sizeof h->descr));
+        else if (bit == KEY_ORDER)
+            CNN_TRY(npy_bool(&c, &h->fortran_order));
+        else
+            CNN_TRY(npy_shape(&c, h));
+        npy_skip_blanks(&c);
+        if (*c.p == ',')
+            c.p++;
+        else if (*c.p != '}')
+            return npy_bad_header(&c, "expected ',' or '}'");
+    }
+    c.p++;
+    npy_skip_blanks(&c);
+    if (c.p[0] != '\n' || c.p[1] != '\0')
+        return npy_bad_header(&c, "the dictionary must be followed by spaces and one newline only");
+    if (seen != (KEY_DESCR | KEY_ORDER | KEY_SHAPE))
+        return cnn_fail(CNN_E_DATA, "%s: .npy header lacks '%s'", path,
+                        !(seen & KEY_DESCR) ? "descr" : !(seen & KEY_ORDER) ? "fortran_order" : "shape");
+    return CNN_OK;
+}
+
 cnn_status cnn_npy_read(const char *path, float *data, const size_t *shape, int ndim)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp;
+    CNN_TRY(cnn_fopen_regular(path, "a .npy file", &fp));
     cnn_status st = CNN_OK;
     unsigned char prefix[NPY_PREFIX_LEN];
     char header[NPY_HEADER_MAX + 1];
+    struct npy_header h;
     if (fread(prefix, 1, sizeof prefix, fp) != sizeof prefix || memcmp(prefix, npy_magic, NPY_MAGIC_LEN) != 0) {
         st = cnn_fail(CNN_E_DATA, "%s: not a .npy file (bad magic)", path);
         goto out;
@@ -83,21 +250,29 @@ cnn_status cnn_npy_read(const char *path, float *data, const size_t *shape, int 
         goto out;
     }
     header[hlen] = '\0';
-    if (!strstr(header, "'descr': '<f4'")) {
-        st = cnn_fail(CNN_E_DATA, "%s: dtype must be little-endian float32 ('<f4')", path);
+    if (strlen(header) != hlen) {
+        st = cnn_fail(CNN_E_DATA, "%s: malformed .npy header: it contains a NUL byte", path);
         goto out;
     }
-    if (!strstr(header, "'fortran_order': False")) {
-        st = cnn_fail(CNN_E_DATA, "%s: array must be in C order", path);
+    st = npy_parse_header(header, path, &h);
+    if (st != CNN_OK)
+        goto out;
+    if (strcmp(h.descr, "<f4") != 0) {
+        st = cnn_fail(CNN_E_DATA, "%s: dtype '%s', must be little-endian float32 ('<f4')", path, h.descr);
         goto out;
     }
-    char want[256];
-    shape_string(want, sizeof want, shape, ndim);
-    const char *got = strstr(header, "'shape': ");
-    if (!got || strncmp(got + 9, want, strlen(want)) != 0) {
-        const char *end = got ? strchr(got, ')') : NULL;
-        st = cnn_fail(CNN_E_DATA, "%s: shape %.*s does not match the model's %s", path,
-                      got && end ? (int)(end - got - 8) : 1, got && end ? got + 9 : "?", want);
+    if (h.fortran_order) {
+        st = cnn_fail(CNN_E_DATA, "%s: array must be in C order (fortran_order is True)", path);
+        goto out;
+    }
+    int same = h.ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = h.shape[i] == shape[i];
+    if (!same) {
+        char got[256], want[256];
+        shape_string(got, sizeof got, h.shape, h.ndim);
+        shape_string(want, sizeof want, shape, ndim);
+        st = cnn_fail(CNN_E_DATA, "%s: shape %s does not match the model's %s", path, got, want);
         goto out;
     }
     size_t count = 1;
@@ -168,6 +343,17 @@ cnn_status cnn_params_load(const char *dir, struct cnn_params *p)
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
         CNN_TRY(cnn_npy_read(path, files[i].data, files[i].shape, files[i].ndim));
+    }
+    /* NaN or Inf would train silently (ReLU and max-pool can hide a NaN
+     * filter from the loss) and be saved again */
+    size_t first = 0, bad = cnn_params_count_nonfinite(p, &first);
+    if (bad) {
+        char where[64];
+        const char *tensor = cnn_params_locate(p, first, where, sizeof where);
+        return cnn_fail(CNN_E_DATA, "%s/%s.npy: %s is %g (%zu non-finite value%s in the "
+                        "parameters); parameters must be finite numbers", dir, tensor, where,
+                        isnan(p->buf[first]) ? fabs(p->buf[first]) : p->buf[first], bad,
+                        bad == 1 ? "" : "s");
     }
     return CNN_OK;
 }

@@ -1,6 +1,7 @@
 /* step.c — the training step and evaluation, shared by every caller. */
 #include "step.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -105,4 +106,13 @@ cnn_status cnn_evaluate(const struct cnn_backend *be, cnn_state *s, const float 
     }
     free(pred);
     return st;
+}
+
+cnn_status cnn_step_check_loss(const struct cnn_step_result *r, long step)
+{
+    if (isfinite(r->loss))
+        return CNN_OK;
+    return cnn_fail(CNN_E_DIVERGED, "training diverged: the loss of step %ld is %g; a smaller "
+                    "--lr, or finite initial parameters of moderate size, may keep it finite",
+                    step, isnan(r->loss) ? fabs(r->loss) : r->loss);
 }

@@ -34,6 +34,11 @@ cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s,
                     const float *x, const uint8_t *y, int n,
                     struct cnn_step_result *out);
 
+/* CNN_E_DIVERGED, naming the step (1-based) and the value, when the step's
+ * loss is NaN or infinite: training has left the numbers behind, and every
+ * later step would only carry the NaN on. */
+cnn_status cnn_step_check_loss(const struct cnn_step_result *r, long step);
+
 /* Test-set accuracy: predict in chunks, count matches. */
 cnn_status cnn_evaluate(const struct cnn_backend *be, cnn_state *s,
                         const float *x, const uint8_t *y, int n, double *accuracy);

@@ -153,10 +153,16 @@ struct cnn_state {
     int correct;                  /* argmax(logits) == y */
 };
 
+/* Out of memory is the user's to fix (a smaller configuration), so it is
+ * said plainly, naming the oneDNN function only; anything else is a bug
+ * report, which the source line and the whole call serve best. */
 static cnn_status fail_dnnl(dnnl_status_t err, int line, const char *call)
 {
-    cnn_status st = err == dnnl_out_of_memory ? CNN_E_NOMEM : CNN_E_ARG;
-    return cnn_fail(st, "onednn.c:%d: %s: %s", line, call, dnnl_status2str(err));
+    if (err == dnnl_out_of_memory)
+        return cnn_fail(CNN_E_NOMEM, "onednn: out of host memory (oneDNN's %.*s could not "
+                        "allocate); try a smaller --batch or --filters",
+                        (int)strcspn(call, "("), call);
+    return cnn_fail(CNN_E_ARG, "onednn.c:%d: %s: %s", line, call, dnnl_status2str(err));
 }
 
 #define DNNL_CHECK(call)                                      \

@@ -63,7 +63,8 @@ check $same "the directory still holds the good set, not a mix of two runs"
 # A sweep whose steps.csv hits the limit during its second configuration:
 # each configuration writes about 24 KiB of step rows, the limit is 30 KiB.
 echo "sweep when the disk fills mid-way:"
-run_fsize 60 sweep $tiny --batch 20,40 --steps 30 --out "$scratch/run"
+run_fsize 60 sweep --impl seq --filters 4 --data "$scratch/data" --batch 20,40 --steps 30 \
+    --out "$scratch/run"
 expect_error "sweep LIMITED" 1 "steps.csv"
 grep -qF 'File too large' "$scratch/err"
 check $? "the error gives the cause"

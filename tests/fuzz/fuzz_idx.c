@@ -67,44 +67,49 @@ static void fuzz_check_failure(const char *name, int outputs_untouched)
     fuzz_require(outputs_untouched, "a failed call wrote its outputs");
 }
 
-/* buf[0..len) as images: on success len = 16 + count * 784 exactly. */
-static void fuzz_images(const uint8_t *buf, size_t len, const char *name)
+/* buf[0..len) as images: on success len = 16 + count * 784 exactly.
+ * Returns 1 if the reader accepted it. */
+static int fuzz_images(const uint8_t *buf, size_t len, const char *name)
 {
     uint8_t *images = FUZZ_UNTOUCHED;
     uint32_t count = FUZZ_UNTOUCHED_COUNT;
     cnn_clear_error();
     if (cnn_idx_parse_images(buf, len, name, &images, &count) != CNN_OK) {
         fuzz_check_failure(name, images == FUZZ_UNTOUCHED && count == FUZZ_UNTOUCHED_COUNT);
-        return;
+        return 0;
     }
     fuzz_require(count > 0 && len == FUZZ_IMAGES_HEADER + (size_t)count * CNN_PIXELS,
                  "accepted images whose count disagrees with the length");
     fuzz_require(memcmp(images, buf + FUZZ_IMAGES_HEADER, (size_t)count * CNN_PIXELS) == 0,
                  "the pixels differ from the file's payload");
     free(images);
+    return 1;
 }
 
-/* buf[0..len) as labels: on success len = 8 + count and every label < 10. */
-static void fuzz_labels(const uint8_t *buf, size_t len, const char *name)
+/* buf[0..len) as labels: on success len = 8 + count and every label < 10.
+ * Returns 1 if the reader accepted it. */
+static int fuzz_labels(const uint8_t *buf, size_t len, const char *name)
 {
     uint8_t *labels = FUZZ_UNTOUCHED;
     uint32_t count = FUZZ_UNTOUCHED_COUNT;
     cnn_clear_error();
     if (cnn_idx_parse_labels(buf, len, name, &labels, &count) != CNN_OK) {
         fuzz_check_failure(name, labels == FUZZ_UNTOUCHED && count == FUZZ_UNTOUCHED_COUNT);
-        return;
+        return 0;
     }
     fuzz_require(count > 0 && len == FUZZ_LABELS_HEADER + (size_t)count,
                  "accepted labels whose count disagrees with the length");
     for (uint32_t i = 0; i < count; i++)
         fuzz_require(labels[i] < CNN_CLASSES, "accepted a label outside 0..9");
     free(labels);
+    return 1;
 }
 
 /* The whole-file path: the input becomes the contents of an in-memory
  * file (created once, rewritten per input), read back through zlib, and
- * whatever decompresses is parsed both ways. */
-static void fuzz_file(const uint8_t *buf, size_t len)
+ * whatever decompresses is parsed both ways. Returns how many of the two
+ * parses accepted it. */
+static int fuzz_file(const uint8_t *buf, size_t len)
 {
     static int fd = -1;
     static char path[64];
@@ -121,29 +126,42 @@ static void fuzz_file(const uint8_t *buf, size_t len)
     cnn_clear_error();
     if (cnn_idx_read_file(path, &data, &n) != CNN_OK) {
         fuzz_check_failure(path, data == FUZZ_UNTOUCHED && n == FUZZ_UNTOUCHED_COUNT);
-        return;
+        return 0;
     }
-    fuzz_images(data, n, path);
-    fuzz_labels(data, n, path);
+    int accepted = fuzz_images(data, n, path) + fuzz_labels(data, n, path);
     free(data);
+    return accepted;
+}
+
+/* One input through every path; returns how many parses accepted it: the
+ * gzip path for gzip data (that is how a data set file is read), else the
+ * two parses from memory. */
+static int fuzz_one(const uint8_t *buf, size_t len)
+{
+    int accepted = fuzz_images(buf, len, FUZZ_NAME) + fuzz_labels(buf, len, FUZZ_NAME);
+    if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
+        accepted = fuzz_file(buf, len);
+    return accepted;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len);
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
-    fuzz_images(buf, len, FUZZ_NAME);
-    fuzz_labels(buf, len, FUZZ_NAME);
-    if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
-        fuzz_file(buf, len);
+    fuzz_one(buf, len);
     return 0;
 }
 
 #ifdef FUZZ_IDX_REPLAY
-/* Runs one corpus file through the entry point: 0, or 1 if it cannot be
- * read (a broken promise aborts instead). */
+/* Runs one corpus file through every path and judges the verdict by its
+ * name: an ok-* file must be accepted, a bad-* file rejected everywhere;
+ * crash-* files (and any other) need only keep the promises above.
+ * Returns 0, or 1 if it cannot be read or the verdict is wrong (a broken
+ * promise aborts instead). */
 static int fuzz_replay_file(const char *path)
 {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         perror(path);
@@ -160,13 +178,23 @@ static int fuzz_replay_file(const char *path)
         free(buf);
         return 1;
     }
-    LLVMFuzzerTestOneInput(buf, (size_t)size);
+    int accepted = fuzz_one(buf, (size_t)size);
     free(buf);
+    if (strncmp(base, "bad-", 4) == 0 && accepted) {
+        fprintf(stderr, "%s: accepted, but a bad-* file must be rejected\n", path);
+        return 1;
+    }
+    if (strncmp(base, "ok-", 3) == 0 && !accepted) {
+        fprintf(stderr, "%s: rejected, but an ok-* file must be accepted (%s)\n", path,
+                cnn_last_error());
+        return 1;
+    }
     return 0;
 }
 
 /* A file is replayed; a directory's files are, one level deep (hidden
- * names skipped). Returns the number of inputs replayed, or -1. */
+ * names skipped), every one even after a wrong verdict, so a run lists
+ * them all. Returns the number of inputs replayed, or -1. */
 static int fuzz_replay_path(const char *path)
 {
     struct stat st;
@@ -181,7 +209,7 @@ static int fuzz_replay_path(const char *path)
         perror(path);
         return -1;
     }
-    int replayed = 0;
+    int replayed = 0, wrong = 0;
     struct dirent *e;
     while (replayed >= 0 && (e = readdir(dir)) != NULL) {
         char file[4096];
@@ -190,13 +218,16 @@ static int fuzz_replay_path(const char *path)
         if (snprintf(file, sizeof file, "%s/%s", path, e->d_name) >= (int)sizeof file) {
             fprintf(stderr, "%s/%s: path too long\n", path, e->d_name);
             replayed = -1;
-        } else if (fuzz_replay_file(file) != 0) {
-            replayed = -1;
         } else {
+            wrong += fuzz_replay_file(file);
             replayed++;
         }
     }
     closedir(dir);
+    if (wrong) {
+        fprintf(stderr, "%s: %d of %d files got the wrong verdict\n", path, wrong, replayed);
+        return -1;
+    }
     return replayed;
 }
 
@@ -217,7 +248,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "fuzz_idx: no inputs found\n");
         return 1;
     }
-    printf("fuzz_idx: replayed %d inputs, every promise kept\n", total);
+    printf("fuzz_idx: replayed %d inputs, every promise kept, every ok-* file accepted and "
+           "every bad-* file rejected\n", total);
     return 0;
 }
 #endif

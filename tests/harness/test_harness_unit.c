@@ -177,6 +177,52 @@ static void test_axes(void)
     check(cli_parse_u64("seed", "18446744073709551615", &u) == CNN_OK && u == UINT64_MAX,
           "seed 2^64-1");
     check(cli_parse_u64("seed", "-1", &u) == CNN_E_ARG, "seed -1");
+    check(cli_parse_positive_double("lr", ".5", 100, &d) == CNN_OK && d == 0.5, "lr .5");
+    check(cli_parse_positive_double("lr", "2E-3", 100, &d) == CNN_OK && d == 2e-3, "lr 2E-3");
+    const char *not_decimal[] = {"0x10", "0X1p-3", " 0.1", "1e", ".", "-", "1.5.", "nan", "1e+"};
+    for (size_t k = 0; k < sizeof not_decimal / sizeof *not_decimal; k++)
+        check(cli_parse_positive_double("lr", not_decimal[k], 100, &d) == CNN_E_ARG &&
+                  strstr(cnn_last_error(), "expected a decimal number"),
+              "lr '%s' is not a decimal number: %s", not_decimal[k], cnn_last_error());
+    const char *out_of_range[] = {"1e-400", "1e400", "0", "-0.1", "100.5"};
+    for (size_t k = 0; k < sizeof out_of_range / sizeof *out_of_range; k++)
+        check(cli_parse_positive_double("lr", out_of_range[k], 100, &d) == CNN_E_ARG &&
+                  strstr(cnn_last_error(), "out of range"),
+              "lr %s is out of range: %s", out_of_range[k], cnn_last_error());
+    check(cli_parse_positive_double("lr", "1e-50", 100, &d) == CNN_E_ARG &&
+              strstr(cnn_last_error(), "too small"),
+          "lr 1e-50 would be 0 as a float: %s", cnn_last_error());
+
+    /* a geometric range from 0 never moves (it looped forever) */
+    check(cli_parse_axis("gpus", "0:4:x2", 0, 64, &a) == CNN_E_ARG &&
+              strstr(cnn_last_error(), "0,1:4:x2"), "0:4:x2: %s", cnn_last_error());
+    check(cli_parse_axis("gpus", "0:0:x2", 0, 64, &a) == CNN_E_ARG, "0:0:x2: %s",
+          cnn_last_error());
+    static const int zero_up[] = {0, 1, 2, 4};
+    check(cli_parse_axis("gpus", "0,1:4:x2", 0, 64, &a) == CNN_OK && axis_is(&a, 4, zero_up),
+          "0,1:4:x2");
+}
+
+/* The scanner refuses an option given twice and an empty value. */
+static void test_scan(void)
+{
+    char *twice[] = {"--batch", "10", "--steps", "3", "--batch=20"};
+    struct cli_scan s;
+    cli_scan_init(&s, 5, twice, 0);
+    int r, seen = 0;
+    while ((r = cli_scan_next(&s)) > 0) {
+        const char *v;
+        check(cli_scan_value(&s, &v) == CNN_OK, "value of --%s", s.name);
+        seen++;
+    }
+    check(r < 0 && seen == 2 && strstr(cnn_last_error(), "--batch is given twice"),
+          "a repeated option is an error naming it: %s", cnn_last_error());
+    char *empty[] = {"--csv", ""};
+    cli_scan_init(&s, 2, empty, 0);
+    const char *v;
+    check(cli_scan_next(&s) == 1 && cli_scan_value(&s, &v) == CNN_E_ARG &&
+              strstr(cnn_last_error(), "--csv: the value is empty"),
+          "an empty value is an error: %s", cnn_last_error());
 }
 
 /* Minimal backends for the plan: only name, caps and variants matter there. */
@@ -205,8 +251,9 @@ static void test_plan(void)
     CHECK_OK(plan_build(&b, 1, 2, 0, &p));
     /* per rep: seq 1 x 2 batches, omp 3 threads x 2, gpu 2 variants x 2 = 12 */
     check(p.n == 24, "cartesian product with skip rules: %d configurations", p.n);
-    /* requested per impl per rep: 3 variants x 3 threads x 2 = 18; skipped 16 + 12 + 14 */
-    check(p.skipped == 42, "combinations skipped by the rules: %ld", p.skipped);
+    /* requested per impl per rep: 3 variants x 3 threads x 2 = 18. None runs as given:
+     * seq takes neither axis, omp no variants, gpu no threads; so 3 x 18 are skipped */
+    check(p.skipped == 54, "combinations skipped by the rules: %ld", p.skipped);
     check(!strcmp(p.configs[0].key, "seq:v0:t0:b10:f4:s5:r1"), "first key %s", p.configs[0].key);
     check(!strcmp(p.configs[12].key, "seq:v0:t0:b10:f4:s5:r2"),
           "repetitions outermost: %s", p.configs[12].key);
@@ -228,6 +275,49 @@ static void test_plan(void)
           p.duplicates);
     check(strstr(p.configs[0].key, ":e5:") != NULL, "epoch runs are keyed by e: %s",
           p.configs[0].key);
+    plan_free(&p);
+
+    /* a thread count seq cannot take is reported, though seq still runs once */
+    struct plan_block one;
+    memset(&one, 0, sizeof one);
+    one.name = "one";
+    one.impls[0] = &fake_seq;
+    one.n_impls = 1;
+    CHECK_OK(cli_parse_axis("threads", "2", 1, 64, &one.threads));
+    CHECK_OK(cli_parse_axis("batch", "10", 1, 64, &one.batch));
+    one.filters = one.batch;
+    one.length = one.batch;
+    CHECK_OK(plan_build(&one, 1, 1, 0, &p));
+    check(p.n == 1 && p.skipped == 1 && p.configs[0].threads == 0,
+          "seq with --threads 2: runs once, 1 combination skipped: %d, %ld", p.n, p.skipped);
+    plan_free(&p);
+
+    /* 3 x 64^4 configurations: refused at once, naming the count and the cap */
+    struct plan_block huge = b;
+    CHECK_OK(cli_parse_axis("batch", "1:64", 1, 64, &huge.batch));
+    huge.filters = huge.batch;
+    huge.length = huge.batch;
+    huge.threads = huge.batch;
+    cnn_status st = plan_build(&huge, 1, 1, 0, &p);
+    check(st == CNN_E_ARG && strstr(cnn_last_error(), "100000") &&
+              strstr(cnn_last_error(), "configurations") && p.configs == NULL,
+          "a plan over the cap is refused: %s", cnn_last_error());
+    /* the largest plan allowed, every configuration listed twice: the duplicate
+     * check is linear, so this is quick */
+    struct plan_block big[2];
+    memset(big, 0, sizeof big);
+    big[0].name = "big";
+    big[0].impls[0] = &fake_omp;
+    big[0].n_impls = 1;
+    CHECK_OK(cli_parse_axis("threads", "1:50", 1, 64, &big[0].threads));
+    CHECK_OK(cli_parse_axis("batch", "1:40", 1, 64, &big[0].batch));
+    CHECK_OK(cli_parse_axis("filters", "1:25", 1, 64, &big[0].filters));
+    CHECK_OK(cli_parse_axis("steps", "5", 1, 64, &big[0].length));
+    big[1] = big[0];
+    CHECK_OK(plan_build(big, 2, 1, 0, &p));
+    check(p.n == PLAN_MAX_CONFIGS / 2 && p.duplicates == PLAN_MAX_CONFIGS / 2,
+          "%d configurations listed twice: %d kept, %ld duplicates", PLAN_MAX_CONFIGS / 2, p.n,
+          p.duplicates);
     plan_free(&p);
 
     struct cli_axis ladder;
@@ -474,6 +564,7 @@ int main(void)
     test_median_ci();
     test_unstable_rule();
     test_axes();
+    test_scan();
     test_plan();
     test_verify();
     test_csv_quoting();
