@@ -275,8 +275,8 @@ t device-idx 1 "data/train-images-idx3-ubyte: is a character device" -s device_i
     train $tiny
 t directory-idx 1 "data/train-images-idx3-ubyte: is a directory" -s dir_images -- train $tiny
 t fifo-npy 1 "p/fc_b.npy: is a FIFO" -s fifo_npy -- train $tiny --load-params p
-t fifo-compare-steps 1 "run2/steps.csv: is a FIFO" -s fifo_steps -- compare run run2
-t fifo-compare-summary 1 "run2/summary.csv: is a FIFO" -s fifo_summary -- compare run run2
+t fifo-compare-steps 2 "run2/steps.csv: is a FIFO" -s fifo_steps -- compare run run2
+t fifo-compare-summary 2 "run2/summary.csv: is a FIFO" -s fifo_summary -- compare run run2
 t fifo-resume-meta 1 "run2/meta.json: is a FIFO" -s fifo_meta -- sweep --resume run2
 t fifo-plotdata 1 "run2/steps.csv: is a FIFO" -s fifo_steps -- plotdata run2
 t fifo-report 1 "run2/meta.json: is a FIFO" -s fifo_meta -- report run2
