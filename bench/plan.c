@@ -308,7 +308,7 @@ cnn_status plan_preset(const char *name, int cpus, struct plan_block *blocks, in
         blocks[n++].eval_every = 50;
     } else if (strcmp(name, "paper") == 0) {
         /* the original project's grid, 100 steps each, plus the scaling studies
-         * at the DESIGN §7 anchor size B=1000, F=256 */
+         * at the docs/DESIGN.md §7 anchor size B=1000, F=256 */
         static const int b_grid[] = {100, 250, 500, 1000}, f_grid[] = {32, 64, 128, 256};
         static const int s100[] = {100}, b1000[] = {1000}, f256[] = {256};
         static const int b100[] = {100}, f32[] = {32}, s1000[] = {1000};

@@ -126,7 +126,7 @@ long run_epoch_steps(long epochs, uint32_t n, int b);
 cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, uint64_t seed,
                            float *x, uint8_t *y);
 
-/* Work of one step per DESIGN §7 in floating-point operations:
+/* Work of one step per docs/DESIGN.md §7 in floating-point operations:
  * conv forward 2*9*676*F*B, conv weight gradient through the argmax only
  * 2*9*169*F*B, FC forward and backward 6*10*169*F*B. */
 double run_step_flop(int batch, int filters);

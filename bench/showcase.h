@@ -2,7 +2,7 @@
  * showcase.h — what the network learned, as data for pictures: the conv
  * filters of a parameter set and one test digit's feature maps after
  * conv + bias + ReLU + max-pool. The maps are computed here by a plain host
- * loop over the canonical parameters (the math of DESIGN §1), so this needs
+ * loop over the canonical parameters (the math of docs/DESIGN.md §1), so this needs
  * no backend slot and is independent of the backend that trained them.
  *
  * Files (tidy CSV, documented in results/README.md):

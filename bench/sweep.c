@@ -1,6 +1,6 @@
 /*
  * sweep.c — `cnnbench sweep`: runs a plan of configurations (plan.h) and
- * writes results/<run-id>/ (DESIGN §6, schema in results/README.md).
+ * writes results/<run-id>/ (docs/DESIGN.md §6, schema in results/README.md).
  *
  * Order of business, so that nothing is lost and nothing is half-written:
  *   1. parse and check every option, build the plan, print its size;

@@ -82,7 +82,7 @@ static const char train_help[] =
     "  --csv FILE         write every step (steps.csv schema, results/README.md)\n"
     "  --print-every N    a table row every N steps (default: about 20 rows; with\n"
     "                     --max-noise, at steps 1, 2, 4, 8... and the last)\n"
-    "  --no-verify        skip the check that one step agrees with seq (DESIGN §4)\n"
+    "  --no-verify        skip the check that one step agrees with seq (docs/DESIGN.md §4)\n"
     "  --help             this text\n"
     "\n"
     "Sampling until the numbers are quiet (default: exactly the steps asked for):\n"
@@ -303,7 +303,7 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
         const char *mark = unstable ? "  [UNSTABLE]" : "";
         printf("  step time:  median %.3f ms, IQR %.3f..%.3f ms, min %.3f, mean %.3f, sd %.3f%s\n",
                st.median, st.q1, st.q3, st.min, st.mean, st.stddev, mark);
-        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, DESIGN §7)%s\n",
+        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, docs/DESIGN.md §7)%s\n",
                o->batch / s, run_step_flop(o->batch, o->filters) / s / 1e9,
                run_step_flop(o->batch, o->filters) / 1e9, mark);
         if (isnan(st.noise_pct))

@@ -1,7 +1,7 @@
 /*
  * verify.h — verify before timing (the llm.c / SGEMM_CUDA rule): one
  * training step of a backend, from given parameters on a given batch, must
- * agree with the reference backend seq's within DESIGN §4:
+ * agree with the reference backend seq's within docs/DESIGN.md §4:
  *     |a - b| <= 1e-5 + 1e-4 |b|   for every parameter (b = seq),
  * tested as !(diff <= tol) so that a NaN or Inf fails.
  *

@@ -1,7 +1,7 @@
 /*
  * cnn.h — the model contract shared by every backend and by the harness.
  *
- * The network (DESIGN.md §1): 3x3 valid conv with F filters + bias + ReLU,
+ * The network (docs/DESIGN.md §1): 3x3 valid conv with F filters + bias + ReLU,
  * 2x2/2 max-pool, flatten in NCHW order, FC to 10 classes, softmax
  * cross-entropy (mean over the batch), plain SGD.
  *
@@ -66,7 +66,7 @@ struct cnn_config {
                       communicator of one rank) is bitwise identical to 0; a
                       fixed N is bitwise reproducible on the same GPUs, NCCL
                       version and NCCL environment; different N agree within
-                      DESIGN §4. Only backends with a data_parallel table take
+                      docs/DESIGN.md §4. Only backends with a data_parallel table take
                       N >= 1 (cnn_backend_for_gpus). */
 };
 

@@ -1,7 +1,7 @@
 /*
  * registry.c — the list of backends this build contains, and the start-up
  * check that every backend fills every slot it claims (no silent fallback to
- * another backend's code, DESIGN §3).
+ * another backend's code, docs/DESIGN.md §3).
  */
 #include <string.h>
 

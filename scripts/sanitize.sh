@@ -1,5 +1,5 @@
 #!/bin/sh
-# scripts/sanitize.sh — the hardening checks of DESIGN §5, as measured facts
+# scripts/sanitize.sh — the hardening checks of docs/DESIGN.md §5, as measured facts
 # (tests/HARDENING.md explains each one):
 #
 #   asan      the unit and cpu suites (faults included) with ASan + UBSan

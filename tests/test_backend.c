@@ -6,7 +6,7 @@
  *
  * For every kernel variant of the backend:
  *   1. one step   — gradients per tensor within 5e-5 max-rel / 2e-5 L2-rel,
- *                   parameters within 1e-5 + 1e-4|ref| (DESIGN §4);
+ *                   parameters within 1e-5 + 1e-4|ref| (docs/DESIGN.md §4);
  *   1b. batch buffer — for backends that offer one, steps fed through it equal
  *                   steps fed from the caller's memory, bit for bit;
  *   2. bit-exact  — integer pixels, weights in {-1,0,1} (FC /1024), injected

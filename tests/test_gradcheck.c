@@ -1,6 +1,6 @@
 /*
  * test_gradcheck.c — seq's analytic gradients against central finite
- * differences of an independent double-precision forward pass (DESIGN §4).
+ * differences of an independent double-precision forward pass (docs/DESIGN.md §4).
  *
  * For each checked parameter theta_i: num = (L(theta + eps e_i) -
  * L(theta - eps e_i)) / 2eps with eps = 1e-6, compared with seq's float

@@ -1,7 +1,7 @@
 /*
  * test_idx.c — unit test of the IDX reader (datasets/idx.c).
  *
- * Each class of bad input DESIGN.md §5 lists is written to a file in a fresh
+ * Each class of bad input docs/DESIGN.md §5 lists is written to a file in a fresh
  * temporary directory and loaded; the call must fail with the right status,
  * leave its output empty, and record a message that names the file and the
  * problem. Good files must round-trip, raw and gzip-compressed, and data sets

@@ -1,7 +1,7 @@
 /*
  * test_learning.c — the network really learns: on the real MNIST digits
  * (datasets/fetch-mnist.sh), B=100 and F=32 reach at least 94% test accuracy
- * after 1000 SGD steps at lr 0.1, as PyTorch does on the same data (DESIGN §4).
+ * after 1000 SGD steps at lr 0.1, as PyTorch does on the same data (docs/DESIGN.md §4).
  *
  *   usage: test_learning [BACKEND]     (default seq)
  *

@@ -12,7 +12,7 @@
  *                   gpus = 0 reports it as not run;
  *   b. reproducible — two runs of gpus = 1, bitwise identical;
  *   c. N ranks    — where the machine has N >= 2 GPUs (N = 2, and 4 if there
- *                   are 4): one step agrees with gpus = 0 within DESIGN §4
+ *                   are 4): one step agrees with gpus = 0 within docs/DESIGN.md §4
  *                   (gradients and parameters, also for a batch N does not
  *                   divide), and two runs of N ranks are bitwise identical.
  *                   With fewer GPUs these checks are reported as skipped.

@@ -436,7 +436,7 @@ static cnn_status mb_region_call(const struct cnn_backend *be, cnn_state *s,
     return cnn_fail(CNN_E_ARG, "no region %d", (int)r);
 }
 
-/* Nominal floating-point work of one call (DESIGN §7), counted where the math
+/* Nominal floating-point work of one call (docs/DESIGN.md §7), counted where the math
  * puts it even if a backend moves it across a region boundary (omp forms the
  * FC data gradient inside conv_backward). 0 = not a FLOP-bound region. */
 static double mb_region_flops(enum cnn_region r, int batch, int filters)

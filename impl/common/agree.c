@@ -1,4 +1,4 @@
-/* agree.c — tolerance checks between a backend and the reference (DESIGN §4). */
+/* agree.c — tolerance checks between a backend and the reference (docs/DESIGN.md §4). */
 #include "agree.h"
 
 #include <math.h>

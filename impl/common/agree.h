@@ -1,5 +1,5 @@
 /*
- * agree.h — the agreement rules of DESIGN §4 in one place, used by the tests
+ * agree.h — the agreement rules of docs/DESIGN.md §4 in one place, used by the tests
  * and by the sweep's verify-before-timing step. Every comparison is written
  * as !(diff <= tol), so a NaN or Inf is a disagreement, never a pass.
  *

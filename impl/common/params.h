@@ -15,7 +15,7 @@ void cnn_params_free(struct cnn_params *p);
 void cnn_params_view(struct cnn_params *p, int filters, float *buf);
 void cnn_params_copy(struct cnn_params *dst, const struct cnn_params *src);
 /* Every parameter from N(0, 0.1^2), drawn in canonical order from a
- * cnn_rng seeded with seed (DESIGN §1). */
+ * cnn_rng seeded with seed (docs/DESIGN.md §1). */
 void cnn_params_init(struct cnn_params *p, uint64_t seed);
 
 /* The number of parameters that are NaN or infinite; *first is the

@@ -38,7 +38,7 @@
  * same GPUs, with the same NCCL and the same environment, a run is bitwise
  * reproducible. N = 1 is bitwise identical to gpus = 0: the same kernels on
  * the same shapes, and an in-place all-reduce of one rank leaves the buffer
- * untouched. Different N add in another order: they agree within DESIGN §4,
+ * untouched. Different N add in another order: they agree within docs/DESIGN.md §4,
  * not bit for bit.
  */
 #include <nccl.h>

@@ -27,7 +27,7 @@
  *       the backward ReLU and the bias gradient shrink 4x and one 26x26 pass
  *       goes away.
  *
- * Exactness and determinism (DESIGN §4): FP32 without TF32 (CUDNN_FMA_MATH;
+ * Exactness and determinism (docs/DESIGN.md §4): FP32 without TF32 (CUDNN_FMA_MATH;
  * cuBLAS's default math keeps SGEMM in FP32). Convolution algorithms are
  * restricted to the GEMM family (implicit GEMM, precomputed implicit GEMM,
  * GEMM, direct), which only add products of inputs and so are exact on the
@@ -262,7 +262,7 @@ static cnn_status create_descriptors(cnn_state *s)
     DNN_CHECK(cudnnSetFilter4dDescriptor(s->w_desc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, F, 1,
                                          CNN_KSIZE, CNN_KSIZE));
     DNN_CHECK(cudnnCreateConvolutionDescriptor(&s->conv_desc));
-    /* valid 3x3 cross-correlation, stride 1: DESIGN §1's formula */
+    /* valid 3x3 cross-correlation, stride 1: docs/DESIGN.md §1's formula */
     DNN_CHECK(cudnnSetConvolution2dDescriptor(s->conv_desc, 0, 0, 1, 1, 1, 1,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     /* plain FP32 FMA: the default math lets FP32 convolutions use TF32 on

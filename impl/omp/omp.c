@@ -1,5 +1,5 @@
 /*
- * omp.c — the OpenMP backend: the network of DESIGN §1 on every core, SIMD
+ * omp.c — the OpenMP backend: the network of docs/DESIGN.md §1 on every core, SIMD
  * across filters (impl/omp/omp_vec.h), and parameters that are bitwise the
  * same for every thread count. Functions carry the prefix ompb_ ("omp
  * backend"): omp_ itself belongs to the OpenMP runtime.

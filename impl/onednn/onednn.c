@@ -31,7 +31,7 @@
  * primitive. The count is set around each oneDNN call and the caller's
  * OpenMP default restored, so other backends in the process are unaffected.
  *
- * Thread-count independence (DESIGN §4): two primitives split their sums
+ * Thread-count independence (docs/DESIGN.md §4): two primitives split their sums
  * by thread. The filter gradient reduces per-thread partial sums (seen:
  * dconv_w and dconv_b differ between 1 and 2 threads), and the inner
  * product's GEMM splits K once the threads outnumber its row blocks (seen:

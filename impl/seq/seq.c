@@ -1,6 +1,6 @@
 /*
  * seq.c — the reference backend: plain sequential C that reads like the math
- * of DESIGN.md §1. Every other backend is verified against this file.
+ * of docs/DESIGN.md §1. Every other backend is verified against this file.
  *
  * Shapes (letters from cnn.h): x [B][28][28], conv_w [F][3][3], conv_b [F],
  * pooled m [B][F][13][13] = [B][K], fc_w [C][K], fc_b [C], logits [B][C].

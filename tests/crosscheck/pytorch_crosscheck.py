@@ -6,7 +6,7 @@ and handed to cnnbench with --load-params), train on the same images in file
 order (cnnbench --shuffle off: step k takes images [kB, (k+1)B) mod N), and
 are evaluated on the same test set. The script prints both loss curves'
 largest relative gap and both test accuracies, and exits non-zero when they
-disagree beyond DESIGN §4's tolerances (loss curves 1e-3 relative over the
+disagree beyond docs/DESIGN.md §4's tolerances (loss curves 1e-3 relative over the
 first 20 steps, see CURVE_STEPS; test accuracy 0.5 points).
 
 Not part of `meson test`: it needs PyTorch (Debian: apt-get install
@@ -32,7 +32,7 @@ IMG, CLASSES = 28, 10
 # SGD amplifies the gap: on the MNIST digits at B=100 F=32 seq and PyTorch
 # agree to 1e-7 for 20 steps, 4e-5 at step 50 and 3e-3 at step 100, then end
 # at the same test accuracy. So the curve is gated over the steps before the
-# amplification (1e-3, DESIGN §4) and reported after.
+# amplification (1e-3, docs/DESIGN.md §4) and reported after.
 CURVE_STEPS = 20
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/faults/bad_compare.sh — `cnnbench compare BASE NEW` given a corrupt
-# run gives a clear error and no verdict (DESIGN §5, §6).
+# run gives a clear error and no verdict (docs/DESIGN.md §5, §6).
 #
 # Two small good runs are made, then each case damages one file in a copy
 # of NEW: steps.csv (the samples), summary.csv or meta.json.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/faults/disk_full.sh — a write that fails for lack of space gives a
-# clear error, and no partial file replaces a good one (DESIGN §5).
+# clear error, and no partial file replaces a good one (docs/DESIGN.md §5).
 #
 # Two ways to make writes fail without privileges:
 #  - /dev/full, which fails every write with ENOSPC, reached through a

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/faults/gpu_oom.sh — a configuration that does not fit in GPU memory
 # is marked failed with a message naming it, and the sweep goes on to the
-# next (DESIGN §5). Exits 77 (meson: SKIP) where the cuda backend cannot run.
+# next (docs/DESIGN.md §5). Exits 77 (meson: SKIP) where the cuda backend cannot run.
 #
 # B=65536 with F=4096 needs about 400 GB of device memory (the pooled
 # activations and their gradient alone are 2 x 181 GB): no GPU has that.

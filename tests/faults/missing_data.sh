@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/faults/missing_data.sh — a missing data set names the command that
-# fetches it, and a broken one names the file and the problem (DESIGN §5),
+# fetches it, and a broken one names the file and the problem (docs/DESIGN.md §5),
 # end to end through the command line: exit 1, one error line, no crash.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/faults/results_dir.sh — an unwritable results location is reported
-# before any work starts (DESIGN §5), and a missing one is created.
+# before any work starts (docs/DESIGN.md §5), and a missing one is created.
 #
 # The tests run as root in CI, and chmod does not stop root, so "unwritable"
 # is a path whose parent is a regular file: no user can create anything

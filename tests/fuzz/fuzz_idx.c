@@ -1,5 +1,5 @@
 /*
- * fuzz_idx.c — the IDX reader under a fuzzer (DESIGN §5: no abort and no
+ * fuzz_idx.c — the IDX reader under a fuzzer (docs/DESIGN.md §5: no abort and no
  * segfault on any input).
  *
  * Every input is parsed from memory as an images file and as a labels file.

@@ -5,7 +5,7 @@
 #   make_corpus.sh [DIR]    (default: the corpus/ directory beside it)
 #
 # The corpus holds valid files (the fuzzer learns the format from them) and
-# one file per way the reader must reject input (DESIGN §5); the fault tests
+# one file per way the reader must reject input (docs/DESIGN.md §5); the fault tests
 # plant some of them in data sets. It is committed: rerun this script after
 # changing it. Files named crash-* in corpus/ are inputs a fuzzer once
 # crashed on: they are kept by hand, never regenerated, and replayed by the

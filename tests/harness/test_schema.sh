@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_schema.sh — a small real sweep writes the run directory of DESIGN §6:
+# test_schema.sh — a small real sweep writes the run directory of docs/DESIGN.md §6:
 # tidy CSV with a header and units in the column names, one steps.csv row
 # per configuration x step x region (no more, no fewer), one summary row per
 # configuration, meta.json with its keys, and every column documented in
