@@ -296,3 +296,28 @@ cnn_status cli_split_words(const char *opt, char *buf, const char **words, int m
     }
     return CNN_OK;
 }
+
+int cli_is_sampling_option(const char *name)
+{
+    return !strcmp(name, "max-noise") || !strcmp(name, "min-steps") || !strcmp(name, "max-time");
+}
+
+cnn_status cli_parse_sampling(const char *name, const char *value, struct cli_sampling *s)
+{
+    if (!strcmp(name, "max-noise"))
+        return cli_parse_positive_double(name, value, 100.0, &s->max_noise);
+    if (!strcmp(name, "min-steps")) {
+        s->bounds_given = 1;
+        return cli_parse_long(name, value, 1, 100000000L, &s->min_steps);
+    }
+    s->bounds_given = 1; /* max-time */
+    return cli_parse_positive_double(name, value, 1e6, &s->max_time);
+}
+
+cnn_status cli_check_sampling(const struct cli_sampling *s)
+{
+    if (s->bounds_given && !(s->max_noise > 0))
+        return cnn_fail(CNN_E_ARG, "--min-steps and --max-time bound adaptive sampling: they "
+                        "need --max-noise PCT");
+    return CNN_OK;
+}

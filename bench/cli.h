@@ -74,6 +74,22 @@ cnn_status cli_parse_u64(const char *opt, const char *text, uint64_t *out);
  * nan or leading blanks), at least FLT_MIN so that it survives conversion
  * to float. */
 cnn_status cli_parse_positive_double(const char *opt, const char *text, double hi, double *out);
+
+/* Adaptive sampling, the same three options for sweep and train: --max-noise
+ * PCT (0: take exactly the planned steps), bounded by --min-steps and
+ * --max-time, which mean nothing without it. */
+struct cli_sampling {
+    double max_noise;
+    long min_steps;
+    double max_time;
+    int bounds_given; /* --min-steps or --max-time was on the command line */
+};
+/* 1 if `name` (without its dashes) is one of the three. */
+int cli_is_sampling_option(const char *name);
+/* Parses the value of one of the three into s. */
+cnn_status cli_parse_sampling(const char *name, const char *value, struct cli_sampling *s);
+/* CNN_E_ARG with a message where the bounds were given without --max-noise. */
+cnn_status cli_check_sampling(const struct cli_sampling *s);
 /* "on"/"off" (also yes/no, 1/0). */
 cnn_status cli_parse_switch(const char *opt, const char *text, int *out);
 

@@ -147,9 +147,7 @@ struct sweep_opts {
     uint64_t seed;
     const char *data;
     int shuffle, eval, eval_every; /* eval_every < 0: not given */
-    double max_noise;              /* --max-noise; 0: sample exactly the planned steps */
-    long min_steps;
-    double max_time;
+    struct cli_sampling sampling; /* max_noise 0: sample exactly the planned steps */
     const char *out, *resume;
     int cupti, verify, dry_run;
 };
@@ -172,10 +170,10 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
     o->shuffle = 1;
     o->eval_every = -1;
     o->verify = 1;
-    o->min_steps = RUN_NOISE_DEFAULT_MIN_STEPS;
-    o->max_time = RUN_NOISE_DEFAULT_MAX_TIME_S;
+    o->sampling.min_steps = RUN_NOISE_DEFAULT_MIN_STEPS;
+    o->sampling.max_time = RUN_NOISE_DEFAULT_MAX_TIME_S;
     *help = 0;
-    int steps_given = 0, sampling_given = 0;
+    int steps_given = 0;
     struct cli_scan s;
     cli_scan_init(&s, argc, argv, 0);
     int r;
@@ -239,15 +237,9 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
             CNN_TRY(cli_parse_switch(n, v, &o->shuffle));
         else if (!strcmp(n, "eval-every"))
             CNN_TRY(cli_parse_int(n, v, 1, 100000000, &o->eval_every));
-        else if (!strcmp(n, "max-noise"))
-            CNN_TRY(cli_parse_positive_double(n, v, 100.0, &o->max_noise));
-        else if (!strcmp(n, "min-steps")) {
-            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->min_steps));
-            sampling_given = 1;
-        } else if (!strcmp(n, "max-time")) {
-            CNN_TRY(cli_parse_positive_double(n, v, 1e6, &o->max_time));
-            sampling_given = 1;
-        } else if (!strcmp(n, "out"))
+        else if (cli_is_sampling_option(n))
+            CNN_TRY(cli_parse_sampling(n, v, &o->sampling));
+        else if (!strcmp(n, "out"))
             o->out = v;
         else /* resume, the last name in valued[] */
             o->resume = v;
@@ -256,9 +248,7 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
         return CNN_E_ARG;
     if (steps_given && o->by_epochs)
         return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
-    if (sampling_given && !(o->max_noise > 0))
-        return cnn_fail(CNN_E_ARG, "--min-steps and --max-time bound adaptive sampling: they "
-                        "need --max-noise PCT");
+    CNN_TRY(cli_check_sampling(&o->sampling));
     if (o->cupti && !SWEEP_CUPTI)
         return cnn_fail(CNN_E_ARG, "--cupti: this build has no CUPTI support (it needs the cuda "
                         "backend and CUPTI: meson setup -Dcuda=enabled -Dcupti=enabled)");
@@ -336,7 +326,7 @@ static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_back
                                int n_impls, struct plan_block *blocks, int *nblocks)
 {
     static const int default_batch = 100, default_filters = 32;
-    int default_steps = o->max_noise > 0 ? RUN_NOISE_DEFAULT_CAP : 20;
+    int default_steps = o->sampling.max_noise > 0 ? RUN_NOISE_DEFAULT_CAP : 20;
     if (o->preset) {
         CNN_TRY(plan_preset(o->preset, (int)sysconf(_SC_NPROCESSORS_ONLN), blocks, nblocks));
     } else {
@@ -388,10 +378,10 @@ static void print_plan(const struct plan *p, const struct sweep_opts *o)
         printf(" (%ld listed by two blocks, run once)", p->duplicates);
     printf("; %d warm-up step%s each, excluded from the figures; %d repetition%s\n", o->warmup,
            o->warmup == 1 ? "" : "s", o->reps, o->reps == 1 ? "" : "s");
-    if (o->max_noise > 0)
+    if (o->sampling.max_noise > 0)
         printf("sampling: each configuration until its median is within %g%% (95%% "
                "confidence), at least %ld steps, at most %g s or its planned length\n",
-               o->max_noise, o->min_steps, o->max_time);
+               o->sampling.max_noise, o->sampling.min_steps, o->sampling.max_time);
     fflush(stdout);
 }
 
@@ -681,8 +671,9 @@ static cnn_status run_one(struct sweep *s, int i)
         .be = c->be,
         .cfg = {.batch = c->batch, .filters = c->filters, .lr = (float)o->lr,
                 .threads = c->threads, .variant = c->variant, .gpus = c->gpus},
-        .steps = steps, .max_noise_pct = o->max_noise, .min_steps = o->min_steps,
-        .max_time_s = o->max_time, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
+        .steps = steps, .max_noise_pct = o->sampling.max_noise,
+        .min_steps = o->sampling.min_steps, .max_time_s = o->sampling.max_time,
+        .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = c->eval_every, .eval_final = o->eval,
         .keep_final = outranks(s, i, s->showcase),
     };
@@ -705,8 +696,8 @@ static cnn_status run_one(struct sweep *s, int i)
     double load_end = meta_load_1min();
     struct summary_row *row = &s->rows[i];
     summary_from_run(row, c, steps, s->data.train_n, o->warmup, &result);
-    if (o->max_noise > 0)
-        row->max_noise_pct = o->max_noise;
+    if (o->sampling.max_noise > 0)
+        row->max_noise_pct = o->sampling.max_noise;
     snprintf(row->verified, sizeof row->verified, "%s", verified_word(c, o, &result));
     snprintf(row->timer, sizeof row->timer, "%s", timer_word(c, o));
     if (st != CNN_OK)

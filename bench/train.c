@@ -122,9 +122,7 @@ struct train_opts {
     const char *load_params, *save_params, *csv;
     long print_every;        /* 0: automatic */
     int verify;
-    double max_noise;        /* --max-noise; 0: exactly the steps asked for */
-    long min_steps;
-    double max_time;
+    struct cli_sampling sampling; /* max_noise 0: exactly the steps asked for */
 };
 
 /* The options that take a value. */
@@ -138,11 +136,11 @@ static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int
 {
     *o = (struct train_opts){
         .impl = "seq", .batch = 100, .filters = 32, .lr = 0.1, .seed = 1, .data = "mnist",
-        .shuffle = 1, .warmup = 1, .verify = 1, .min_steps = RUN_NOISE_DEFAULT_MIN_STEPS,
-        .max_time = RUN_NOISE_DEFAULT_MAX_TIME_S,
+        .shuffle = 1, .warmup = 1, .verify = 1,
+        .sampling = {.min_steps = RUN_NOISE_DEFAULT_MIN_STEPS,
+                     .max_time = RUN_NOISE_DEFAULT_MAX_TIME_S},
     };
     *help = 0;
-    int sampling_given = 0;
     struct cli_scan s;
     cli_scan_init(&s, argc, argv, 0);
     int r;
@@ -198,26 +196,18 @@ static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int
             o->save_params = v;
         else if (!strcmp(n, "csv"))
             o->csv = v;
-        else if (!strcmp(n, "max-noise"))
-            CNN_TRY(cli_parse_positive_double(n, v, 100.0, &o->max_noise));
-        else if (!strcmp(n, "min-steps")) {
-            CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->min_steps));
-            sampling_given = 1;
-        } else if (!strcmp(n, "max-time")) {
-            CNN_TRY(cli_parse_positive_double(n, v, 1e6, &o->max_time));
-            sampling_given = 1;
-        } else /* print-every, the last name in valued[] */
+        else if (cli_is_sampling_option(n))
+            CNN_TRY(cli_parse_sampling(n, v, &o->sampling));
+        else /* print-every, the last name in valued[] */
             CNN_TRY(cli_parse_long(n, v, 1, 100000000L, &o->print_every));
     }
     if (r < 0)
         return CNN_E_ARG;
     if (o->steps && o->epochs)
         return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
-    if (sampling_given && !(o->max_noise > 0))
-        return cnn_fail(CNN_E_ARG, "--min-steps and --max-time bound adaptive sampling: they "
-                        "need --max-noise PCT");
+    CNN_TRY(cli_check_sampling(&o->sampling));
     if (!o->steps && !o->epochs)
-        o->steps = o->max_noise > 0 ? RUN_NOISE_DEFAULT_CAP : 100;
+        o->steps = o->sampling.max_noise > 0 ? RUN_NOISE_DEFAULT_CAP : 100;
     return CNN_OK;
 }
 
@@ -299,11 +289,12 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
                o->warmup == 1 ? "" : "s", r->first_warmup_ms);
     if (r->done > 0) {
         double s = st.median / 1e3;
-        int unstable = summary_unstable(&st, o->max_noise) == 1;
+        int unstable = summary_unstable(&st, o->sampling.max_noise) == 1;
         const char *mark = unstable ? "  [UNSTABLE]" : "";
         printf("  step time:  median %.3f ms, IQR %.3f..%.3f ms, min %.3f, mean %.3f, sd %.3f%s\n",
                st.median, st.q1, st.q3, st.min, st.mean, st.stddev, mark);
-        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, docs/DESIGN.md §7)%s\n",
+        printf("  throughput: %.0f images/s, %.2f GFLOP/s (%.3f GFLOP per step, "
+               "docs/DESIGN.md §7)%s\n",
                o->batch / s, run_step_flop(o->batch, o->filters) / s / 1e9,
                run_step_flop(o->batch, o->filters) / 1e9, mark);
         if (isnan(st.noise_pct))
@@ -311,16 +302,16 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
         else
             printf("  noise:      median ±%.2f%% at 95%% confidence (order statistics)",
                    st.noise_pct);
-        if (o->max_noise > 0 && r->stop != RUN_STOP_NONE)
-            printf("; --max-noise %g%%: %s after %ld steps", o->max_noise,
+        if (o->sampling.max_noise > 0 && r->stop != RUN_STOP_NONE)
+            printf("; --max-noise %g%%: %s after %ld steps", o->sampling.max_noise,
                    run_stop_name(r->stop), r->done);
         printf("\n");
         if (unstable) {
             char why[512];
-            summary_unstable_reason(why, sizeof why, &st, o->max_noise, load->start, load->end,
-                                    load->cpus);
+            summary_unstable_reason(why, sizeof why, &st, o->sampling.max_noise, load->start,
+                                    load->end, load->cpus);
             const char *advice =
-                !(o->max_noise > 0) ? "rerun on a quiet machine, or with --max-noise"
+                !(o->sampling.max_noise > 0) ? "rerun on a quiet machine, or with --max-noise"
                 : r->stop == RUN_STOP_CONVERGED
                     ? "the median met --max-noise; single steps strayed far from it"
                 : r->stop == RUN_STOP_CAP ? "rerun on a quiet machine, or with more --steps"
@@ -447,8 +438,9 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         .be = be,
         .cfg = {.batch = o->batch, .filters = o->filters, .lr = (float)o->lr,
                 .threads = o->threads, .variant = o->variant, .gpus = o->gpus},
-        .steps = steps, .max_noise_pct = o->max_noise, .min_steps = o->min_steps,
-        .max_time_s = o->max_time, .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
+        .steps = steps, .max_noise_pct = o->sampling.max_noise,
+        .min_steps = o->sampling.min_steps, .max_time_s = o->sampling.max_time,
+        .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
         .keep_final = o->save_params != NULL,
     };
@@ -474,14 +466,16 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
             printf(" gpus=%d (B/N = %d..%d images per GPU)", o->gpus, o->batch / o->gpus,
                    (o->batch + o->gpus - 1) / o->gpus);
         printf("\n  backend: %s\n  length:  %s%ld steps (%s", trainer->description,
-               o->max_noise > 0 ? "at most " : "", steps, o->epochs ? "--epochs" : "--steps");
+               o->sampling.max_noise > 0 ? "at most " : "", steps,
+               o->epochs ? "--epochs" : "--steps");
         if (o->epochs)
             printf(" %ld: an epoch is ceil(%u/%d) = %ld steps", o->epochs, data.train_n,
                    o->batch, run_epoch_steps(1, data.train_n, o->batch));
         printf("), warm-up %d untimed step%s\n", o->warmup, o->warmup == 1 ? "" : "s");
-        if (o->max_noise > 0)
+        if (o->sampling.max_noise > 0)
             printf("  sampling: until the median is within %g%% (95%% confidence), at least "
-                   "%ld steps, at most %g s\n", o->max_noise, o->min_steps, o->max_time);
+                   "%ld steps, at most %g s\n", o->sampling.max_noise, o->sampling.min_steps,
+                   o->sampling.max_time);
         printf("  data:    %s, %u train / %u test images, shuffle %s\n", o->data, data.train_n,
                data.test_n, o->shuffle ? "on" : "off");
         printf("  params:  %zu, from %s; lr %g\n\n", cnn_param_count(o->filters),
@@ -491,7 +485,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         long every = steps <= 30 ? 1 : (steps + 19) / 20;
         struct train_table table = {
             .o = o, .steps = steps, .device = (be->caps & CNN_CAP_DEVICE) != 0,
-            .every = o->print_every ? o->print_every : o->max_noise > 0 ? 0 : every,
+            .every = o->print_every ? o->print_every : o->sampling.max_noise > 0 ? 0 : every,
         };
         struct run_hooks hooks = {.on_step = table_row, .ctx = &table, .stop = &interrupt_flag};
         interrupt_install();
