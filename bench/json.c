@@ -90,35 +90,38 @@ int json_write_document(FILE *fp, const json_t *root)
     return fputc('\n', fp) == EOF || ferror(fp) ? -1 : 0;
 }
 
-/* The first member named key below v, depth first in document order (the
- * order of the text: jansson keeps insertion order), or NULL. */
-static json_t *find_member(json_t *v, const char *key)
+/* The member at `path` below v: object keys and array indexes joined by
+ * dots ("git.sha", "gpus.0.driver"), or NULL where any step is missing. A
+ * path names one place, so a key that occurs at two depths is never
+ * confused with another. */
+static json_t *member_at(json_t *v, const char *path)
 {
-    json_t *inner = NULL;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *member;
-        json_object_foreach(v, k, member) {
-            if (strcmp(k, key) == 0)
-                return member;
-            if ((inner = find_member(member, key)))
-                return inner;
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *element;
-        json_array_foreach(v, i, element) {
-            if ((inner = find_member(element, key)))
-                return inner;
+    char step[128];
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        if (n == 0 || n >= sizeof step)
+            return NULL;
+        memcpy(step, path, n);
+        step[n] = '\0';
+        path += n + (path[n] == '.');
+        if (json_is_object(v)) {
+            v = json_object_get(v, step);
+        } else if (json_is_array(v)) {
+            char *end;
+            unsigned long index = strtoul(step, &end, 10);
+            v = *end == '\0' && step[0] >= '0' && step[0] <= '9' ? json_array_get(v, index)
+                                                                 : NULL;
+        } else {
+            v = NULL;
         }
     }
-    return NULL;
+    return v;
 }
 
 int json_get_string(const char *text, const char *key, char *out, size_t len)
 {
     json_t *root = json_loads(text, 0, NULL);
-    const json_t *v = root ? find_member(root, key) : NULL;
+    const json_t *v = root ? member_at(root, key) : NULL;
     int found = json_is_string(v);
     if (found)
         snprintf(out, len, "%s", json_string_value(v));
@@ -129,7 +132,7 @@ int json_get_string(const char *text, const char *key, char *out, size_t len)
 int json_get_number(const char *text, const char *key, double *out)
 {
     json_t *root = json_loads(text, 0, NULL);
-    const json_t *v = root ? find_member(root, key) : NULL;
+    const json_t *v = root ? member_at(root, key) : NULL;
     int found = json_is_number(v);
     if (found)
         *out = json_number_value(v);
@@ -147,7 +150,7 @@ void json_free_strings(char **v, int n)
 int json_get_string_array(const char *text, const char *key, char ***out)
 {
     json_t *root = json_loads(text, 0, NULL);
-    json_t *array = root ? find_member(root, key) : NULL;
+    json_t *array = root ? member_at(root, key) : NULL;
     int n = json_is_array(array) ? (int)json_array_size(array) : -1;
     char **v = n > 0 ? calloc((size_t)n, sizeof *v) : NULL;
     if (n > 0 && !v)

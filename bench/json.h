@@ -41,16 +41,15 @@ cnn_status json_read_file(const char *path, char **text);
 int json_write_document(FILE *fp, const json_t *root);
 
 /*
- * Lookups by bare key for the readers of meta.json written before jansson
- * came in (report, plotdata, sweep --resume): the first member named key at
- * any depth, in document order, so they suit only keys that are unique in
- * meta.json. New code addresses members by their place (compare.c does).
+ * Lookups in a JSON document's text by path: object keys and array indexes
+ * joined by dots, from the top ("data.fnv1a64", "gpus.0.driver"). Used by
+ * the readers of meta.json (report, plotdata, sweep --resume).
  */
-/* Copies the string value of "key" into out. 0 on success, -1 if missing, not a string or not JSON. */
+/* Copies the string value at path `key` into out. 0 on success, -1 if missing, not a string or not JSON. */
 int json_get_string(const char *text, const char *key, char *out, size_t len);
-/* Reads the number value of "key". 0 on success, -1 if missing, not a number or not JSON. */
+/* Reads the number value at path `key`. 0 on success, -1 if missing, not a number or not JSON. */
 int json_get_number(const char *text, const char *key, double *out);
-/* The array of strings "key": [...] as malloc'd strings in a malloc'd array;
+/* The array of strings at path `key` as malloc'd strings in a malloc'd array;
  * returns the count, or -1 if missing, not an array of strings, not JSON or
  * out of memory. */
 int json_get_string_array(const char *text, const char *key, char ***out);

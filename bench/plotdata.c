@@ -1550,12 +1550,12 @@ static cnn_status table_showcase(struct pd *pd, const char *meta_path, const cha
     int filters = 0;
     /* the configuration whose parameters were exported: a row's key (so
      * checked), unless it did not finish */
-    if (json_get_string(meta, "params_config", key, sizeof key) == 0) {
+    if (json_get_string(meta, "showcase.params_config", key, sizeof key) == 0) {
         for (int i = 0; i < pd->n && filters == 0; i++)
             if (!strcmp(pd->rows[i].key, key))
                 filters = pd->rows[i].filters;
-        int have = json_get_number(meta, "digit_label", &label) == 0 &&
-                   json_get_number(meta, "digit_index", &index) == 0;
+        int have = json_get_number(meta, "showcase.digit_label", &label) == 0 &&
+                   json_get_number(meta, "showcase.digit_index", &index) == 0;
         if (filters > 0 && !(have && label == floor(label) && label >= 0 && label <= 9 &&
                              index == floor(index) && index >= 0 && index <= 1e9))
             return cnn_fail(CNN_E_DATA, "%s: \"digit_label\" (0..9) and \"digit_index\" (a test "
@@ -1622,11 +1622,11 @@ static cnn_status meta_text(const char *path, const char *meta, const char *key,
 static cnn_status machine_info(struct pd *pd, const char *path, const char *meta)
 {
     char cpu[256], gpu[256], run_id[256], cpu_full[300] = "";
-    CNN_TRY(meta_text(path, meta, "cpu_model", cpu, sizeof cpu));
+    CNN_TRY(meta_text(path, meta, "host.cpu_model", cpu, sizeof cpu));
     CNN_TRY(meta_text(path, meta, "gpu_name", gpu, sizeof gpu));
     CNN_TRY(meta_text(path, meta, "run_id", run_id, sizeof run_id));
     double online;
-    if (json_get_number(meta, "online_cpus", &online) == 0 && online >= 1 && online <= 1e6)
+    if (json_get_number(meta, "host.online_cpus", &online) == 0 && online >= 1 && online <= 1e6)
         snprintf(cpu_full, sizeof cpu_full, "%s (%d CPUs)", cpu, (int)online);
     else
         snprintf(cpu_full, sizeof cpu_full, "%s", cpu);

@@ -36,7 +36,7 @@ static void read_load(const char *meta, struct run_load *load)
         load->start = NAN;
     if (json_get_number(meta, "load_1min_end", &load->end) != 0)
         load->end = NAN;
-    json_get_number(meta, "online_cpus", &cpus);
+    json_get_number(meta, "host.online_cpus", &cpus);
     load->cpus = (long)cpus;
 }
 
@@ -103,30 +103,30 @@ static void write_machine(FILE *fp, const char *meta, const struct run_load *loa
 {
     char a[512], b[256], c[256], d[256];
     fputs("## Machine and build\n\n| | |\n|---|---|\n", fp);
-    meta_text_field(meta, "cpu_model", a, sizeof a);
+    meta_text_field(meta, "host.cpu_model", a, sizeof a);
     double cpus = 0;
-    json_get_number(meta, "online_cpus", &cpus);
-    meta_text_field(meta, "governor", b, sizeof b);
-    meta_text_field(meta, "turbo", c, sizeof c);
+    json_get_number(meta, "host.online_cpus", &cpus);
+    meta_text_field(meta, "host.governor", b, sizeof b);
+    meta_text_field(meta, "host.turbo", c, sizeof c);
     fprintf(fp, "| CPU | %s, %d online CPUs, governor %s, turbo %s |\n", a, (int)cpus, b, c);
     meta_text_field(meta, "gpu_name", a, sizeof a);
     if (strcmp(a, "none") != 0) {
-        meta_text_field(meta, "driver", b, sizeof b);
+        meta_text_field(meta, "gpus.0.driver", b, sizeof b);
         meta_text_field(meta, "cuda_version", c, sizeof c);
-        meta_text_field(meta, "max_sm_clock", d, sizeof d);
+        meta_text_field(meta, "gpus.0.max_sm_clock", d, sizeof d);
         fprintf(fp, "| GPU | %s, driver %s, CUDA %s, max SM clock %s |\n", a, b, c, d);
     } else {
         fputs("| GPU | none |\n", fp);
     }
-    meta_text_field(meta, "hostname", a, sizeof a);
-    meta_text_field(meta, "os", b, sizeof b);
+    meta_text_field(meta, "host.hostname", a, sizeof a);
+    meta_text_field(meta, "host.os", b, sizeof b);
     fprintf(fp, "| host | %s, %s |\n", a, b);
-    meta_text_field(meta, "c_compiler", a, sizeof a);
-    meta_text_field(meta, "buildtype", b, sizeof b);
-    meta_text_field(meta, "flags", c, sizeof c);
+    meta_text_field(meta, "build.c_compiler", a, sizeof a);
+    meta_text_field(meta, "build.buildtype", b, sizeof b);
+    meta_text_field(meta, "build.flags", c, sizeof c);
     fprintf(fp, "| build | %s, %s, %s |\n", a, b, c);
-    meta_text_field(meta, "sha", a, sizeof a);
-    meta_text_field(meta, "dirty", b, sizeof b);
+    meta_text_field(meta, "git.sha", a, sizeof a);
+    meta_text_field(meta, "git.dirty", b, sizeof b);
     fprintf(fp, "| git | %s (uncommitted changes: %s) |\n", a, b);
     meta_text_field(meta, "started_utc", a, sizeof a);
     meta_text_field(meta, "finished_utc", b, sizeof b);
@@ -145,14 +145,14 @@ static void write_machine(FILE *fp, const char *meta, const struct run_load *loa
     fputs("` |\n", fp);
     if (argc > 0)
         json_free_strings(argv, argc);
-    meta_text_field(meta, "spec", a, sizeof a);
+    meta_text_field(meta, "data.spec", a, sizeof a);
     double train = 0, test = 0;
-    json_get_number(meta, "train_images", &train);
-    json_get_number(meta, "test_images", &test);
-    meta_text_field(meta, "seed", b, sizeof b);
+    json_get_number(meta, "data.train_images", &train);
+    json_get_number(meta, "data.test_images", &test);
+    meta_text_field(meta, "settings.seed", b, sizeof b);
     double lr = 0, warmup = 0;
-    json_get_number(meta, "lr", &lr);
-    json_get_number(meta, "warmup_steps", &warmup);
+    json_get_number(meta, "settings.lr", &lr);
+    json_get_number(meta, "settings.warmup_steps", &warmup);
     fprintf(fp, "| data | %s: %.0f training / %.0f test images; seed %s, lr %g, "
             "%.0f warm-up steps per configuration |\n\n", a, train, test, b, lr, warmup);
 }

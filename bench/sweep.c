@@ -793,11 +793,11 @@ static int plan_index(const struct plan *p, const char *key)
 static cnn_status resume_check_plan(const struct sweep *s, const char *meta_text)
 {
     char **keys;
-    int n = json_get_string_array(meta_text, "config_keys", &keys);
+    int n = json_get_string_array(meta_text, "plan.config_keys", &keys);
     if (n < 0) {
         /* a run from before meta.json listed its keys: its count must match */
         double count = -1;
-        json_get_number(meta_text, "configurations", &count);
+        json_get_number(meta_text, "plan.configurations", &count);
         if ((long)count == s->plan.n)
             return CNN_OK;
         return cnn_fail(CNN_E_ARG, "%s: the plan differs: the run planned %ld configurations, "
@@ -824,7 +824,7 @@ static cnn_status resume_check_plan(const struct sweep *s, const char *meta_text
 static cnn_status resume_check_origin(const struct sweep *s, const char *meta_text)
 {
     char sha[64];
-    if (json_get_string(meta_text, "sha", sha, sizeof sha) == 0 &&
+    if (json_get_string(meta_text, "git.sha", sha, sizeof sha) == 0 &&
         strcmp(sha, "unknown") != 0 && strcmp(s->machine.git_sha, "unknown") != 0 &&
         strcmp(sha, s->machine.git_sha) != 0)
         return cnn_fail(CNN_E_ARG, "%s was measured with commit %.12s, this cnnbench is %.12s: "
@@ -834,9 +834,9 @@ static cnn_status resume_check_origin(const struct sweep *s, const char *meta_te
     /* a preset's thread ladder and every timing depend on the machine */
     char host[256] = "", cpu[256] = "";
     double cpus = 0;
-    json_get_string(meta_text, "hostname", host, sizeof host);
-    json_get_string(meta_text, "cpu_model", cpu, sizeof cpu);
-    json_get_number(meta_text, "online_cpus", &cpus);
+    json_get_string(meta_text, "host.hostname", host, sizeof host);
+    json_get_string(meta_text, "host.cpu_model", cpu, sizeof cpu);
+    json_get_number(meta_text, "host.online_cpus", &cpus);
     if (strcmp(host, s->machine.hostname) != 0 || strcmp(cpu, s->machine.cpu_model) != 0 ||
         (long)cpus != s->machine.online_cpus)
         return cnn_fail(CNN_E_ARG, "%s was measured on %s (%s, %ld CPUs), this is %s (%s, %ld "
@@ -859,7 +859,7 @@ static cnn_status resume_read_summary(struct sweep *s, const char *meta_text)
     int n_old;
     CNN_TRY(summary_read(path, &old, &n_old));
     char showcase[PLAN_KEY_MAX] = "";
-    json_get_string(meta_text, "params_config", showcase, sizeof showcase);
+    json_get_string(meta_text, "showcase.params_config", showcase, sizeof showcase);
     cnn_status st = CNN_OK;
     for (int k = 0; k < n_old && st == CNN_OK; k++) {
         int i = plan_index(&s->plan, old[k].key);
@@ -889,7 +889,7 @@ static cnn_status resume_check_data(const struct sweep *s, const char *meta_text
 {
     char stored[64], now[32];
     snprintf(now, sizeof now, "%016llx", (unsigned long long)s->data.fnv1a64);
-    if (json_get_string(meta_text, "fnv1a64", stored, sizeof stored) != 0) {
+    if (json_get_string(meta_text, "data.fnv1a64", stored, sizeof stored) != 0) {
         if (s->meta.finished_configs + s->meta.failed_configs == 0)
             return CNN_OK;
         return cnn_fail(CNN_E_DATA, "%s/meta.json records no data fingerprint (data.fnv1a64): "
@@ -899,8 +899,8 @@ static cnn_status resume_check_data(const struct sweep *s, const char *meta_text
     if (strcmp(stored, now) == 0)
         return CNN_OK;
     double train = -1, test = -1;
-    json_get_number(meta_text, "train_images", &train);
-    json_get_number(meta_text, "test_images", &test);
+    json_get_number(meta_text, "data.train_images", &train);
+    json_get_number(meta_text, "data.test_images", &test);
     return cnn_fail(CNN_E_DATA, "%s was measured on other data: the run's data fingerprint "
                     "(fnv1a64) is %s (%.0f training, %.0f test images), --data %s gives %s "
                     "(%u, %u) now: results of two data sets must not be mixed (start a new "

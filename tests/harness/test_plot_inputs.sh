@@ -88,7 +88,7 @@ done
 r=$(fresh meta_newline)
 sed "s|\"cpu_model\": \"[^\"]*\"|\"cpu_model\": \"x\\\\nsystem('touch $marker')\\\\n\"|" \
     "$base/meta.json" >"$r/meta.json"
-refused "cpu_model with a line break" "$r" "\"cpu_model\" is not printable text" "plotdata render"
+refused "cpu_model with a line break" "$r" "\"host.cpu_model\" is not printable text" "plotdata render"
 [ ! -e "$marker" ]
 check $? "cpu_model with a line break: no command ran"
 if [ "$have_gnuplot" -eq 1 ]; then
