@@ -538,10 +538,11 @@ static void test_json(const char *dir)
           "a path reaches the nested \"x\" (got %g)", x);
     check(json_get_number(text, "x", &x) == 0 && x == 7,
           "the top-level \"x\" is another member, not the nested one (got %g)", x);
-    check(json_get_number(text, "argv.0", &x) != 0 && json_get_string(text, "argv.1", s, sizeof s) == 0 &&
-              !strcmp(s, "100,1000"),
+    check(json_get_number(text, "argv.0", &x) != 0 &&
+              json_get_string(text, "argv.1", s, sizeof s) == 0 && !strcmp(s, "100,1000"),
           "an array element by index; a string is not a number");
-    check(json_get_number(text, "inner.x.y", &x) != 0 && json_get_number(text, "inner..x", &x) != 0,
+    check(json_get_number(text, "inner.x.y", &x) != 0 &&
+              json_get_number(text, "inner..x", &x) != 0,
           "a path through a number, or with an empty step, finds nothing");
     check(strstr(text, "\"nan\": null") != NULL, "NaN written as null");
     check(json_get_string(text, "missing", s, sizeof s) != 0, "a missing key is reported");
