@@ -69,8 +69,6 @@ static const struct size {
     {1000, 64}, /* the GPU is busy for most of the step */
 };
 
-typedef cnn_status (*region_fn)(cnn_state *);
-
 /* The regions of a step in the order cnn_step runs them (impl/common/step.c). */
 static const enum cnn_region order[] = {
     CNN_REGION_H2D,      CNN_REGION_CONV_FWD, CNN_REGION_FC_FWD,    CNN_REGION_LOSS_FWD,
@@ -78,26 +76,11 @@ static const enum cnn_region order[] = {
     CNN_REGION_UPDATE,   CNN_REGION_D2H,
 };
 
-static region_fn compute_fn(const struct cnn_backend *be, enum cnn_region r)
-{
-    switch (r) {
-    case CNN_REGION_CONV_FWD: return be->conv_forward;
-    case CNN_REGION_FC_FWD: return be->fc_forward;
-    case CNN_REGION_LOSS_FWD: return be->loss_forward;
-    case CNN_REGION_LOSS_BWD: return be->loss_backward;
-    case CNN_REGION_FC_BWD: return be->fc_backward;
-    case CNN_REGION_CONV_BWD: return be->conv_backward;
-    case CNN_REGION_ALLREDUCE: return be->allreduce;
-    case CNN_REGION_UPDATE: return be->update;
-    default: return NULL;
-    }
-}
-
 /* Whether the table times region r: the copies always, allreduce only where
  * it has the slot. */
 static int has_region(const struct cnn_backend *be, enum cnn_region r)
 {
-    return r == CNN_REGION_H2D || r == CNN_REGION_D2H || compute_fn(be, r) != NULL;
+    return r == CNN_REGION_H2D || r == CNN_REGION_D2H || cnn_region_slot(be, r) != NULL;
 }
 
 /* Random pixels k/255 and labels, `steps` batches of B in a row. */
@@ -147,7 +130,7 @@ static cnn_status paused_step(const struct cnn_backend *be, cnn_state *s, const 
         else if (r == CNN_REGION_D2H)
             CNN_TRY(be->read_metrics(s, &loss, &correct));
         else
-            CNN_TRY(compute_fn(be, r)(s));
+            CNN_TRY(cnn_region_slot(be, r)(s));
         CNN_TRY(be->timer_mark(s, r, 1));
     }
     return be->timer_read(s, ms, span_ms);

@@ -14,8 +14,6 @@ double cnn_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-typedef cnn_status (*cnn_region_fn)(cnn_state *);
-
 /* The compute regions of a step, in execution order. allreduce runs only
  * where the backend's table has the slot (a data-parallel table); elsewhere
  * it keeps the -1 of a region not run. */
@@ -24,7 +22,7 @@ static const enum cnn_region compute_regions[] = {
     CNN_REGION_FC_BWD,   CNN_REGION_CONV_BWD, CNN_REGION_ALLREDUCE, CNN_REGION_UPDATE,
 };
 
-static cnn_region_fn region_fn(const struct cnn_backend *be, enum cnn_region r)
+cnn_region_fn cnn_region_slot(const struct cnn_backend *be, enum cnn_region r)
 {
     switch (r) {
     case CNN_REGION_CONV_FWD: return be->conv_forward;
@@ -46,7 +44,7 @@ static cnn_status step_host(const struct cnn_backend *be, cnn_state *s, const fl
     CNN_TRY(be->load_batch(s, x, y, n));
     for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
         enum cnn_region r = compute_regions[i];
-        cnn_region_fn fn = region_fn(be, r);
+        cnn_region_fn fn = cnn_region_slot(be, r);
         if (!fn)
             continue;
         double t0 = cnn_now_ms();
@@ -65,7 +63,7 @@ static cnn_status step_device(const struct cnn_backend *be, cnn_state *s, const 
     CNN_TRY(be->timer_mark(s, CNN_REGION_H2D, 1));
     for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
         enum cnn_region r = compute_regions[i];
-        cnn_region_fn fn = region_fn(be, r);
+        cnn_region_fn fn = cnn_region_slot(be, r);
         if (!fn)
             continue;
         CNN_TRY(be->timer_mark(s, r, 0));
