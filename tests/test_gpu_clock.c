@@ -43,10 +43,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "batches.h"
 #include "check.h"
 #include "cnn.h"
 #include "params.h"
-#include "rng.h"
 #include "step.h"
 
 enum { WARMUP = 2, STEPS = 5 };
@@ -81,24 +81,6 @@ static const enum cnn_region order[] = {
 static int has_region(const struct cnn_backend *be, enum cnn_region r)
 {
     return r == CNN_REGION_H2D || r == CNN_REGION_D2H || cnn_region_slot(be, r) != NULL;
-}
-
-/* Random pixels k/255 and labels, `steps` batches of B in a row. */
-static void random_batches(uint64_t seed, int batch, int steps, float **x, uint8_t **y)
-{
-    struct cnn_rng r;
-    cnn_rng_seed(&r, seed);
-    size_t n = (size_t)batch * steps;
-    *x = malloc(n * CNN_PIXELS * sizeof **x);
-    *y = malloc(n);
-    if (!*x || !*y) {
-        check(0, "cannot allocate %zu images", n);
-        exit(check_finish());
-    }
-    for (size_t i = 0; i < n * CNN_PIXELS; i++)
-        (*x)[i] = (float)cnn_rng_below(&r, 256) / 255.0f;
-    for (size_t i = 0; i < n; i++)
-        (*y)[i] = (uint8_t)cnn_rng_below(&r, CNN_CLASSES);
 }
 
 /* Sleeps ms, resuming after a signal. */

@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "agree.h"
+#include "batches.h"
 #include "check.h"
 #include "cnn.h"
 #include "params.h"
-#include "rng.h"
 #include "step.h"
 
 enum { STEPS = 3 };
@@ -44,24 +44,6 @@ static void fill_nan(float *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = NAN;
-}
-
-/* Random pixels k/255 and labels, steps batches of B in a row. */
-static void random_batches(uint64_t seed, int batch, int steps, float **x, uint8_t **y)
-{
-    struct cnn_rng r;
-    cnn_rng_seed(&r, seed);
-    size_t n = (size_t)batch * steps;
-    *x = malloc(n * CNN_PIXELS * sizeof **x);
-    *y = malloc(n);
-    if (!*x || !*y) {
-        check(0, "cannot allocate %zu images", n);
-        exit(check_finish());
-    }
-    for (size_t i = 0; i < n * CNN_PIXELS; i++)
-        (*x)[i] = (float)cnn_rng_below(&r, 256) / 255.0f;
-    for (size_t i = 0; i < n; i++)
-        (*y)[i] = (uint8_t)cnn_rng_below(&r, CNN_CLASSES);
 }
 
 /* Creates a state for gpus (variant 0: the default); CNN_E_UNAVAILABLE (too few GPUs) is returned,
