@@ -424,7 +424,11 @@ extern "C" cnn_status cuda_dp_read_metrics(cnn_state *s, double *loss, int *corr
 /* ---- test hooks: logits, their gradient and the pool decisions, rank shares
  * in batch order ---- */
 
-extern "C" cnn_status cuda_dp_get_logits(cnn_state *s, float *logits)
+/* Calls a one-GPU hook on every rank with that rank's share of buf, a
+ * [n][per_image] array in batch order. */
+template <typename T>
+static cnn_status each_share(cnn_state *s, T *buf, size_t per_image,
+                             cnn_status (*hook)(cnn_state *, T *))
 {
     struct cuda_group *g = s->group;
     int prev = 0;
@@ -433,42 +437,24 @@ extern "C" cnn_status cuda_dp_get_logits(cnn_state *s, float *logits)
     for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
         st = use_rank(r);
         if (st == CNN_OK)
-            st = cuda_get_logits(g->rank[r], logits + (size_t)share_start(g->n, g->ranks, r) *
-                                                          CNN_CLASSES);
+            st = hook(g->rank[r], buf + (size_t)share_start(g->n, g->ranks, r) * per_image);
     }
     return device_leave(prev, st);
+}
+
+extern "C" cnn_status cuda_dp_get_logits(cnn_state *s, float *logits)
+{
+    return each_share(s, logits, CNN_CLASSES, cuda_get_logits);
 }
 
 extern "C" cnn_status cuda_dp_set_logit_grad(cnn_state *s, const float *dlogits)
 {
-    struct cuda_group *g = s->group;
-    int prev = 0;
-    CNN_TRY(device_enter(&prev));
-    cnn_status st = CNN_OK;
-    for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
-        st = use_rank(r);
-        if (st == CNN_OK)
-            st = cuda_set_logit_grad(g->rank[r], dlogits + (size_t)share_start(g->n, g->ranks,
-                                                                               r) *
-                                                               CNN_CLASSES);
-    }
-    return device_leave(prev, st);
+    return each_share(s, dlogits, CNN_CLASSES, cuda_set_logit_grad);
 }
 
-/* The pool decisions of every share, in batch order. */
 extern "C" cnn_status cuda_dp_get_pool_choice(cnn_state *s, uint8_t *choice)
 {
-    struct cuda_group *g = s->group;
-    int prev = 0;
-    CNN_TRY(device_enter(&prev));
-    cnn_status st = CNN_OK;
-    for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
-        st = use_rank(r);
-        if (st == CNN_OK)
-            st = cuda_get_pool_choice(g->rank[r],
-                                      choice + (size_t)share_start(g->n, g->ranks, r) * s->K);
-    }
-    return device_leave(prev, st);
+    return each_share(s, choice, s->K, cuda_get_pool_choice);
 }
 
 /* Evaluation is untimed: rank 0 alone, in chunks of its share capacity. */
