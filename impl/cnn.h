@@ -122,6 +122,11 @@ enum {
     CNN_CAP_VARIANTS = 1u << 1, /* has numbered kernel variants, set_variant */
     CNN_CAP_DEVICE = 1u << 2,   /* separate device memory: h2d/d2h regions are real,
                                    region timing is asynchronous (timer_* slots) */
+    CNN_CAP_REFERENCE = 1u << 3, /* the oracle every other backend is verified against
+                                    (exactly one backend: seq); fills set_pool_choice */
+    CNN_CAP_DATA_PARALLEL = 1u << 4, /* trains over several devices when cfg->gpus >= 1 */
+    CNN_CAP_THREAD_BASELINE = 1u << 5, /* its one-thread run is the baseline of the
+                                          speedup_omp1 column (exactly one: omp) */
 };
 
 /* Opaque per-run state of a backend. */
@@ -227,6 +232,10 @@ struct cnn_backend {
 /* NULL-terminated, in a fixed order (seq first: it is the reference). */
 extern const struct cnn_backend *const cnn_backends[];
 const struct cnn_backend *cnn_backend_find(const char *name);
+/* The first backend in registry order that claims capability `cap` (CNN_CAP_*),
+ * or NULL: how the harness finds the reference and the thread baseline
+ * without naming them. */
+const struct cnn_backend *cnn_backend_with_cap(unsigned cap);
 /* CNN_E_ARG if a required slot, or a slot its caps claim, is NULL (its
  * data_parallel table, where it has one, included). */
 cnn_status cnn_backend_validate(const struct cnn_backend *be);

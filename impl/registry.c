@@ -48,6 +48,14 @@ const struct cnn_backend *cnn_backend_find(const char *name)
     return NULL;
 }
 
+const struct cnn_backend *cnn_backend_with_cap(unsigned cap)
+{
+    for (int i = 0; cnn_backends[i]; i++)
+        if ((cnn_backends[i]->caps & cap) == cap)
+            return cnn_backends[i];
+    return NULL;
+}
+
 #define REQUIRE_SLOT(be, slot)                                                           \
     do {                                                                                 \
         if (!(be)->slot)                                                                 \
@@ -84,6 +92,8 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be)
         REQUIRE_SLOT(be, set_variant);
         REQUIRE_SLOT(be, variant_names);
     }
+    if (be->caps & CNN_CAP_REFERENCE)
+        REQUIRE_SLOT(be, set_pool_choice);
     if (be->caps & CNN_CAP_DEVICE) {
         REQUIRE_SLOT(be, timer_mark);
         REQUIRE_SLOT(be, timer_read);

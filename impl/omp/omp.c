@@ -709,7 +709,7 @@ static cnn_status ompb_predict(cnn_state *s, const float *x, int n, uint8_t *pre
 const struct cnn_backend cnn_backend_omp = {
     .name = "omp",
     .description = "OpenMP threads + SIMD over filters; bitwise the same for every thread count",
-    .caps = CNN_CAP_THREADS,
+    .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE,
     .variant_count = 1,
     .probe = ompb_probe,
     .create = ompb_create,

@@ -388,7 +388,7 @@ static cnn_status seq_predict(cnn_state *s, const float *x, int n, uint8_t *pred
 const struct cnn_backend cnn_backend_seq = {
     .name = "seq",
     .description = "sequential C reference (the oracle every backend is checked against)",
-    .caps = 0,
+    .caps = CNN_CAP_REFERENCE,
     .variant_count = 1,
     .probe = seq_probe,
     .create = seq_create,
