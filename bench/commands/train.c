@@ -26,6 +26,7 @@
 #include "npy.h"
 #include "params.h"
 #include "plan.h"
+#include "reference.h"
 #include "run.h"
 #include "stats.h"
 #include "summary.h"
@@ -424,7 +425,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     *usage = st != CNN_OK;
 
     struct cnn_params init = {0};
-    struct verify_reference ref = {0};
+    struct reference_cache refs = {0};
     struct run_result result = {0};
     if (st == CNN_OK)
         st = cnn_params_alloc(&init, o->filters);
@@ -444,18 +445,9 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
         .keep_final = o->save_params != NULL,
     };
-    if (st == CNN_OK && o->verify && strcmp(be->name, "seq") != 0) {
-        float *x = malloc((size_t)o->batch * CNN_PIXELS * sizeof *x);
-        uint8_t *y = malloc((size_t)o->batch);
-        st = x && y ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate a batch");
-        if (st == CNN_OK)
-            st = run_first_batch(&data, o->batch, o->shuffle, o->seed, x, y);
-        if (st == CNN_OK)
-            st = verify_reference_make(&spec.cfg, &init, x, y, o->batch, &ref);
-        spec.ref = &ref;
-        free(x);
-        free(y);
-    }
+    if (st == CNN_OK && o->verify && strcmp(be->name, "seq") != 0)
+        st = reference_cache_step(&refs, &data, &spec.cfg, &init, o->shuffle, o->seed,
+                                  &spec.ref);
     if (st == CNN_OK) {
         printf("cnnbench train: %s, B=%d F=%d", be->name, o->batch, o->filters);
         if (o->threads)
@@ -516,7 +508,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     run_result_free(&result);
     cnn_params_free(&init);
-    verify_reference_free(&ref);
+    reference_cache_free(&refs);
     data_free(&data);
     return st;
 }
