@@ -26,7 +26,9 @@
 
 #include "csvout.h"
 #include "error.h"
+#include "hash.h"
 #include "json.h"
+#include "rng.h"
 #include "stats.h"
 
 /* ---------------------------------------------------------------------- */
@@ -60,24 +62,6 @@ const char *compare_verdict_name(enum compare_verdict v)
     case COMPARE_UNCLEAR: break;
     }
     return "UNCLEAR";
-}
-
-/* splitmix64: a tiny, well-mixed generator; the bootstrap needs
- * reproducibility, not cryptographic quality. */
-static uint64_t compare_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t compare_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
 }
 
 /* Moves the k-th smallest of v[0..n) to v[k] with everything before it no
@@ -143,13 +127,14 @@ int compare_bootstrap_ratio(const double *base, long nb, const double *new_, lon
         free(ratios);
         return -1;
     }
-    uint64_t state = seed;
+    struct cnn_rng rng;
+    cnn_rng_seed(&rng, seed);
     for (int r = 0; r < resamples; r++) {
         for (long i = 0; i < nb; i++)
-            draw[i] = base[compare_next(&state) % (uint64_t)nb];
+            draw[i] = base[cnn_rng_below(&rng, (uint64_t)nb)];
         double mb = compare_median_inplace(draw, nb);
         for (long i = 0; i < nn; i++)
-            draw[i] = new_[compare_next(&state) % (uint64_t)nn];
+            draw[i] = new_[cnn_rng_below(&rng, (uint64_t)nn)];
         double mn = compare_median_inplace(draw, nn);
         /* 0/0 (a resample of mostly zero times) carries no information:
          * count it at the top, which can only widen the interval. */
@@ -255,7 +240,7 @@ int compare_samples(const double *base, long nb, const double *new_, long nn,
         return 0;
     }
     if (compare_bootstrap_ratio(base, nb, new_, nn, s->resamples, s->confidence,
-                                s->seed ^ compare_hash(seed_key), &out->lo, &out->hi) != 0)
+                                s->seed ^ hash_fnv1a64_str(seed_key), &out->lo, &out->hi) != 0)
         return -1;
     out->p = compare_mann_whitney_p(base, nb, new_, nn);
     if (isnan(out->p))

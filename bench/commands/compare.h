@@ -59,9 +59,10 @@ double compare_mann_whitney_p(const double *a, long na, const double *b, long nb
 
 /*
  * Percentile bootstrap interval of median(new) / median(base): each of
- * `resamples` rounds draws both samples again with replacement (splitmix64
- * seeded with `seed`, so the interval is reproducible). Returns 0, or -1 if
- * a scratch allocation failed or a side is empty.
+ * `resamples` rounds draws both samples again with replacement (the
+ * project's RNG, rng.h, seeded with `seed`, so the interval is
+ * reproducible). Returns 0, or -1 if a scratch allocation failed or a side
+ * is empty.
  */
 int compare_bootstrap_ratio(const double *base, long nb, const double *new_, long nn,
                             int resamples, double confidence, uint64_t seed, double *lo,

@@ -6,15 +6,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "hash.h"
 #include "idx.h"
 #include "sampler.h"
-
-static uint64_t fnv1a64(uint64_t h, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
 
 cnn_status data_load(const char *spec, struct data_set *d)
 {
@@ -26,11 +20,11 @@ cnn_status data_load(const char *spec, struct data_set *d)
     if (st == CNN_OK)
         st = cnn_pixels_to_float(test.images, test.count, &d->test_x);
     if (st == CNN_OK) {
-        uint64_t h = 0xcbf29ce484222325ull;
-        h = fnv1a64(h, train.images, (size_t)train.count * CNN_PIXELS);
-        h = fnv1a64(h, train.labels, train.count);
-        h = fnv1a64(h, test.images, (size_t)test.count * CNN_PIXELS);
-        d->fnv1a64 = fnv1a64(h, test.labels, test.count);
+        uint64_t h = HASH_FNV1A64_BASIS;
+        h = hash_fnv1a64(h, train.images, (size_t)train.count * CNN_PIXELS);
+        h = hash_fnv1a64(h, train.labels, train.count);
+        h = hash_fnv1a64(h, test.images, (size_t)test.count * CNN_PIXELS);
+        d->fnv1a64 = hash_fnv1a64(h, test.labels, test.count);
         d->train_n = train.count;
         d->test_n = test.count;
         /* the labels and the raw test pixels move over instead of being copied */

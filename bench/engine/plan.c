@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "hash.h"
 
 void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int gpus,
               int batch, int filters, char unit, int length, int rep)
@@ -146,15 +147,6 @@ struct key_set {
     size_t mask;   /* capacity - 1, a power of two at least twice the entries */
 };
 
-static uint64_t key_hash(const char *key)
-{
-    /* FNV-1a, 64-bit */
-    uint64_t h = 1469598103934665603ull;
-    for (; *key; key++)
-        h = (h ^ (unsigned char)*key) * 1099511628211ull;
-    return h;
-}
-
 static cnn_status key_set_init(struct key_set *s, long entries)
 {
     size_t cap = 16;
@@ -171,7 +163,7 @@ static cnn_status key_set_init(struct key_set *s, long entries)
 /* 1 if p already holds key; else records index `i` under it and returns 0. */
 static int key_set_add(struct key_set *s, const struct plan *p, const char *key, int i)
 {
-    size_t h = (size_t)key_hash(key) & s->mask;
+    size_t h = (size_t)hash_fnv1a64_str(key) & s->mask;
     for (; s->slot[h] >= 0; h = (h + 1) & s->mask)
         if (strcmp(p->configs[s->slot[h]].key, key) == 0)
             return 1;
