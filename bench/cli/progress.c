@@ -97,14 +97,6 @@ void progress_config_end(struct progress *p, const char *line)
     fflush(stderr);
 }
 
-void progress_note(struct progress *p, const char *line)
-{
-    clear_line(p);
-    fprintf(stderr, "%s\n", line);
-    if (p->tty && p->index > 0)
-        draw(p);
-}
-
 double progress_end(struct progress *p)
 {
     clear_line(p);

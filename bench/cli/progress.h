@@ -39,8 +39,6 @@ void progress_noise(struct progress *p, double noise_pct);
 /* Ends the current configuration with its result line (printed in both modes;
  * an unstable configuration's says so, and why, on a second line). */
 void progress_config_end(struct progress *p, const char *line);
-/* A note that must not be overwritten by the bar. */
-void progress_note(struct progress *p, const char *line);
 /* Clears the bar; returns the seconds since progress_begin. */
 double progress_end(struct progress *p);
 

@@ -28,6 +28,7 @@
 #include "error.h"
 #include "hash.h"
 #include "json.h"
+#include "meta.h"
 #include "rng.h"
 #include "stats.h"
 
@@ -940,10 +941,9 @@ static cnn_status compare_read_meta(const struct compare_run *run, struct compar
     if (stat(run->meta_path, &sb) != 0 && errno == ENOENT)
         return CNN_OK;
     char *text;
-    size_t len;
-    CNN_TRY(csv_read_file(run->meta_path, &text, &len));
+    CNN_TRY(meta_read(run->meta_path, &text));
     json_t *root;
-    cnn_status st = json_parse_document(run->meta_path, text, len, &root);
+    cnn_status st = json_parse_document(run->meta_path, text, strlen(text), &root);
     free(text);
     CNN_TRY(st);
     const json_t *tool = json_object_get(root, "tool");

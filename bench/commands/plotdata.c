@@ -34,7 +34,7 @@
  * Multi-curve tables are gnuplot data blocks (two blank lines apart), each
  * opening with a header line whose second field names the curve.
  *
- * Everything read is checked (bench/fields.h, json_read_file): names reach
+ * Everything read is checked (fields.h, meta_read): names reach
  * gnuplot and file names, so only what cnnbench writes is accepted. The work
  * is O(n log n) in the rows: rows are sorted once into cells, and every table
  * is built from the cells.
@@ -52,6 +52,7 @@
 #include "fields.h"
 #include "fileio.h"
 #include "json.h"
+#include "meta.h"
 #include "plan.h"
 #include "stats.h"
 #include "summary.h"
@@ -1680,7 +1681,7 @@ static cnn_status plotdata_run(struct pd *pd)
     char *meta = NULL;
     snprintf(meta_path, sizeof meta_path, "%s/meta.json", pd->run);
     if (st == CNN_OK)
-        st = json_read_file(meta_path, &meta);
+        st = meta_read(meta_path, &meta);
     snprintf(path, sizeof path, "%s/plots", pd->run);
     if (st == CNN_OK)
         st = make_dir(path);

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
+#include "meta.h"
 #include "run.h"
 #include "summary.h"
 
@@ -296,7 +297,7 @@ static cnn_status report_run(const char *run)
     char path[4200];
     char *meta;
     snprintf(path, sizeof path, "%s/meta.json", run);
-    CNN_TRY(json_read_file(path, &meta));
+    CNN_TRY(meta_read(path, &meta));
     struct summary_row *rows = NULL;
     int n = 0;
     snprintf(path, sizeof path, "%s/summary.csv", run);

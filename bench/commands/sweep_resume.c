@@ -27,7 +27,7 @@ cnn_status sweep_resume_read_meta(const char *dir, char **meta_text, char ***arg
 {
     char path[4200];
     rundir_path(path, sizeof path, dir, "meta.json");
-    CNN_TRY(csv_read_file(path, meta_text, NULL));
+    CNN_TRY(meta_read(path, meta_text));
     char command[32];
     if (json_get_string(*meta_text, "command", command, sizeof command) != 0 ||
         strcmp(command, "sweep") != 0)

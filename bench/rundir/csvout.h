@@ -38,7 +38,7 @@ struct csv_config {
     const char *key;
     const char *impl;
     int variant, threads, batch, filters, rep;
-    const char *timer; /* "wall" or "cuda_event" */
+    const char *timer; /* how the steps were timed: the timer column (results/README.md) */
     int gpus;          /* 0: one GPU (or none); N >= 1: data-parallel over N */
 };
 

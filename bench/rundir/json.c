@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvout.h"
 #include "error.h"
-#include "fields.h"
 
 /* The length of the valid UTF-8 sequence at p, or 0 if none starts there.
  * jansson is asked, so what counts as UTF-8 is the library's own rule. */
@@ -63,24 +61,6 @@ cnn_status json_parse_document(const char *path, const char *text, size_t len, j
         return cnn_fail(CNN_E_DATA, "%s: line %d, column %d: %s: not valid JSON", path, err.line,
                         err.column, err.text);
     return CNN_OK;
-}
-
-cnn_status json_read_file(const char *path, char **text)
-{
-    size_t len;
-    json_t *root = NULL;
-    CNN_TRY(csv_read_file(path, text, &len));
-    cnn_status st = field_check_text(path, *text, len);
-    if (st == CNN_OK)
-        st = json_parse_document(path, *text, len, &root);
-    if (st == CNN_OK && !json_is_object(root))
-        st = cnn_fail(CNN_E_DATA, "%s: not a JSON object", path);
-    json_decref(root);
-    if (st != CNN_OK) {
-        free(*text);
-        *text = NULL;
-    }
-    return st;
 }
 
 int json_write_document(FILE *fp, const json_t *root)

@@ -31,11 +31,6 @@ json_t *json_number_or_null(double v);
 /* Parses the whole JSON document text read from path, rejecting duplicate
  * keys; CNN_E_DATA with the path, line and column where it is not JSON. */
 cnn_status json_parse_document(const char *path, const char *text, size_t len, json_t **root);
-/* Reads a JSON file whole into a NUL-terminated malloc'd buffer, for the
- * json_get_ lookups: CNN_E_DATA, naming the line and column where it can,
- * unless it is one JSON object (an empty or binary file, text that is not
- * JSON or not an object, duplicate keys are refused). */
-cnn_status json_read_file(const char *path, char **text);
 /* Writes root indented by two spaces, reals with 9 significant digits, and a
  * final newline. Returns 0, or -1 on a write error. */
 int json_write_document(FILE *fp, const json_t *root);
@@ -43,7 +38,7 @@ int json_write_document(FILE *fp, const json_t *root);
 /*
  * Lookups in a JSON document's text by path: object keys and array indexes
  * joined by dots, from the top ("data.fnv1a64", "gpus.0.driver"). Used by
- * the readers of meta.json (report, plotdata, sweep --resume).
+ * the readers of meta.json (meta_read: report, plotdata, sweep --resume).
  */
 /* Copies the string value at path `key` into out. 0 on success, -1 if missing, not a string or not JSON. */
 int json_get_string(const char *text, const char *key, char *out, size_t len);

@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "cnnbench_config.h"
+#include "csvout.h"
 #if CNN_HAVE_NCCL
 #include "cuda/cuda_backend.h"
 #endif
 #include "error.h"
+#include "fields.h"
 #include "fileio.h"
 #include "json.h"
 
@@ -538,5 +540,23 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
         st = cnn_atomic_commit(&f);
     }
     json_decref(w);
+    return st;
+}
+
+cnn_status meta_read(const char *path, char **text)
+{
+    size_t len;
+    json_t *root = NULL;
+    CNN_TRY(csv_read_file(path, text, &len));
+    cnn_status st = field_check_text(path, *text, len);
+    if (st == CNN_OK)
+        st = json_parse_document(path, *text, len, &root);
+    if (st == CNN_OK && !json_is_object(root))
+        st = cnn_fail(CNN_E_DATA, "%s: not a JSON object, so not a cnnbench meta.json", path);
+    json_decref(root);
+    if (st != CNN_OK) {
+        free(*text);
+        *text = NULL;
+    }
     return st;
 }

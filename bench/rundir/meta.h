@@ -90,6 +90,12 @@ void meta_run_id(char *buf, size_t len, const char *label);
  * meta.json) records of the build in its "build" object is this build's:
  * version, build type, compiler, flags, the backends built and NCCL. */
 cnn_status meta_check_build(const char *meta_text, const char *run);
+/* Reads a run's meta.json whole into a NUL-terminated malloc'd buffer, for
+ * the json_get_ lookups (json.h); every reader of meta.json reads it here.
+ * CNN_E_DATA, naming the line and column where it can, unless it is one
+ * JSON object (an empty or binary file, text that is not JSON or not an
+ * object, duplicate keys are refused). */
+cnn_status meta_read(const char *path, char **text);
 /* Writes meta.json atomically. */
 cnn_status meta_write(const char *path, const struct meta_run *r, const struct meta_machine *m);
 
