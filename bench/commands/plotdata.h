@@ -54,7 +54,7 @@ struct pd {
     struct cell *cells;       /* sorted by (label, batch, filters) */
     int n_cells;
     int *cell_rows;           /* row indices, grouped by cell */
-    int seq;                  /* the label "seq", or -1 */
+    int reference;            /* the reference backend's label (CNN_CAP_REFERENCE), or -1 */
     FILE *info;               /* plotinfo.gp being written */
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends.h"
 #include "error.h"
 #include "plan.h"
 #include "plotdata.h"
@@ -144,7 +145,10 @@ cnn_status pd_build_cells(struct pd *pd, const char *path)
         free(scratch);
         return cnn_fail(CNN_E_NOMEM, "cannot allocate the cells of %d rows", pd->n);
     }
-    pd->seq = -1;
+    /* the reference's plain label (no threads, variant or GPUs), by name:
+     * backends_name_with_cap says why */
+    const char *reference = backends_name_with_cap(CNN_CAP_REFERENCE);
+    pd->reference = -1;
     for (int i = 0; i < pd->n; i++) {
         const struct summary_row *r = &pd->rows[refs[i].idx];
         if (i == 0 || !pd_same_keys(&refs[i], &refs[i - 1], 4)) {
@@ -153,8 +157,8 @@ cnn_status pd_build_cells(struct pd *pd, const char *path)
             l->like = r;
             l->rank = (int)refs[i].k[0];
             l->first_cell = pd->n_cells;
-            if (!strcmp(l->name, "seq"))
-                pd->seq = pd->n_labels;
+            if (reference && !strcmp(l->name, reference))
+                pd->reference = pd->n_labels;
             pd->n_labels++;
         }
         if (i == 0 || !pd_same_keys(&refs[i], &refs[i - 1], 6)) {

@@ -291,10 +291,12 @@ static int most_values(struct ref *refs, int n)
     return best;
 }
 
-/* Whether a label's impl is seq, the baseline of the speedup charts. */
-static int is_seq(const struct pd *pd, int label)
+/* Whether a label's impl is the reference's, the baseline of the speedup
+ * charts (named "seq" in the tables and charts, as the CSV columns are). */
+static int is_reference(const struct pd *pd, int label)
 {
-    return strcmp(pd_label_row(pd, label)->impl, "seq") == 0;
+    return pd->reference >= 0 && strcmp(pd_label_row(pd, label)->impl,
+                                        pd_label_row(pd, pd->reference)->impl) == 0;
 }
 
 cnn_status pd_table_speedup_size(struct pd *pd, int which)
@@ -312,23 +314,23 @@ cnn_status pd_table_speedup_size(struct pd *pd, int which)
         return st;
     }
     int nr = 0;
-    for (int i = 0; i < pd->n_cells && pd->seq >= 0; i++) {
+    for (int i = 0; i < pd->n_cells && pd->reference >= 0; i++) {
         const struct cell *c = &pd->cells[i];
         int fixed = which ? c->batch : c->filters, x = which ? c->filters : c->batch;
-        if (!is_seq(pd, c->label) && pd_cell_at(pd, pd->seq, c->batch, c->filters))
+        if (!is_reference(pd, c->label) && pd_cell_at(pd, pd->reference, c->batch, c->filters))
             refs[nr++] = (struct ref){{fixed, x}, i};
     }
     int fixed = most_values(refs, nr);
     int blocks = 0, curves = 0, n_ticks = 0, unstable = 0;
     struct range y = range_empty;
     for (int l = 0; l < pd->n_labels && fixed > 0; l++) {
-        if (is_seq(pd, l))
+        if (is_reference(pd, l))
             continue;
         int wrote = 0;
         for (int i = pd->labels[l].first_cell; i < pd->labels[l].first_cell + pd->labels[l].n_cells;
              i++) {
             const struct cell *p = &pd->cells[i];
-            const struct cell *s = pd_cell_at(pd, pd->seq, p->batch, p->filters);
+            const struct cell *s = pd_cell_at(pd, pd->reference, p->batch, p->filters);
             if ((which ? p->batch : p->filters) != fixed || !s)
                 continue;
             if (!wrote && curves++ >= PD_MAX_CURVES)

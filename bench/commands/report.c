@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends.h"
 #include "commands.h"
 #include "error.h"
 #include "fileio.h"
@@ -197,8 +198,10 @@ static void write_table(FILE *fp, const struct summary_row *rows, int n)
         cell(fp, "%.0f", timed ? r->batch / s : NAN, u);
         cell(fp, "%.2f", timed ? run_step_flop(r->batch, r->filters) / s / 1e9 : NAN, u);
         /* a speedup is as unstable as the less stable of its two times */
-        const struct summary_row *seq = summary_baseline(rows, n, r, "seq", -1);
-        const struct summary_row *omp1 = summary_baseline(rows, n, r, "omp", 1);
+        const struct summary_row *seq =
+            summary_baseline(rows, n, r, backends_name_with_cap(CNN_CAP_REFERENCE), -1);
+        const struct summary_row *omp1 =
+            summary_baseline(rows, n, r, backends_name_with_cap(CNN_CAP_THREAD_BASELINE), 1);
         cell(fp, "%.2f", timed && seq ? seq->t.median / r->t.median : NAN,
              u || row_unstable(seq));
         cell(fp, "%.2f", timed && omp1 ? omp1->t.median / r->t.median : NAN,

@@ -55,8 +55,8 @@ static cnn_status choose_backends(const struct sweep_opts *o, const struct cnn_b
 
 /* A GPU count >= 1 that no chosen backend can take is an error, not a
  * silent skip: the likely cause is a build without NCCL, and the message of
- * cnn_backend_for_gpus says so. It explains best for a GPU backend, cuda
- * above all. */
+ * cnn_backend_for_gpus says so. It explains best for a GPU backend, one
+ * that claims data-parallel training above all. */
 static cnn_status check_gpus_axis(const struct sweep_opts *o, const struct cnn_backend **impls,
                                   int n_impls)
 {
@@ -71,7 +71,7 @@ static cnn_status check_gpus_axis(const struct sweep_opts *o, const struct cnn_b
         if (impls[i]->data_parallel)
             return CNN_OK;
         if ((impls[i]->caps & CNN_CAP_DEVICE) &&
-            (!(explain->caps & CNN_CAP_DEVICE) || strcmp(impls[i]->name, "cuda") == 0))
+            (!(explain->caps & CNN_CAP_DEVICE) || (impls[i]->caps & CNN_CAP_DATA_PARALLEL)))
             explain = impls[i];
     }
     const struct cnn_backend *unused;

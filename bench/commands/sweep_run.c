@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends.h"
 #include "csvout.h"
 #include "error.h"
 #include "interrupt.h"
@@ -94,7 +95,7 @@ static const char *timer_word(const struct plan_config *c, const struct sweep_op
 static const char *verified_word(const struct plan_config *c, const struct sweep_opts *o,
                                  const struct run_result *r)
 {
-    if (strcmp(c->be->name, "seq") == 0)
+    if (c->be->caps & CNN_CAP_REFERENCE)
         return "reference";
     if (!o->verify)
         return "skipped";
@@ -163,9 +164,10 @@ static void result_line(char *buf, size_t len, const struct plan_config *c,
         append(buf, len, &used, " ±%.1f%%", row->t.noise_pct);
     append(buf, len, &used, " (IQR %.3f..%.3f)  %.0f images/s", row->t.q1, row->t.q3,
            row->batch / (row->t.median / 1e3));
-    double seq = summary_baseline_ms(rows, n, row, "seq", -1);
-    if (!isnan(seq) && strcmp(row->impl, "seq") != 0)
-        append(buf, len, &used, "  x%.2f vs seq", seq / row->t.median);
+    const char *ref = backends_name_with_cap(CNN_CAP_REFERENCE);
+    double ref_ms = summary_baseline_ms(rows, n, row, ref, -1);
+    if (!isnan(ref_ms) && strcmp(row->impl, ref) != 0)
+        append(buf, len, &used, "  x%.2f vs %s", ref_ms / row->t.median, ref);
     if (row->max_noise_pct > 0)
         append(buf, len, &used, "  %ld steps, %s", row->t.n, row->stop);
     if (unstable) {
@@ -203,7 +205,7 @@ cnn_status sweep_run_config(struct sweep *s, int i)
     if (st == CNN_OK)
         st = sweep_trace_config(s, c->key);
     spec.init = init;
-    if (st == CNN_OK && o->verify && strcmp(c->be->name, "seq") != 0)
+    if (st == CNN_OK && o->verify && !(c->be->caps & CNN_CAP_REFERENCE))
         st = reference_cache_step(&s->refs, &s->data, &spec.cfg, init, o->shuffle, o->seed,
                                   &spec.ref);
     if (st == CNN_OK)

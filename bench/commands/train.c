@@ -111,7 +111,7 @@ static const char train_help[] =
     "  cnnbench train --epochs 1 --shuffle off --save-params params --csv steps.csv\n";
 
 struct train_opts {
-    const char *impl;
+    const char *impl;        /* NULL: the reference backend */
     int batch, filters;
     long steps, epochs;      /* one of them is 0 */
     double lr;
@@ -136,7 +136,7 @@ static const char *const valued[] = {
 static cnn_status parse_options(int argc, char **argv, struct train_opts *o, int *help)
 {
     *o = (struct train_opts){
-        .impl = "seq", .batch = 100, .filters = 32, .lr = 0.1, .seed = 1, .data = "mnist",
+        .batch = 100, .filters = 32, .lr = 0.1, .seed = 1, .data = "mnist",
         .shuffle = 1, .warmup = 1, .verify = 1,
         .sampling = {.min_steps = RUN_NOISE_DEFAULT_MIN_STEPS,
                      .max_time = RUN_NOISE_DEFAULT_MAX_TIME_S},
@@ -400,7 +400,11 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
 {
     const struct cnn_backend *be;
     *usage = 1;
-    CNN_TRY(backends_find(o->impl, &be));
+    const char *impl = o->impl ? o->impl : backends_name_with_cap(CNN_CAP_REFERENCE);
+    if (!impl)
+        return cnn_fail(CNN_E_ARG, "no --impl, and no reference backend in this build to "
+                        "default to");
+    CNN_TRY(backends_find(impl, &be));
     CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
     const struct cnn_backend *trainer; /* the table that trains: data-parallel for --gpus N */
     CNN_TRY(cnn_backend_for_gpus(be, o->gpus, &trainer));
@@ -445,7 +449,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
         .keep_final = o->save_params != NULL,
     };
-    if (st == CNN_OK && o->verify && strcmp(be->name, "seq") != 0)
+    if (st == CNN_OK && o->verify && !(be->caps & CNN_CAP_REFERENCE))
         st = reference_cache_step(&refs, &data, &spec.cfg, &init, o->shuffle, o->seed,
                                   &spec.ref);
     if (st == CNN_OK) {

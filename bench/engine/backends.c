@@ -79,3 +79,9 @@ void backends_print(void)
                 printf("      variant %d: %s\n", v + 1, be->variant_names[v]);
     }
 }
+
+const char *backends_name_with_cap(unsigned cap)
+{
+    const struct cnn_backend *be = cnn_backend_with_cap(cap);
+    return be ? be->name : NULL;
+}

@@ -23,5 +23,12 @@ cnn_status backends_check_threads_variant(const struct cnn_backend *be, int thre
 void backends_names(char *buf, size_t len);
 /* Prints every built backend, its capabilities, variants and probe result. */
 void backends_print(void);
+/* The name of this build's backend with capability cap (CNN_CAP_*), for
+ * matching the impl column of a run's CSV: which rows are the reference's
+ * (speedup_vs_seq) or the thread baseline's (speedup_vs_omp_t1). A run read
+ * later may come from another build; where this build has no backend with
+ * the capability, this is NULL and no row matches: the speedup stays empty
+ * rather than guessed from a name. */
+const char *backends_name_with_cap(unsigned cap);
 
 #endif

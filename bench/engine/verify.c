@@ -21,13 +21,14 @@ void verify_params(const struct cnn_params *got, const struct cnn_params *ref,
 
 static size_t choice_bytes(int n, int filters) { return (size_t)n * cnn_features(filters); }
 
-/* A seq state for the reference step: one device, no threads, no variant. */
+/* A state of the reference backend (CNN_CAP_REFERENCE) for the reference
+ * step: one device, no threads, no variant. */
 static cnn_status seq_state(const struct cnn_config *cfg, const struct cnn_backend **seq,
                             cnn_state **state)
 {
-    *seq = cnn_backend_find("seq");
+    *seq = cnn_backend_with_cap(CNN_CAP_REFERENCE);
     if (!*seq)
-        return cnn_fail(CNN_E_ARG, "the reference backend seq is not in this build");
+        return cnn_fail(CNN_E_ARG, "no reference backend (CNN_CAP_REFERENCE) in this build");
     struct cnn_config c = *cfg;
     c.threads = 0;
     c.variant = 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends.h"
 #include "csvout.h"
 #include "error.h"
 #include "fields.h"
@@ -192,7 +193,7 @@ const struct summary_row *summary_baseline(const struct summary_row *rows, int n
 {
     const struct summary_row *best = NULL;
     int best_score = -1;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; impl && i < n; i++) {
         const struct summary_row *r = &rows[i];
         if (strcmp(r->impl, impl) != 0 || !row_ok(r) || r->batch != of->batch ||
             r->filters != of->filters || r->steps != of->steps ||
@@ -231,8 +232,12 @@ static double derived_value(enum derived d, const struct summary_row *rows, int 
     case D_IMAGES: return s > 0 ? r->batch / s : NAN;
     case D_GFLOP_STEP: return flop / 1e9;
     case D_GFLOPS: return s > 0 ? flop / s / 1e9 : NAN;
-    case D_SPEEDUP_SEQ: return summary_baseline_ms(rows, n, r, "seq", -1) / r->t.median;
-    case D_SPEEDUP_OMP1: return summary_baseline_ms(rows, n, r, "omp", 1) / r->t.median;
+    case D_SPEEDUP_SEQ:
+        return summary_baseline_ms(rows, n, r, backends_name_with_cap(CNN_CAP_REFERENCE), -1) /
+               r->t.median;
+    case D_SPEEDUP_OMP1:
+        return summary_baseline_ms(rows, n, r, backends_name_with_cap(CNN_CAP_THREAD_BASELINE),
+                                   1) / r->t.median;
     case D_NONE: break;
     }
     return NAN;

@@ -78,7 +78,8 @@ void summary_unstable_reason(char *buf, size_t len, const struct stats_summary *
 /* Baseline lookups used by the speedup columns and the plots: the median
  * step time of impl at the same batch, filters and steps (and the same rep
  * when present), at `threads` (any if threads < 0), preferring variant 0.
- * NaN when the run has no such finished configuration. */
+ * NaN when the run has no such finished configuration, or impl is NULL (a
+ * capability this build has no backend for: backends_name_with_cap). */
 double summary_baseline_ms(const struct summary_row *rows, int n, const struct summary_row *of,
                            const char *impl, int threads);
 /* The row summary_baseline_ms takes its time from; NULL when there is none. */
