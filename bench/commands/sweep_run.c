@@ -83,15 +83,6 @@ static void progress_noise_hook(void *ctx, long step, double noise_pct)
     progress_noise(ctx, noise_pct);
 }
 
-/* How a configuration's steps were timed: CUPTI tracing perturbs device
- * timings a little, so traced device rows say so instead of cuda_event. */
-static const char *timer_word(const struct plan_config *c, const struct sweep_opts *o)
-{
-    if (!(c->be->caps & CNN_CAP_DEVICE))
-        return "wall";
-    return o->cupti ? "cupti" : "cuda_event";
-}
-
 static const char *verified_word(const struct plan_config *c, const struct sweep_opts *o,
                                  const struct run_result *r)
 {
@@ -108,20 +99,16 @@ static const char *verified_word(const struct plan_config *c, const struct sweep
 static cnn_status append_rows(struct sweep *s, const struct plan_config *c,
                               const struct run_result *r)
 {
-    struct csv_config cc = {
-        .key = c->key, .impl = c->be->name, .variant = c->variant, .threads = c->threads,
-        .batch = c->batch, .filters = c->filters, .rep = c->rep,
-        .timer = timer_word(c, s->o), .gpus = c->gpus,
-    };
+    const char *timer = run_timer_name(c->be, s->o->cupti);
     for (long k = 0; k < r->done; k++) {
-        int rows = csv_write_step_rows(s->dir.steps, &cc, k + 1, &r->steps[k]);
+        int rows = csv_write_step_rows(s->dir.steps, c, timer, k + 1, &r->steps[k]);
         if (rows < 0)
             return cnn_fail(CNN_E_IO, "%s/steps.csv: write failed: %s", s->dir.path,
                             strerror(errno));
         s->step_rows += rows;
     }
     for (int e = 0; e < r->n_evals; e++)
-        if (csv_write_eval_row(s->dir.evals, &cc, &r->evals[e], s->data.test_n) < 0)
+        if (csv_write_eval_row(s->dir.evals, c, &r->evals[e], s->data.test_n) < 0)
             return cnn_fail(CNN_E_IO, "%s/evals.csv: write failed: %s", s->dir.path,
                             strerror(errno));
     if (rundir_sync(s->dir.steps) != 0 || rundir_sync(s->dir.evals) != 0)
@@ -188,8 +175,7 @@ cnn_status sweep_run_config(struct sweep *s, int i)
 
     struct run_spec spec = {
         .be = c->be,
-        .cfg = {.batch = c->batch, .filters = c->filters, .lr = (float)o->lr,
-                .threads = c->threads, .variant = c->variant, .gpus = c->gpus},
+        .cfg = plan_cnn_config(c, o->lr),
         .steps = steps, .max_noise_pct = o->sampling.max_noise,
         .min_steps = o->sampling.min_steps, .max_time_s = o->sampling.max_time,
         .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
@@ -213,11 +199,11 @@ cnn_status sweep_run_config(struct sweep *s, int i)
 
     double load_end = meta_load_1min();
     struct summary_row *row = &s->rows[i];
-    summary_from_run(row, c, steps, s->data.train_n, o->warmup, &result);
+    summary_from_run(row, c, run_timer_name(c->be, o->cupti), steps, s->data.train_n, o->warmup,
+                     &result);
     if (o->sampling.max_noise > 0)
         row->max_noise_pct = o->sampling.max_noise;
     snprintf(row->verified, sizeof row->verified, "%s", verified_word(c, o, &result));
-    snprintf(row->timer, sizeof row->timer, "%s", timer_word(c, o));
     if (st != CNN_OK)
         summary_set_failure(row, st, &result, cnn_last_error());
     s->have[i] = 1;

@@ -341,22 +341,31 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
     free(ms);
 }
 
-/* Writes every finished step in the steps.csv schema into the output opened
- * before the run, and commits it. */
-static cnn_status write_csv(struct csv_output *out, const struct train_opts *o,
-                            const struct run_spec *spec, const struct run_result *r)
+/* The one configuration train runs, as a sweep's plan lists one: the run
+ * takes its backend configuration (plan_cnn_config), the CSV its key and
+ * identifying columns. */
+static void train_config(const struct train_opts *o, const struct cnn_backend *be,
+                         struct plan_config *c)
 {
-    char key[PLAN_KEY_MAX];
-    plan_key(key, sizeof key, spec->be->name, o->variant, o->threads, o->gpus, o->batch,
-             o->filters, o->epochs ? 'e' : 's', (int)(o->epochs ? o->epochs : o->steps), 1);
-    struct csv_config c = {
-        .key = key, .impl = spec->be->name, .variant = o->variant, .threads = o->threads,
-        .batch = o->batch, .filters = o->filters, .rep = 1,
-        .timer = (spec->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall", .gpus = o->gpus,
+    *c = (struct plan_config){
+        .be = be, .variant = o->variant, .threads = o->threads, .batch = o->batch,
+        .filters = o->filters, .gpus = o->gpus,
+        .length = (int)(o->epochs ? o->epochs : o->steps), .rep = 1,
+        .eval_every = o->eval_every, .block = "train",
     };
+    plan_key(c->key, sizeof c->key, be->name, c->variant, c->threads, c->gpus, c->batch,
+             c->filters, o->epochs ? 'e' : 's', c->length, c->rep);
+}
+
+/* Writes every finished step of c in the steps.csv schema into the output
+ * opened before the run, and commits it. */
+static cnn_status write_csv(struct csv_output *out, const struct train_opts *o,
+                            const struct plan_config *c, const struct run_result *r)
+{
+    const char *timer = run_timer_name(c->be, 0);
     int failed = fprintf(out->fp, "%s\n", CSV_STEPS_HEADER) < 0;
     for (long k = 0; k < r->done && !failed; k++)
-        failed = csv_write_step_rows(out->fp, &c, k + 1, &r->steps[k]) < 0;
+        failed = csv_write_step_rows(out->fp, c, timer, k + 1, &r->steps[k]) < 0;
     if (failed) {
         int saved = errno;
         csv_output_abort(out);
@@ -439,10 +448,11 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         else
             cnn_params_init(&init, o->seed);
     }
+    struct plan_config config;
+    train_config(o, be, &config);
     struct run_spec spec = {
         .be = be,
-        .cfg = {.batch = o->batch, .filters = o->filters, .lr = (float)o->lr,
-                .threads = o->threads, .variant = o->variant, .gpus = o->gpus},
+        .cfg = plan_cnn_config(&config, o->lr),
         .steps = steps, .max_noise_pct = o->sampling.max_noise,
         .min_steps = o->sampling.min_steps, .max_time_s = o->sampling.max_time,
         .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
@@ -497,7 +507,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     }
     /* a partial CSV is still worth keeping after Ctrl-C */
     if ((st == CNN_OK || st == CNN_E_INTERRUPTED) && o->csv) {
-        cnn_status wst = write_csv(&csv, o, &spec, &result);
+        cnn_status wst = write_csv(&csv, o, &config, &result);
         if (wst != CNN_OK)
             st = wst;
         else

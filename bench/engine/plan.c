@@ -321,3 +321,9 @@ cnn_status plan_preset(const char *name, int cpus, struct plan_block *blocks, in
     *nblocks = n;
     return CNN_OK;
 }
+
+struct cnn_config plan_cnn_config(const struct plan_config *c, double lr)
+{
+    return (struct cnn_config){.batch = c->batch, .filters = c->filters, .lr = (float)lr,
+                               .threads = c->threads, .variant = c->variant, .gpus = c->gpus};
+}

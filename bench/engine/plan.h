@@ -73,6 +73,10 @@ struct plan {
 void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int gpus,
               int batch, int filters, char unit, int length, int rep);
 
+/* The backend configuration of c: its batch, filters, threads, variant and
+ * GPUs, with the run's learning rate. */
+struct cnn_config plan_cnn_config(const struct plan_config *c, double lr);
+
 /* CNN_E_ARG, stating the count and the cap, for a plan of more than
  * PLAN_MAX_CONFIGS configurations (counted before duplicates are dropped). */
 cnn_status plan_build(const struct plan_block *blocks, int nblocks, int reps, int by_epochs,

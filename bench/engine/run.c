@@ -313,3 +313,10 @@ void run_result_free(struct run_result *r)
         cnn_params_free(&r->final);
     memset(r, 0, sizeof *r);
 }
+
+const char *run_timer_name(const struct cnn_backend *be, int traced)
+{
+    if (!(be->caps & CNN_CAP_DEVICE))
+        return "wall";
+    return traced ? "cupti" : "cuda_event";
+}

@@ -119,6 +119,11 @@ cnn_status run_config(const struct run_spec *spec, const struct data_set *data,
                       const struct run_hooks *hooks, struct run_result *result);
 void run_result_free(struct run_result *r);
 
+/* How the steps of be were timed, as the timer column says it: "wall"
+ * (host clock), "cuda_event" (device events), or "cupti" when traced (CUPTI
+ * slows launches a little, so traced timings say so). */
+const char *run_timer_name(const struct cnn_backend *be, int traced);
+
 /* Steps in `epochs` passes over n images with batch b: epochs * ceil(n/b). */
 long run_epoch_steps(long epochs, uint32_t n, int b);
 

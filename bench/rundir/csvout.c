@@ -33,42 +33,42 @@ int csv_write_field(FILE *fp, const char *s)
     return fputc('"', fp) == EOF ? -1 : 0;
 }
 
-static int write_step_row(FILE *fp, const struct csv_config *c, long step, const char *region,
-                          double ms, const struct run_step *rec)
+static int write_step_row(FILE *fp, const struct plan_config *c, const char *timer, long step,
+                          const char *region, double ms, const struct run_step *rec)
 {
     char t[32], loss[32];
     csv_format_number(t, sizeof t, ms);
     csv_format_number(loss, sizeof loss, rec->loss);
     double acc = 100.0 * rec->correct / c->batch;
-    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%s,%s,%s,%.4f,%s,%d\n", c->key, c->impl,
+    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%s,%s,%s,%.4f,%s,%d\n", c->key, c->be->name,
                 c->variant, c->threads, c->batch, c->filters, c->rep, step, region, t, loss, acc,
-                c->timer, c->gpus) < 0)
+                timer, c->gpus) < 0)
         return -1;
     return fflush(fp) == 0 ? 0 : -1;
 }
 
-int csv_write_step_rows(FILE *fp, const struct csv_config *c, long step,
+int csv_write_step_rows(FILE *fp, const struct plan_config *c, const char *timer, long step,
                         const struct run_step *rec)
 {
     int rows = 0;
     for (int r = 0; r < CNN_REGION_COUNT; r++) {
         if (rec->region_ms[r] < 0)
             continue;
-        if (write_step_row(fp, c, step, cnn_region_name((enum cnn_region)r), rec->region_ms[r],
-                           rec) != 0)
+        if (write_step_row(fp, c, timer, step, cnn_region_name((enum cnn_region)r),
+                           rec->region_ms[r], rec) != 0)
             return -1;
         rows++;
     }
-    if (write_step_row(fp, c, step, "step", rec->step_ms, rec) != 0)
+    if (write_step_row(fp, c, timer, step, "step", rec->step_ms, rec) != 0)
         return -1;
     return rows + 1;
 }
 
-int csv_write_eval_row(FILE *fp, const struct csv_config *c, const struct run_eval *e,
+int csv_write_eval_row(FILE *fp, const struct plan_config *c, const struct run_eval *e,
                        uint32_t test_images)
 {
-    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%.4f,%u,%.6g,%d\n", c->key, c->impl, c->variant,
-                c->threads, c->batch, c->filters, c->rep, e->step, 100.0 * e->accuracy,
+    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%.4f,%u,%.6g,%d\n", c->key, c->be->name,
+                c->variant, c->threads, c->batch, c->filters, c->rep, e->step, 100.0 * e->accuracy,
                 test_images, e->ms, c->gpus) < 0)
         return -1;
     return fflush(fp) == 0 ? 1 : -1;

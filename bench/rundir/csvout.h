@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "fileio.h"
+#include "plan.h"
 #include "run.h"
 
 #define CSV_STEPS_HEADER                                                                    \
@@ -33,20 +34,13 @@
     "config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images," \
     "eval_ms,gpus"
 
-/* The identifying columns shared by every row of one configuration. */
-struct csv_config {
-    const char *key;
-    const char *impl;
-    int variant, threads, batch, filters, rep;
-    const char *timer; /* how the steps were timed: the timer column (results/README.md) */
-    int gpus;          /* 0: one GPU (or none); N >= 1: data-parallel over N */
-};
-
-/* Rows of one timed step (1-based), each flushed. Returns the number of rows
- * written, or -1 on a write error (errno set). */
-int csv_write_step_rows(FILE *fp, const struct csv_config *c, long step,
+/* Rows of one timed step (1-based) of configuration c, each flushed; c
+ * gives the identifying columns every row of it repeats, timer how it was
+ * timed (run_timer_name). Returns the number of rows written, or -1 on a
+ * write error (errno set). */
+int csv_write_step_rows(FILE *fp, const struct plan_config *c, const char *timer, long step,
                         const struct run_step *rec);
-int csv_write_eval_row(FILE *fp, const struct csv_config *c, const struct run_eval *e,
+int csv_write_eval_row(FILE *fp, const struct plan_config *c, const struct run_eval *e,
                        uint32_t test_images);
 
 /* "%.9g", or an empty string for NaN. */

@@ -14,8 +14,8 @@
 #include "fields.h"
 #include "fileio.h"
 
-void summary_from_run(struct summary_row *row, const struct plan_config *c, long steps,
-                      uint32_t train_n, int warmup, const struct run_result *r)
+void summary_from_run(struct summary_row *row, const struct plan_config *c, const char *timer,
+                      long steps, uint32_t train_n, int warmup, const struct run_result *r)
 {
     memset(row, 0, sizeof *row);
     snprintf(row->key, sizeof row->key, "%s", c->key);
@@ -32,8 +32,7 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, long
     row->first_warmup_ms = r->first_warmup_ms >= 0 ? r->first_warmup_ms : NAN;
     row->final_loss = r->done > 0 ? r->steps[r->done - 1].loss : NAN;
     row->test_accuracy_pct = r->n_evals > 0 ? 100.0 * r->evals[r->n_evals - 1].accuracy : NAN;
-    snprintf(row->timer, sizeof row->timer, "%s",
-             (c->be->caps & CNN_CAP_DEVICE) ? "cuda_event" : "wall");
+    snprintf(row->timer, sizeof row->timer, "%s", timer);
     row->wall_s = r->wall_s;
     row->verify_windows = r->verify.windows > 0 ? (double)r->verify.windows : NAN;
     row->verify_tie_flips = r->verify.windows > 0 ? (double)r->verify.tie_flips : NAN;

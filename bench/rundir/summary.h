@@ -45,9 +45,10 @@ struct summary_row {
     char stop[16];           /* run_stop_name: why sampling stopped; "" if it failed */
 };
 
-/* Fills a row from a finished (or failed, or interrupted) run. */
-void summary_from_run(struct summary_row *row, const struct plan_config *c, long steps,
-                      uint32_t train_n, int warmup, const struct run_result *r);
+/* Fills a row from a finished (or failed, or interrupted) run of c, timed
+ * as timer says (run_timer_name). */
+void summary_from_run(struct summary_row *row, const struct plan_config *c, const char *timer,
+                      long steps, uint32_t train_n, int warmup, const struct run_result *r);
 /* The status word of a failure: failed:oom, failed:mismatch, failed:device... */
 void summary_set_failure(struct summary_row *row, cnn_status st, const struct run_result *r,
                          const char *message);
