@@ -288,7 +288,7 @@ cnn_status summary_write(const char *path, const struct summary_row *rows, int n
     return cnn_atomic_commit(&f);
 }
 
-/* The ranges the command line allows (bench/sweep.c), so the only values
+/* The ranges the command line allows (bench/commands/sweep.c), so the only values
  * cnnbench writes: a file with others was edited or damaged. Columns not
  * listed are non-negative numbers (times, epochs, loss). */
 static const struct {

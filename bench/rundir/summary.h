@@ -56,7 +56,7 @@ void summary_set_failure(struct summary_row *row, cnn_status st, const struct ru
 /* Writes rows[0..n) to path atomically, with the derived columns. */
 cnn_status summary_write(const char *path, const struct summary_row *rows, int n);
 /* Reads a summary.csv back (for --resume); *rows is malloc'd. Every field
- * must be one cnnbench can write (bench/fields.h): anything else fails with
+ * must be one cnnbench can write (bench/rundir/fields.h): anything else fails with
  * CNN_E_DATA naming the line and column. A header alone reads as no rows. */
 cnn_status summary_read(const char *path, struct summary_row **rows, int *n);
 /* summary_read for the readers of a run's results (plotdata, report), to
