@@ -230,7 +230,7 @@ static void check_bit_exact(int variant, int batch, int filters)
     }
     /* Integer sums tie exactly and often: the pool decisions, the tie rule
      * included, must be seq's byte for byte (the sweep's verification
-     * accepts a differing decision only within rounding, bench/verify.h). */
+     * accepts a differing decision only within rounding, bench/engine/verify.h). */
     uint8_t *ca = malloc((size_t)batch * K), *cb = malloc((size_t)batch * K);
     memset(ca, 0xFF, (size_t)batch * K);
     CHECK_OK(be->get_pool_choice(sa, ca));

@@ -1,5 +1,5 @@
 /*
- * test_verify.c — the sweep's verification (bench/verify.h) must pass every
+ * test_verify.c — the sweep's verification (bench/engine/verify.h) must pass every
  * correct backend at every size, near ties in max-pool windows included,
  * and must still fail planted bugs. On the first batch of the real MNIST
  * digits (datasets/fetch-mnist.sh):

@@ -57,8 +57,10 @@ static void test_bootstrap(void)
     compare_bootstrap_ratio(one, 1, pair, 2, 4000, 0.95, 11, &lo, &hi);
     check(lo == 1.5 && hi == 2.5, "even-sized median: interval [%g, %g] = [1.5, 2.5]", lo, hi);
 
-    /* Reproducible: the same seed gives the same interval, another seed
-     * usually another. */
+    /* Reproducible: the same seed gives the same interval; the seed is
+     * used: of ten other seeds, some give another interval (the medians of
+     * these samples take few values, so a single other seed may by chance
+     * land on the same quantiles). */
     double v1[40], v2[40];
     for (int i = 0; i < 40; i++) {
         v1[i] = 1.0 + 0.01 * ((i * 17) % 13);
@@ -67,10 +69,14 @@ static void test_bootstrap(void)
     double lo2, hi2, lo3, hi3;
     compare_bootstrap_ratio(v1, 40, v2, 40, 2000, 0.95, 42, &lo, &hi);
     compare_bootstrap_ratio(v1, 40, v2, 40, 2000, 0.95, 42, &lo2, &hi2);
-    compare_bootstrap_ratio(v1, 40, v2, 40, 2000, 0.95, 43, &lo3, &hi3);
     check(lo == lo2 && hi == hi2, "same seed, same interval [%.6f, %.6f]", lo, hi);
     check(lo < hi && lo > 1.0 && hi < 1.25, "interval [%.4f, %.4f] brackets the ratio", lo, hi);
-    check(lo != lo3 || hi != hi3, "another seed, another draw [%.6f, %.6f]", lo3, hi3);
+    int other = 0;
+    for (uint64_t seed = 43; seed < 53; seed++) {
+        compare_bootstrap_ratio(v1, 40, v2, 40, 2000, 0.95, seed, &lo3, &hi3);
+        other += lo3 != lo || hi3 != hi;
+    }
+    check(other > 0, "other seeds, other draws: %d of 10 intervals differ", other);
 }
 
 /* n samples around `center`, spread +-spread in a fixed zig-zag. */

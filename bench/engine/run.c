@@ -1,0 +1,322 @@
+/* run.c — one configuration: create, verify, warm up, timed steps, evaluations. */
+#include "run.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "params.h"
+#include "sampler.h"
+#include "stats.h"
+#include "step.h"
+
+/* Step records allocated before the first step; they double as steps finish,
+ * so a run with a noise target holds memory for the steps it took, not for
+ * its cap. */
+enum { RUN_FIRST_RECORDS = 1024 };
+
+const char *run_stop_name(enum run_stop stop)
+{
+    switch (stop) {
+    case RUN_STOP_STEPS: return "steps";
+    case RUN_STOP_CONVERGED: return "converged";
+    case RUN_STOP_MAX_TIME: return "max_time";
+    case RUN_STOP_CAP: return "cap";
+    case RUN_STOP_NONE: break;
+    }
+    return "";
+}
+
+long run_epoch_steps(long epochs, uint32_t n, int b)
+{
+    return epochs * (((long)n + b - 1) / b);
+}
+
+double run_step_flop(int batch, int filters)
+{
+    double fb = (double)filters * batch;
+    double conv_fwd = 2.0 * CNN_KTAPS * CNN_CONV * CNN_CONV * fb;
+    double conv_wgrad = 2.0 * CNN_KTAPS * CNN_POOL_AREA * fb;
+    double fc = 6.0 * CNN_CLASSES * CNN_POOL_AREA * fb;
+    return conv_fwd + conv_wgrad + fc;
+}
+
+cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, uint64_t seed,
+                           float *x, uint8_t *y)
+{
+    struct cnn_sampler sampler;
+    uint32_t *idx = malloc((size_t)batch * sizeof *idx);
+    if (!idx)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate a batch of %d indices", batch);
+    cnn_status st = cnn_sampler_init(&sampler, data->train_n, shuffle, seed);
+    if (st == CNN_OK) {
+        cnn_sampler_next(&sampler, idx, batch);
+        cnn_gather(data->train_x, data->train_y, idx, batch, x, y);
+        cnn_sampler_free(&sampler);
+    }
+    free(idx);
+    return st;
+}
+
+/* Batch buffers and the sampler of one run. Batches are gathered into x, y:
+ * the backend's batch buffer where it offers one (page-locked memory for a
+ * GPU, so the upload is a DMA), else our own. */
+struct run_batch {
+    struct cnn_sampler sampler;
+    uint32_t *idx;  /* [B] */
+    float *own_x;   /* [B][P] */
+    uint8_t *own_y; /* [B] */
+    float *x;       /* [B][P] own_x or the backend's */
+    uint8_t *y;     /* [B] */
+};
+
+static void batch_free(struct run_batch *b)
+{
+    cnn_sampler_free(&b->sampler);
+    free(b->idx);
+    free(b->own_x);
+    free(b->own_y);
+    memset(b, 0, sizeof *b);
+}
+
+static cnn_status batch_attach(struct run_batch *b, const struct cnn_backend *be,
+                               cnn_state *state)
+{
+    if (!be->batch_buffer)
+        return CNN_OK;
+    return be->batch_buffer(state, &b->x, &b->y);
+}
+
+static cnn_status batch_init(struct run_batch *b, const struct run_spec *spec,
+                             const struct data_set *data)
+{
+    memset(b, 0, sizeof *b);
+    size_t n = (size_t)spec->cfg.batch;
+    b->idx = malloc(n * sizeof *b->idx);
+    b->own_x = malloc(n * CNN_PIXELS * sizeof *b->own_x);
+    b->own_y = malloc(n);
+    b->x = b->own_x;
+    b->y = b->own_y;
+    if (!b->idx || !b->own_x || !b->own_y) {
+        batch_free(b);
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate a batch of %zu images", n);
+    }
+    cnn_status st = cnn_sampler_init(&b->sampler, data->train_n, spec->shuffle, spec->seed);
+    if (st != CNN_OK)
+        batch_free(b);
+    return st;
+}
+
+/* Restarts the stream at its first batch. */
+static cnn_status batch_rewind(struct run_batch *b, const struct run_spec *spec,
+                               const struct data_set *data)
+{
+    cnn_sampler_free(&b->sampler);
+    return cnn_sampler_init(&b->sampler, data->train_n, spec->shuffle, spec->seed);
+}
+
+static void batch_next(struct run_batch *b, const struct data_set *data, int n)
+{
+    cnn_sampler_next(&b->sampler, b->idx, n);
+    cnn_gather(data->train_x, data->train_y, b->idx, n, b->x, b->y);
+}
+
+static cnn_status evaluate(const struct run_spec *spec, cnn_state *state,
+                           const struct data_set *data, long step, struct run_result *r)
+{
+    struct run_eval *e = &r->evals[r->n_evals];
+    double t0 = cnn_now_ms();
+    CNN_TRY(cnn_evaluate(spec->be, state, data->test_x, data->test_y, (int)data->test_n,
+                         &e->accuracy));
+    e->ms = cnn_now_ms() - t0;
+    e->step = step;
+    r->n_evals++;
+    return CNN_OK;
+}
+
+static int stop_requested(const struct run_hooks *hooks)
+{
+    return hooks && hooks->stop && *hooks->stop;
+}
+
+/* Makes room for the record of timed step k (1-based, k <= cap). */
+static cnn_status reserve_step(struct run_result *r, long k, long cap)
+{
+    if (k <= r->steps_alloc)
+        return CNN_OK;
+    long want = r->steps_alloc * 2 < cap ? r->steps_alloc * 2 : cap;
+    struct run_step *g = realloc(r->steps, (size_t)want * sizeof *g);
+    if (!g)
+        return cnn_fail(CNN_E_NOMEM, "cannot grow the step records to %ld steps", want);
+    r->steps = g;
+    r->steps_alloc = want;
+    return CNN_OK;
+}
+
+/* The noise of the median of the step times so far (stats.h). */
+static cnn_status steps_noise(const struct run_result *r, double *noise_pct)
+{
+    double *v = malloc((size_t)r->done * sizeof *v);
+    if (!v)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate %ld step times", r->done);
+    for (long i = 0; i < r->done; i++)
+        v[i] = r->steps[i].step_ms;
+    stats_sort(v, r->done);
+    *noise_pct = stats_noise_pct_sorted(v, r->done);
+    free(v);
+    return CNN_OK;
+}
+
+/* Adaptive sampling after each timed step: sets r->stop once the noise is
+ * under the target (converged) or, not being so, the time is up. Sorting
+ * every step would cost O(n log n) per step; checking when the sample has
+ * grown by a sixteenth keeps the total near O(n log n) and stops at most
+ * 6% later than a check per step would. The last step of the cap and the
+ * step that runs out of time are always checked, so `stop` and the noise
+ * in the summary agree. */
+static cnn_status noise_check(const struct run_spec *spec, const struct run_hooks *hooks,
+                              long min_steps, double elapsed_s, long *next_check,
+                              struct run_result *r)
+{
+    long k = r->done;
+    int time_up = elapsed_s >= spec->max_time_s;
+    if (k < min_steps || (k < *next_check && k < spec->steps && !time_up))
+        return CNN_OK;
+    double noise = NAN;
+    CNN_TRY(steps_noise(r, &noise));
+    if (hooks && hooks->on_noise)
+        hooks->on_noise(hooks->ctx, k, noise);
+    *next_check = k + (k / 16 > 1 ? k / 16 : 1);
+    if (noise <= spec->max_noise_pct)
+        r->stop = RUN_STOP_CONVERGED;
+    else if (time_up)
+        r->stop = RUN_STOP_MAX_TIME;
+    return CNN_OK;
+}
+
+/* Steps 2-5 of the header on an existing state. */
+static cnn_status run_state(const struct run_spec *spec, const struct data_set *data,
+                            const struct run_hooks *hooks, cnn_state *state,
+                            struct run_batch *batch, struct run_result *r)
+{
+    const struct cnn_backend *be = spec->be;
+    int n = spec->cfg.batch;
+
+    if (spec->ref) {
+        cnn_status st = verify_backend_step(be, state, spec->ref, &r->verify);
+        if (st != CNN_OK)
+            return cnn_fail_context(st, "verifying against seq");
+        if (!r->verify.agree) {
+            r->mismatch = 1;
+            return cnn_fail(CNN_E_DATA, "%s disagrees with seq after one step: %s", be->name,
+                            r->verify.detail);
+        }
+        r->verified = 1;
+    }
+
+    CNN_TRY(be->set_params(state, spec->init));
+    for (int w = 0; w < spec->warmup; w++) {
+        if (stop_requested(hooks))
+            return cnn_fail(CNN_E_INTERRUPTED, "interrupted during warm-up");
+        struct cnn_step_result sr;
+        batch_next(batch, data, n);
+        CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
+        if (w == 0)
+            r->first_warmup_ms = sr.step_ms;
+    }
+    if (spec->warmup > 0) {
+        CNN_TRY(be->set_params(state, spec->init));
+        CNN_TRY(batch_rewind(batch, spec, data));
+    }
+
+    int adaptive = spec->max_noise_pct > 0;
+    long min_steps = spec->min_steps < spec->steps ? spec->min_steps : spec->steps;
+    long next_check = min_steps;
+    /* max_time_s counts the sampling loop, not the evaluations inside it */
+    double loop_t0 = cnn_now_ms(), eval_ms = 0;
+    for (long k = 1; k <= spec->steps && r->stop == RUN_STOP_NONE; k++) {
+        if (stop_requested(hooks))
+            return cnn_fail(CNN_E_INTERRUPTED, "interrupted after %ld of %ld steps", k - 1,
+                            spec->steps);
+        CNN_TRY(reserve_step(r, k, spec->steps));
+        struct cnn_step_result sr;
+        batch_next(batch, data, n);
+        CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
+        CNN_TRY(cnn_step_check_loss(&sr, k));
+        struct run_step *rec = &r->steps[k - 1];
+        rec->loss = sr.loss;
+        rec->correct = sr.correct;
+        rec->step_ms = sr.step_ms;
+        memcpy(rec->region_ms, sr.region_ms, sizeof rec->region_ms);
+        r->done = k;
+        if (hooks && hooks->on_step)
+            hooks->on_step(hooks->ctx, k, rec);
+        if (spec->eval_every > 0 && k % spec->eval_every == 0) {
+            CNN_TRY(evaluate(spec, state, data, k, r));
+            eval_ms += r->evals[r->n_evals - 1].ms;
+        }
+        if (adaptive)
+            CNN_TRY(noise_check(spec, hooks, min_steps,
+                                (cnn_now_ms() - loop_t0 - eval_ms) / 1e3, &next_check, r));
+    }
+    if (r->stop == RUN_STOP_NONE)
+        r->stop = adaptive ? RUN_STOP_CAP : RUN_STOP_STEPS;
+    if (spec->eval_final && (spec->eval_every <= 0 || r->done % spec->eval_every != 0))
+        CNN_TRY(evaluate(spec, state, data, r->done, r));
+    if (spec->keep_final) {
+        CNN_TRY(cnn_params_alloc(&r->final, spec->cfg.filters));
+        CNN_TRY(be->get_params(state, &r->final));
+        CNN_TRY(cnn_params_require_finite(&r->final, "after the last step"));
+    }
+    return CNN_OK;
+}
+
+cnn_status run_config(const struct run_spec *given, const struct data_set *data,
+                      const struct run_hooks *hooks, struct run_result *r)
+{
+    memset(r, 0, sizeof *r);
+    /* cfg.gpus >= 1 trains through the backend's data-parallel table */
+    struct run_spec resolved = *given;
+    CNN_TRY(cnn_backend_for_gpus(given->be, given->cfg.gpus, &resolved.be));
+    const struct run_spec *spec = &resolved;
+    r->first_warmup_ms = -1.0;
+    double t0 = cnn_now_ms();
+    int max_evals = 1 + (spec->eval_every > 0 ? (int)(spec->steps / spec->eval_every) : 0);
+    r->steps_alloc = spec->steps < RUN_FIRST_RECORDS ? (spec->steps > 0 ? spec->steps : 1)
+                                                      : RUN_FIRST_RECORDS;
+    r->steps = calloc((size_t)r->steps_alloc, sizeof *r->steps);
+    r->evals = calloc((size_t)max_evals, sizeof *r->evals);
+    if (!r->steps || !r->evals)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate records for %ld steps", r->steps_alloc);
+
+    struct run_batch batch;
+    CNN_TRY(batch_init(&batch, spec, data));
+    cnn_state *state = NULL;
+    cnn_status st = spec->be->create(&spec->cfg, &state);
+    if (st == CNN_OK) {
+        st = batch_attach(&batch, spec->be, state);
+        if (st == CNN_OK)
+            st = run_state(spec, data, hooks, state, &batch, r);
+        spec->be->destroy(state);
+    }
+    batch_free(&batch);
+    r->wall_s = (cnn_now_ms() - t0) / 1e3;
+    return st;
+}
+
+void run_result_free(struct run_result *r)
+{
+    free(r->steps);
+    free(r->evals);
+    if (r->final.buf)
+        cnn_params_free(&r->final);
+    memset(r, 0, sizeof *r);
+}
+
+const char *run_timer_name(const struct cnn_backend *be, int traced)
+{
+    if (!(be->caps & CNN_CAP_DEVICE))
+        return "wall";
+    return traced ? "cupti" : "cuda_event";
+}
