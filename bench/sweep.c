@@ -48,13 +48,7 @@
 #include "run.h"
 #include "rundir.h"
 #include "summary.h"
-
-#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-#include "gpu/cupti_trace.h"
-#define SWEEP_CUPTI 1
-#else
-#define SWEEP_CUPTI 0
-#endif
+#include "trace.h"
 
 static const char sweep_help[] =
     "Usage: cnnbench sweep [OPTIONS]\n"
@@ -249,9 +243,9 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
     if (steps_given && o->by_epochs)
         return cnn_fail(CNN_E_ARG, "--steps and --epochs are mutually exclusive");
     CNN_TRY(cli_check_sampling(&o->sampling));
-    if (o->cupti && !SWEEP_CUPTI)
-        return cnn_fail(CNN_E_ARG, "--cupti: this build has no CUPTI support (it needs the cuda "
-                        "backend and CUPTI: meson setup -Dcuda=enabled -Dcupti=enabled)");
+    const char *no_trace;
+    if (o->cupti && !cnn_trace_kernels_available(&no_trace))
+        return cnn_fail(CNN_E_ARG, "--cupti: %s", no_trace);
     return CNN_OK;
 }
 
@@ -683,10 +677,8 @@ static cnn_status run_one(struct sweep *s, int i)
     double load_start = meta_load_1min();
     const struct cnn_params *init = NULL;
     cnn_status st = initial_params(&s->caches, c->filters, o->seed, &init);
-#if SWEEP_CUPTI
     if (st == CNN_OK && o->cupti)
-        st = cnn_cupti_set_config(c->key);
-#endif
+        st = cnn_trace_kernels_config(c->key);
     spec.init = init;
     if (st == CNN_OK && o->verify && strcmp(c->be->name, "seq") != 0)
         st = reference_step(&s->caches, o, &s->data, &spec.cfg, init, &spec.ref);
@@ -726,7 +718,6 @@ static cnn_status run_one(struct sweep *s, int i)
     return st == CNN_E_INTERRUPTED ? st : CNN_OK;
 }
 
-#if SWEEP_CUPTI
 /* Stops tracing and adds this session's records to kernels.csv (a resumed
  * run appends to the rows its earlier sessions kept). */
 static cnn_status cupti_finish(struct sweep *s)
@@ -734,7 +725,7 @@ static cnn_status cupti_finish(struct sweep *s)
     char part[4200], path[4200];
     rundir_path(part, sizeof part, s->dir.path, "kernels.part.csv");
     rundir_path(path, sizeof path, s->dir.path, "kernels.csv");
-    CNN_TRY(cnn_cupti_stop_and_write(part));
+    CNN_TRY(cnn_trace_kernels_end(part));
     if (access(path, F_OK) != 0) {
         if (rename(part, path) != 0)
             return cnn_fail(CNN_E_IO, "%s: cannot rename: %s", part, strerror(errno));
@@ -755,7 +746,6 @@ static cnn_status cupti_finish(struct sweep *s)
     remove(part);
     return CNN_OK;
 }
-#endif
 
 /* ---- resume ----
  *
@@ -1245,13 +1235,11 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
             printf("results: %s\n", s.dir.path);
         fflush(stdout);
         interrupt_install();
-#if SWEEP_CUPTI
         int tracing = 0;
         if (o->cupti) {
-            st = cnn_cupti_start();
+            st = cnn_trace_kernels_begin();
             tracing = st == CNN_OK;
         }
-#endif
         progress_begin(&s.progress, s.plan.n, work);
         for (int i = 0; i < s.plan.n && st == CNN_OK; i++) {
             if (s.done[i])
@@ -1262,13 +1250,11 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
                 st = run_one(&s, i);
         }
         double seconds = progress_end(&s.progress);
-#if SWEEP_CUPTI
         if (tracing) {
             cnn_status cst = cupti_finish(&s);
             if (cst != CNN_OK && (st == CNN_OK || st == CNN_E_INTERRUPTED))
                 st = cst;
         }
-#endif
         s.meta.state = st == CNN_OK ? "complete"
                        : st == CNN_E_INTERRUPTED ? "interrupted" : "failed";
         char finished[64];
