@@ -15,6 +15,7 @@
 #include "csvout.h"
 #if CNN_HAVE_NCCL
 #include "cuda/cuda_backend.h"
+#include "trace.h"
 #endif
 #include "error.h"
 #include "fields.h"
@@ -303,11 +304,7 @@ static void build_fact(struct build_fact *f, const char *name, const char *value
 
 static void build_facts(struct build_fact f[N_BUILD_FACTS])
 {
-#if defined(CNN_HAVE_CUPTI) && CNN_HAVE_CUPTI
-    const int cupti = 1;
-#else
-    const int cupti = 0;
-#endif
+    const int cupti = cnn_trace_kernels_available(NULL);
     char nccl[32] = "none";
 #if CNN_HAVE_NCCL
     cuda_nccl_version(nccl, sizeof nccl);

@@ -1,4 +1,6 @@
-/* step.c — the training step and evaluation, shared by every caller. */
+/* step.c — the training step and evaluation, shared by every caller. Each
+ * step and each of its regions is also a trace range (trace.h), opened and
+ * closed here for every backend, a failing region's included. */
 #include "step.h"
 
 #include <math.h>
@@ -6,6 +8,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "trace.h"
 
 double cnn_now_ms(void)
 {
@@ -47,32 +50,58 @@ static cnn_status step_host(const struct cnn_backend *be, cnn_state *s, const fl
         cnn_region_fn fn = cnn_region_slot(be, r);
         if (!fn)
             continue;
+        cnn_trace_region_begin(be->name, r);
         double t0 = cnn_now_ms();
-        CNN_TRY(fn(s));
-        out->region_ms[r] = cnn_now_ms() - t0;
+        cnn_status st = fn(s);
+        double ms = cnn_now_ms() - t0;
+        cnn_trace_region_end(be->name, r);
+        CNN_TRY(st);
+        out->region_ms[r] = ms;
     }
     return be->read_metrics(s, &out->loss, &out->correct);
+}
+
+/* Device backend, region r: opens its trace range and marks its start.
+ * Every device_open is paired with a device_close, whatever it returns. */
+static cnn_status device_open(const struct cnn_backend *be, cnn_state *s, enum cnn_region r)
+{
+    cnn_trace_region_begin(be->name, r);
+    return be->timer_mark(s, r, 0);
+}
+
+/* Ends region r, whose start mark and work returned st: the end mark if
+ * all went well, then the range, which is closed on failure too. */
+static cnn_status device_close(const struct cnn_backend *be, cnn_state *s, enum cnn_region r,
+                               cnn_status st)
+{
+    if (st == CNN_OK)
+        st = be->timer_mark(s, r, 1);
+    cnn_trace_region_end(be->name, r);
+    return st;
 }
 
 /* Device backend: boundary events on the stream, read once at the end. */
 static cnn_status step_device(const struct cnn_backend *be, cnn_state *s, const float *x,
                               const uint8_t *y, int n, struct cnn_step_result *out)
 {
-    CNN_TRY(be->timer_mark(s, CNN_REGION_H2D, 0));
-    CNN_TRY(be->load_batch(s, x, y, n));
-    CNN_TRY(be->timer_mark(s, CNN_REGION_H2D, 1));
+    cnn_status st = device_open(be, s, CNN_REGION_H2D);
+    if (st == CNN_OK)
+        st = be->load_batch(s, x, y, n);
+    CNN_TRY(device_close(be, s, CNN_REGION_H2D, st));
     for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
         enum cnn_region r = compute_regions[i];
         cnn_region_fn fn = cnn_region_slot(be, r);
         if (!fn)
             continue;
-        CNN_TRY(be->timer_mark(s, r, 0));
-        CNN_TRY(fn(s));
-        CNN_TRY(be->timer_mark(s, r, 1));
+        st = device_open(be, s, r);
+        if (st == CNN_OK)
+            st = fn(s);
+        CNN_TRY(device_close(be, s, r, st));
     }
-    CNN_TRY(be->timer_mark(s, CNN_REGION_D2H, 0));
-    CNN_TRY(be->read_metrics(s, &out->loss, &out->correct));
-    CNN_TRY(be->timer_mark(s, CNN_REGION_D2H, 1));
+    st = device_open(be, s, CNN_REGION_D2H);
+    if (st == CNN_OK)
+        st = be->read_metrics(s, &out->loss, &out->correct);
+    CNN_TRY(device_close(be, s, CNN_REGION_D2H, st));
     return be->timer_read(s, out->region_ms, &out->gpu_span_ms);
 }
 
@@ -82,10 +111,12 @@ cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s, const float *x,
     for (int r = 0; r < CNN_REGION_COUNT; r++)
         out->region_ms[r] = -1.0;
     out->gpu_span_ms = -1.0;
+    cnn_trace_step_begin(be->name);
     double t0 = cnn_now_ms();
     cnn_status st = (be->caps & CNN_CAP_DEVICE) ? step_device(be, s, x, y, n, out)
                                                 : step_host(be, s, x, y, n, out);
     out->step_ms = cnn_now_ms() - t0;
+    cnn_trace_step_end(be->name);
     return st;
 }
 

@@ -4,14 +4,12 @@
  * shape or byte count, tagged with the timed region (and step) that
  * launched it.
  *
- * The harness's --cupti:
- *     cnn_cupti_start();                      before the first traced step
- *     cnn_cupti_set_config(key);              before each configuration
- *     ... cnn_step() as usual ...
- *     cnn_cupti_stop_and_write(".../kernels.csv");
- * Tracing costs a little per launch, so steps timed while it is on are
- * labelled timer=cupti, never mixed with untraced timings. Only one CUPTI
- * subscriber may exist per process: tracing fails under Nsight tools.
+ * The harness reaches it through the tracing module alone
+ * (impl/common/trace.h: cnn_trace_kernels_begin, _config, _end, which call
+ * start, set_config and stop_and_write below). Tracing costs a little per
+ * launch, so steps timed while it is on are labelled timer=cupti, never
+ * mixed with untraced timings. Only one CUPTI subscriber may exist per
+ * process: tracing fails under Nsight tools.
  *
  * kernels.csv (tidy, one row per GPU activity, sorted by start):
  *   config        the key last passed to cnn_cupti_set_config ("" if none)
@@ -27,8 +25,8 @@
  *                 (empty for copies)
  *   bytes         bytes copied (empty for kernels)
  *
- * Without CUPTI in the build (meson option cupti), start, set_config and
- * stop return CNN_E_UNAVAILABLE; the region calls do nothing.
+ * Without CUPTI in the build (meson option cupti) only the region calls are
+ * defined, and do nothing; trace_kernels.c refuses the trace itself.
  */
 #ifndef CNN_CUPTI_TRACE_H
 #define CNN_CUPTI_TRACE_H

@@ -1,7 +1,6 @@
 /* gpu.c — the shared host code of the GPU backends behind gpu.h. */
 #include "gpu.h"
 
-#include <nvtx3/nvToolsExt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,7 +220,6 @@ cnn_status gpu_timer_mark(struct gpu_timer *t, enum cnn_region r, int end)
             return cnn_fail(CNN_E_ARG, "%s: region %s starts while %s has not ended", t->who,
                             cnn_region_name(r), cnn_region_name((enum cnn_region)t->open));
         CNN_TRY(cnn_cupti_region_begin(r, t->step));
-        nvtxRangePushA(cnn_region_name(r));
         if (t->bounds == 0) {
             GPU_CHECK(cudaEventRecord(t->own[0], t->stream));
             t->bound[0] = t->own[0];
@@ -239,7 +237,6 @@ cnn_status gpu_timer_mark(struct gpu_timer *t, enum cnn_region r, int end)
         CNN_TRY(gpu_timer_close(t));
     t->to[r] = t->bounds - 1;
     t->open = -1;
-    nvtxRangePop();
     return cnn_cupti_region_end();
 }
 

@@ -8,8 +8,9 @@
  *                            buffer on the device, one copy each way
  *   gpu_buffers_*            a state's sized device buffers, checked against
  *                            free memory up front (CNN_E_DEVICE_OOM naming B, F)
- *   gpu_timer                the region clock below, with an NVTX range and
- *                            CUPTI region tags (cupti_trace.h) per region
+ *   gpu_timer                the region clock below, with CUPTI region tags
+ *                            (cupti_trace.h) per region (the NVTX ranges are
+ *                            the step driver's, common/trace.h)
  * Usable from C (cc) and from CUDA C++ (nvcc).
  *
  * The region clock (timer=cuda_event in steps.csv; results/README.md).

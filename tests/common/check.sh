@@ -4,11 +4,20 @@
 # status that follows from it. Runs under any POSIX sh.
 test_name=$(basename "$0" .sh)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/cnnbench-$test_name.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+exit_commands=
+trap 'eval "$exit_commands"; rm -rf "$scratch"' EXIT
 passed=0
 failed=0
 
-# check STATUS DESCRIPTION: STATUS is a shell status, 0 for a pass.
+# on_exit COMMAND: runs COMMAND (shell text) at exit, before the scratch
+# directory is removed: to stop a background process that writes there,
+# say. Commands run in the order given.
+on_exit() {
+    exit_commands="$exit_commands $1;"
+}
+
+# check STATUS DESCRIPTION [SEEN]: STATUS is a shell status, 0 for a pass.
+# SEEN, what the test saw instead, is printed under a failure.
 check() {
     if [ "$1" -eq 0 ]; then
         passed=$((passed + 1))
@@ -16,11 +25,30 @@ check() {
     else
         failed=$((failed + 1))
         echo "  FAIL  $2"
+        if [ -n "${3:-}" ]; then
+            printf '%s\n' "$3" | head -n 20 | sed 's/^/    | /'
+        fi
     fi
+}
+
+# pass DESCRIPTION, fail DESCRIPTION: a check the caller has judged itself.
+pass() {
+    check 0 "$*"
+}
+
+fail() {
+    check 1 "$*"
 }
 
 finish() {
     echo "$test_name: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
     exit $?
+}
+
+# fatal DESCRIPTION: a failed check after which the test cannot go on (its
+# input could not be made, say): counted, then finish.
+fatal() {
+    fail "$*"
+    finish
 }

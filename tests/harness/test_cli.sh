@@ -8,15 +8,8 @@
 set -u
 cnnbench=$1
 make_idx=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/data" && "$make_idx" "$tmp/data" 300 100 || exit 99
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/../common/check.sh"
+mkdir -p "$scratch/data" && "$make_idx" "$scratch/data" 300 100 || exit 99
 
 # expect STATUS PATTERN ARGS...: cnnbench exits with STATUS and its stderr
 # matches the grep pattern.
@@ -24,18 +17,18 @@ expect() {
     want=$1
     pattern=$2
     shift 2
-    "$cnnbench" "$@" >"$tmp/out" 2>"$tmp/err"
+    "$cnnbench" "$@" >"$scratch/out" 2>"$scratch/err"
     got=$?
     if [ "$got" -ne "$want" ]; then
-        fail "cnnbench $* exited $got, expected $want; stderr: $(head -c 300 "$tmp/err")"
-    elif ! grep -q -- "$pattern" "$tmp/err"; then
-        fail "cnnbench $*: stderr lacks '$pattern': $(head -c 300 "$tmp/err")"
+        fail "cnnbench $* exited $got, expected $want; stderr: $(head -c 300 "$scratch/err")"
+    elif ! grep -q -- "$pattern" "$scratch/err"; then
+        fail "cnnbench $*: stderr lacks '$pattern': $(head -c 300 "$scratch/err")"
     else
-        echo "ok: cnnbench $* -> $got"
+        pass "cnnbench $* -> $got"
     fi
 }
 
-d="--data $tmp/data"
+d="--data $scratch/data"
 # train: zero, negative, non-numbers, absurd sizes, unknown names, conflicts
 expect 2 "cnnbench: error: --batch" train $d --batch 0
 expect 2 "cnnbench: error: --batch" train $d --batch -5
@@ -65,14 +58,14 @@ expect 2 "cnnbench: error: --gpus" train $d --gpus two
 expect 2 "only cuda trains over several GPUs" train $d --impl seq --gpus 2
 expect 2 "only cuda trains over several GPUs" sweep $d --impl seq --gpus 0,2 --dry-run
 if "$cnnbench" list | grep -q "^cuda "; then
-    "$cnnbench" train $d --impl cuda --gpus 2 --steps 1 >"$tmp/out" 2>"$tmp/err"
+    "$cnnbench" train $d --impl cuda --gpus 2 --steps 1 >"$scratch/out" 2>"$scratch/err"
     got=$?
     if [ "$got" -eq 0 ]; then
-        echo "ok: cnnbench train --impl cuda --gpus 2 ran (two GPUs here)"
-    elif [ "$got" -le 2 ] && grep -q "cnnbench: error: .*\(NCCL\|GPU\)" "$tmp/err"; then
-        echo "ok: cnnbench train --impl cuda --gpus 2 -> $got: $(head -c 200 "$tmp/err")"
+        pass "cnnbench train --impl cuda --gpus 2 ran (two GPUs here)"
+    elif [ "$got" -le 2 ] && grep -q "cnnbench: error: .*\(NCCL\|GPU\)" "$scratch/err"; then
+        pass "cnnbench train --impl cuda --gpus 2 -> $got: $(head -c 200 "$scratch/err")"
     else
-        fail "cnnbench train --impl cuda --gpus 2 exited $got; stderr: $(head -c 300 "$tmp/err")"
+        fail "cnnbench train --impl cuda --gpus 2 exited $got; stderr: $(head -c 300 "$scratch/err")"
     fi
 fi
 expect 2 "has no kernel variants" train $d --impl seq --variant 1
@@ -96,59 +89,55 @@ expect 2 "mutually exclusive" sweep $d --steps 5 --epochs 1 --dry-run
 expect 2 "unknown option '--bogus'" sweep $d --bogus 3
 expect 2 "unknown command" frobnicate
 # runtime failures: status 1 and the one error line
-expect 1 "cnnbench: error: .*nonexistent" train --data "$tmp/nonexistent" --steps 1
+expect 1 "cnnbench: error: .*nonexistent" train --data "$scratch/nonexistent" --steps 1
 expect 1 "cnnbench: error: .*cannot create" sweep $d --steps 2 --out /proc/cnnbench-denied/run
 
 # a plan's size is printed before anything runs
-"$cnnbench" sweep $d --impl seq --batch 10,20 --filters 2:8:x2 --steps 3 --dry-run >"$tmp/out" 2>&1
-grep -q "^sweep: 6 configurations" "$tmp/out" || fail "dry run did not count 6 configurations: $(cat "$tmp/out")"
+"$cnnbench" sweep $d --impl seq --batch 10,20 --filters 2:8:x2 --steps 3 --dry-run >"$scratch/out" 2>&1
+grep -q "^sweep: 6 configurations" "$scratch/out" || fail "dry run did not count 6 configurations: $(cat "$scratch/out")"
 
 # help teaches: steps, epochs, regions, examples
-"$cnnbench" train --help >"$tmp/out" || fail "train --help exited non-zero"
+"$cnnbench" train --help >"$scratch/out" || fail "train --help exited non-zero"
 for w in "A step is" "An epoch is" conv_fwd Examples; do
-    grep -q "$w" "$tmp/out" || fail "train --help lacks '$w'"
+    grep -q "$w" "$scratch/out" || fail "train --help lacks '$w'"
 done
 
 # a good run: CSV with header and rows, .npy files, test accuracy
 if "$cnnbench" train $d --batch 16 --filters 4 --steps 12 --warmup 0 --eval \
-    --csv "$tmp/w0.csv" --save-params "$tmp/p" >"$tmp/out" 2>"$tmp/err"; then
-    head -1 "$tmp/w0.csv" | grep -q "^config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms," ||
-        fail "train CSV header: $(head -1 "$tmp/w0.csv")"
+    --csv "$scratch/w0.csv" --save-params "$scratch/p" >"$scratch/out" 2>"$scratch/err"; then
+    head -1 "$scratch/w0.csv" | grep -q "^config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms," ||
+        fail "train CSV header: $(head -1 "$scratch/w0.csv")"
     # seq has 7 regions + the whole step: 8 rows per step
-    rows=$(($(wc -l <"$tmp/w0.csv") - 1))
+    rows=$(($(wc -l <"$scratch/w0.csv") - 1))
     [ "$rows" -eq 96 ] || fail "train CSV has $rows rows, expected 12 steps x 8 = 96"
     for f in conv_w conv_b fc_w fc_b; do
-        [ -s "$tmp/p/$f.npy" ] || fail "no $f.npy saved"
+        [ -s "$scratch/p/$f.npy" ] || fail "no $f.npy saved"
     done
-    grep -q "test accuracy after step 12" "$tmp/out" || fail "no test accuracy printed"
-    grep -q "12 steps (--steps)" "$tmp/out" || fail "the output does not say --steps was used"
+    grep -q "test accuracy after step 12" "$scratch/out" || fail "no test accuracy printed"
+    grep -q "12 steps (--steps)" "$scratch/out" || fail "the output does not say --steps was used"
 else
-    fail "train run failed: $(cat "$tmp/err")"
+    fail "train run failed: $(cat "$scratch/err")"
 fi
 
 # warm-up steps must not change what is trained: same losses with 3 of them
-if "$cnnbench" train $d --batch 16 --filters 4 --steps 12 --warmup 3 --csv "$tmp/w3.csv" >/dev/null 2>"$tmp/err"; then
+if "$cnnbench" train $d --batch 16 --filters 4 --steps 12 --warmup 3 --csv "$scratch/w3.csv" >/dev/null 2>"$scratch/err"; then
     loss() { awk -F, 'NR > 1 && $9 == "step" { print $8, $11 }' "$1"; }
-    loss "$tmp/w0.csv" >"$tmp/l0"
-    loss "$tmp/w3.csv" >"$tmp/l3"
-    cmp -s "$tmp/l0" "$tmp/l3" || fail "warm-up changed the trained losses"
+    loss "$scratch/w0.csv" >"$scratch/l0"
+    loss "$scratch/w3.csv" >"$scratch/l3"
+    cmp -s "$scratch/l0" "$scratch/l3" || fail "warm-up changed the trained losses"
 else
-    fail "train --warmup 3 failed: $(cat "$tmp/err")"
+    fail "train --warmup 3 failed: $(cat "$scratch/err")"
 fi
 
 # --epochs: an epoch of 300 images at B=16 is ceil(300/16) = 19 steps
-"$cnnbench" train $d --batch 16 --filters 2 --epochs 2 >"$tmp/out" 2>&1 || fail "train --epochs failed"
-grep -q "38 steps (--epochs 2: an epoch is ceil(300/16) = 19 steps)" "$tmp/out" ||
-    fail "epochs not explained: $(grep steps "$tmp/out" | head -2)"
+"$cnnbench" train $d --batch 16 --filters 2 --epochs 2 >"$scratch/out" 2>&1 || fail "train --epochs failed"
+grep -q "38 steps (--epochs 2: an epoch is ceil(300/16) = 19 steps)" "$scratch/out" ||
+    fail "epochs not explained: $(grep steps "$scratch/out" | head -2)"
 
 # --load-params: continuing from saved parameters starts where they left off
-"$cnnbench" train $d --batch 16 --filters 4 --steps 1 --load-params "$tmp/p" --warmup 0 >/dev/null 2>"$tmp/err" ||
-    fail "train --load-params failed: $(cat "$tmp/err")"
-"$cnnbench" train $d --batch 16 --filters 8 --steps 1 --load-params "$tmp/p" >/dev/null 2>"$tmp/err" &&
+"$cnnbench" train $d --batch 16 --filters 4 --steps 1 --load-params "$scratch/p" --warmup 0 >/dev/null 2>"$scratch/err" ||
+    fail "train --load-params failed: $(cat "$scratch/err")"
+"$cnnbench" train $d --batch 16 --filters 8 --steps 1 --load-params "$scratch/p" >/dev/null 2>"$scratch/err" &&
     fail "loading 4-filter parameters into an 8-filter model succeeded"
 
-if [ "$failures" -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "all passed"
+finish

@@ -17,14 +17,8 @@ for term in pngcairo svg; do
     gnuplot -e "set terminal $term" >/dev/null 2>&1 ||
         { echo "SKIP: gnuplot has no $term terminal (Debian's gnuplot-nox has both)"; exit 77; }
 done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/data" && "$make_idx" "$tmp/data" 300 100 || exit 99
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/../common/check.sh"
+mkdir -p "$scratch/data" && "$make_idx" "$scratch/data" 300 100 || exit 99
 
 charts="time_vs_params breakdown_share breakdown_seq step_times learning filters feature_maps"
 impls=seq
@@ -32,34 +26,40 @@ if "$cnnbench" list | grep -q "^omp "; then
     impls=seq,omp
     charts="$charts speedup_threads speedup_filters speedup_batch breakdown_omp"
 fi
-run=$tmp/run
-"$cnnbench" sweep --data "$tmp/data" --impl $impls --threads 1,2 --batch 8,16 --filters 2,4 \
-    --steps 6 --eval-every 3 --out "$run" >"$tmp/out" 2>"$tmp/err" ||
-    { echo "FAIL: sweep: $(cat "$tmp/err")"; exit 1; }
-CNNBENCH=$cnnbench sh "$render" "$run" >"$tmp/render" 2>&1 ||
-    { echo "FAIL: render.sh: $(cat "$tmp/render")"; exit 1; }
-cat "$tmp/render"
+run=$scratch/run
+"$cnnbench" sweep --data "$scratch/data" --impl $impls --threads 1,2 --batch 8,16 --filters 2,4 \
+    --steps 6 --eval-every 3 --out "$run" >"$scratch/out" 2>"$scratch/err" ||
+    fatal "sweep: $(cat "$scratch/err")"
+CNNBENCH=$cnnbench sh "$render" "$run" >"$scratch/render" 2>&1 ||
+    fatal "render.sh: $(cat "$scratch/render")"
+cat "$scratch/render"
 
 for c in $charts; do
     png=$run/plots/$c.png
-    if [ ! -s "$png" ]; then
-        fail "$c.png missing or empty"
-        continue
-    fi
-    [ "$(head -c 4 "$png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$c.png is not a PNG"
-    [ -s "$run/plots/$c.svg" ] || fail "$c.svg missing or empty"
-    grep -q "](plots/$c.png)" "$run/REPORT.md" || fail "REPORT.md does not embed $c.png"
+    [ -s "$png" ]
+    check $? "$c.png written"
+    [ -s "$png" ] || continue
+    [ "$(head -c 4 "$png" | od -An -c | tr -d ' ')" = "211PNG" ]
+    check $? "$c.png is a PNG"
+    [ -s "$run/plots/$c.svg" ]
+    check $? "$c.svg written"
+    grep -q "](plots/$c.png)" "$run/REPORT.md"
+    check $? "REPORT.md embeds $c.png"
 done
-grep -q "^## Machine and build" "$run/REPORT.md" || fail "REPORT.md has no machine section"
-grep -q "^| CPU |" "$run/REPORT.md" || fail "REPORT.md does not name the CPU"
-grep -q "^| \`seq:v0:t0:b8:f2:s6:r1\` |" "$run/REPORT.md" || fail "REPORT.md summary table lacks a row"
+grep -q "^## Machine and build" "$run/REPORT.md"
+check $? "REPORT.md has a machine section"
+grep -q "^| CPU |" "$run/REPORT.md"
+check $? "REPORT.md names the CPU"
+grep -q "^| \`seq:v0:t0:b8:f2:s6:r1\` |" "$run/REPORT.md"
+check $? "REPORT.md's summary table has the row of seq B=8 F=2"
 # every chart names the machine (from meta.json) in its footer
-grep -q "CPU: " "$run/plots/time_vs_params.svg" || fail "the charts do not name the CPU"
+grep -q "CPU: " "$run/plots/time_vs_params.svg"
+check $? "the charts name the CPU"
 
 # the GPU scaling chart, from made-up data-parallel rows (no machine here has
 # several GPUs): cuda at gpus 1, 2 and 4 for two batch sizes, copied from
 # seq's rows at F=4 with the step times divided by 0.85 N
-gpus_run=$tmp/gpus
+gpus_run=$scratch/gpus
 cp -r "$run" "$gpus_run" && rm -rf "$gpus_run/plots" "$gpus_run/REPORT.md"
 awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
     { print }
@@ -77,63 +77,72 @@ awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
             print line
         }
     }' "$run/summary.csv" >"$gpus_run/summary.csv"
-CNNBENCH=$cnnbench sh "$render" "$gpus_run" >"$tmp/render_gpus" 2>&1 ||
-    fail "render.sh on the GPU sweep: $(cat "$tmp/render_gpus")"
-[ "$(grep -c '^gpus,cuda B=' "$gpus_run/plots/data/scaling_gpus.csv")" -eq 2 ] ||
-    fail "scaling_gpus.csv does not hold two batch sizes: $(cat "$gpus_run/plots/data/scaling_gpus.csv")"
+CNNBENCH=$cnnbench sh "$render" "$gpus_run" >"$scratch/render_gpus" 2>&1
+check $? "render.sh draws the GPU sweep" "$(cat "$scratch/render_gpus")"
+[ "$(grep -c '^gpus,cuda B=' "$gpus_run/plots/data/scaling_gpus.csv")" -eq 2 ]
+check $? "scaling_gpus.csv holds two batch sizes" "$(cat "$gpus_run/plots/data/scaling_gpus.csv")"
 png=$gpus_run/plots/scaling_gpus.png
-[ -s "$png" ] && [ "$(head -c 4 "$png" | od -An -c | tr -d ' ')" = "211PNG" ] ||
-    fail "scaling_gpus.png missing or not a PNG"
-[ -s "$gpus_run/plots/scaling_gpus.svg" ] || fail "scaling_gpus.svg missing or empty"
-grep -q "](plots/scaling_gpus.png)" "$gpus_run/REPORT.md" || fail "REPORT.md does not embed scaling_gpus.png"
+[ -s "$png" ] && [ "$(head -c 4 "$png" | od -An -c | tr -d ' ')" = "211PNG" ]
+check $? "scaling_gpus.png is a PNG"
+[ -s "$gpus_run/plots/scaling_gpus.svg" ]
+check $? "scaling_gpus.svg written"
+grep -q "](plots/scaling_gpus.png)" "$gpus_run/REPORT.md"
+check $? "REPORT.md embeds scaling_gpus.png"
 # without a GPU sweep the chart is skipped, with a note
-grep -q "skipped scaling_gpus" "$tmp/render" || fail "render.sh did not note the missing GPU sweep"
+grep -q "skipped scaling_gpus" "$scratch/render"
+check $? "render.sh notes the missing GPU sweep"
 
 # charts a reader can trust (issue 14): gnuplot has nothing to say, ticks
 # sit at the values the sweep ran, every size of a thread sweep is drawn,
 # and log axes are labelled 1-2-5 style (never 0.00390625)
-[ ! -e "$run/plots/gnuplot.log" ] || fail "gnuplot warned: $(cat "$run/plots/gnuplot.log")"
-grep -qi "warning" "$tmp/render" && fail "render.sh printed a warning: $(cat "$tmp/render")"
+[ ! -e "$run/plots/gnuplot.log" ]
+check $? "gnuplot does not warn" "$(cat "$run/plots/gnuplot.log" 2>/dev/null)"
+! grep -qi "warning" "$scratch/render"
+check $? "render.sh prints no warning" "$(cat "$scratch/render")"
 info=$run/plots/data/plotinfo.gp
 if [ -s "$run/plots/data/speedup_batch.csv" ]; then
-    grep -q "^batch_x_ticks = '8 16'$" "$info" || fail "speedup_batch ticks are not at B=8 and 16"
-    grep -q "^filters_x_ticks = '2 4'$" "$info" || fail "speedup_filters ticks are not at F=2 and 4"
-    [ "$(grep -c '^threads,B=' "$run/plots/data/speedup_threads.csv")" -eq 4 ] ||
-        fail "speedup_threads does not draw all 4 sizes: $(cat "$run/plots/data/speedup_threads.csv")"
+    grep -q "^batch_x_ticks = '8 16'$" "$info"
+    check $? "speedup_batch ticks are at B=8 and 16"
+    grep -q "^filters_x_ticks = '2 4'$" "$info"
+    check $? "speedup_filters ticks are at F=2 and 4"
+    [ "$(grep -c '^threads,B=' "$run/plots/data/speedup_threads.csv")" -eq 4 ]
+    check $? "speedup_threads draws all 4 sizes" "$(cat "$run/plots/data/speedup_threads.csv")"
 fi
-grep -q "^params_x_filters = '2 4'$" "$info" || fail "time_vs_params ticks are not at F=2 and 4"
+grep -q "^params_x_filters = '2 4'$" "$info"
+check $? "time_vs_params ticks are at F=2 and 4"
 sed -n "s/^[a-z]*_y_ticks = '\(.*\)'$/\1/p" "$info" | tr ' ' '\n' | awk '
     NF { n++; t = $1; sub(/e.*/, "", t); gsub(/[.]/, "", t); sub(/^0+/, "", t); sub(/0+$/, "", t)
          if (length(t) > 2) { print "tick " $1; bad = 1 } }
-    END { exit bad || n == 0 }' >"$tmp/ticks" || fail "log-axis ticks that are not 1-2-5 style: $(cat "$tmp/ticks")"
+    END { exit bad || n == 0 }' >"$scratch/ticks"
+check $? "log-axis ticks are 1-2-5 style" "$(cat "$scratch/ticks")"
 
 # unstable points are drawn hollow with a legend entry: omp t1 at B=16 F=4
 # made unstable (stddev 50% of the mean)
-noisy=$tmp/noisy
+noisy=$scratch/noisy
 cp -r "$run" "$noisy" && rm -rf "$noisy/plots" "$noisy/REPORT.md"
 awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
     $1 ~ /^omp:v0:t1:b16:f4:/ { $c["stddev_step_ms"] = 0.5 * $c["mean_step_ms"] } { print }' \
     "$run/summary.csv" >"$noisy/summary.csv"
-CNNBENCH=$cnnbench sh "$render" "$noisy" >"$tmp/render_noisy" 2>&1 ||
-    fail "render.sh on the noisy run: $(cat "$tmp/render_noisy")"
+CNNBENCH=$cnnbench sh "$render" "$noisy" >"$scratch/render_noisy" 2>&1
+check $? "render.sh draws the noisy run" "$(cat "$scratch/render_noisy")"
 awk -F, '/^params,omp t1,/ { on = 1; next } /^params/ { on = 0 } on && $5 == 4 { print $6 }' \
-    "$noisy/plots/data/time_vs_params.csv" | grep -qx 1 ||
-    fail "time_vs_params.csv does not mark omp t1 at F=4 unstable"
-grep -q "hollow: unstable" "$noisy/plots/time_vs_params.svg" ||
-    fail "time_vs_params.svg has no legend entry for unstable points"
+    "$noisy/plots/data/time_vs_params.csv" | grep -qx 1
+check $? "time_vs_params.csv marks omp t1 at F=4 unstable"
+grep -q "hollow: unstable" "$noisy/plots/time_vs_params.svg"
+check $? "time_vs_params.svg has a legend entry for unstable points"
 
 # a one-step run: every chart has a range around its one point, no warning
-one=$tmp/one
-"$cnnbench" sweep --data "$tmp/data" --impl seq --batch 8 --filters 2 --steps 1 --eval \
-    --out "$one" >"$tmp/out" 2>"$tmp/err" || fail "one-step sweep: $(cat "$tmp/err")"
-CNNBENCH=$cnnbench sh "$render" "$one" >"$tmp/render_one" 2>&1 ||
-    fail "render.sh on a one-step run: $(cat "$tmp/render_one")"
-[ ! -e "$one/plots/gnuplot.log" ] || fail "one-step run: gnuplot warned: $(cat "$one/plots/gnuplot.log")"
-grep -qi "warning" "$tmp/render_one" && fail "one-step run: render.sh printed a warning: $(cat "$tmp/render_one")"
-[ -s "$one/plots/learning.png" ] || fail "one-step run: no learning chart"
+one=$scratch/one
+"$cnnbench" sweep --data "$scratch/data" --impl seq --batch 8 --filters 2 --steps 1 --eval \
+    --out "$one" >"$scratch/out" 2>"$scratch/err"
+check $? "a one-step sweep runs" "$(cat "$scratch/err")"
+CNNBENCH=$cnnbench sh "$render" "$one" >"$scratch/render_one" 2>&1
+check $? "render.sh draws a one-step run" "$(cat "$scratch/render_one")"
+[ ! -e "$one/plots/gnuplot.log" ]
+check $? "one-step run: gnuplot does not warn" "$(cat "$one/plots/gnuplot.log" 2>/dev/null)"
+! grep -qi "warning" "$scratch/render_one"
+check $? "one-step run: render.sh prints no warning" "$(cat "$scratch/render_one")"
+[ -s "$one/plots/learning.png" ]
+check $? "one-step run: a learning chart"
 
-if [ "$failures" -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "all passed"
+finish

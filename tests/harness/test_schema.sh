@@ -11,49 +11,52 @@ set -u
 cnnbench=$1
 make_idx=$2
 root=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/data" && "$make_idx" "$tmp/data" 300 100 || exit 99
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/../common/check.sh"
+mkdir -p "$scratch/data" && "$make_idx" "$scratch/data" 300 100 || exit 99
 
 # the CPU backends of this build (each has 7 regions + the whole step = 8 rows)
 impls=seq
 if "$cnnbench" list | grep -q "^omp "; then
     impls=seq,omp
 fi
-run=$tmp/results/run
-"$cnnbench" sweep --data "$tmp/data" --impl $impls --batch 8,16 --filters 2,4 --steps 5 \
-    --threads 1,2 --eval --out "$run" >"$tmp/out" 2>"$tmp/err" ||
-    { fail "sweep failed: $(cat "$tmp/err")"; exit 1; }
-configs=$(sed -n 's/^sweep: \([0-9]*\) configuration.*/\1/p' "$tmp/out")
+run=$scratch/results/run
+"$cnnbench" sweep --data "$scratch/data" --impl $impls --batch 8,16 --filters 2,4 --steps 5 \
+    --threads 1,2 --eval --out "$run" >"$scratch/out" 2>"$scratch/err" ||
+    fatal "sweep failed: $(cat "$scratch/err")"
+configs=$(sed -n 's/^sweep: \([0-9]*\) configuration.*/\1/p' "$scratch/out")
 expected=4
 [ "$impls" = seq,omp ] && expected=12
-[ "$configs" = "$expected" ] || fail "sweep announced '$configs' configurations, expected $expected"
+[ "$configs" = "$expected" ]
+check $? "sweep announces $expected configurations" "sweep announced '$configs'"
 
 want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus"
-[ "$(head -1 "$run/steps.csv")" = "$want_steps" ] || fail "steps.csv header: $(head -1 "$run/steps.csv")"
+[ "$(head -1 "$run/steps.csv")" = "$want_steps" ]
+check $? "steps.csv header" "$(head -1 "$run/steps.csv")"
 want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus"
-[ "$(head -1 "$run/evals.csv")" = "$want_evals" ] || fail "evals.csv header: $(head -1 "$run/evals.csv")"
-head -1 "$run/summary.csv" | grep -q "^config_key,impl," || fail "summary.csv does not start with its header"
+[ "$(head -1 "$run/evals.csv")" = "$want_evals" ]
+check $? "evals.csv header" "$(head -1 "$run/evals.csv")"
+head -1 "$run/summary.csv" | grep -q "^config_key,impl,"
+check $? "summary.csv starts with its header"
 
 rows=$(($(wc -l <"$run/steps.csv") - 1))
-[ "$rows" -eq $((expected * 5 * 8)) ] || fail "steps.csv has $rows rows, expected $expected x 5 steps x 8 regions"
+[ "$rows" -eq $((expected * 5 * 8)) ]
+check $? "steps.csv has $expected x 5 steps x 8 regions rows" "$rows rows"
 dups=$(awk -F, 'NR > 1 { print $1, $8, $9 }' "$run/steps.csv" | sort | uniq -d | wc -l)
-[ "$dups" -eq 0 ] || fail "steps.csv repeats $dups (configuration, step, region) keys"
-awk -F, 'NR > 1 && !($10 > 0) { bad = 1 } END { exit bad }' "$run/steps.csv" ||
-    fail "steps.csv has a time_ms that is not positive"
-[ $(($(wc -l <"$run/summary.csv") - 1)) -eq "$expected" ] || fail "summary.csv row count"
-[ $(($(wc -l <"$run/evals.csv") - 1)) -eq "$expected" ] || fail "evals.csv: one final evaluation per configuration"
+[ "$dups" -eq 0 ]
+check $? "steps.csv has each (configuration, step, region) once" "$dups repeated"
+awk -F, 'NR > 1 && !($10 > 0) { bad = 1 } END { exit bad }' "$run/steps.csv"
+check $? "every time_ms of steps.csv is positive"
+[ $(($(wc -l <"$run/summary.csv") - 1)) -eq "$expected" ]
+check $? "summary.csv has one row per configuration"
+[ $(($(wc -l <"$run/evals.csv") - 1)) -eq "$expected" ]
+check $? "evals.csv has one final evaluation per configuration"
 
 # summary columns by name: statuses, timers, the baseline speedup of seq is 1
 col() { head -1 "$run/summary.csv" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
 for c in median_step_ms q1_step_ms q3_step_ms iqr_step_ms n_steps images_per_s gflop_per_s \
     final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified; do
-    [ -n "$(col $c)" ] || fail "summary.csv has no column $c"
+    [ -n "$(col $c)" ]
+    check $? "summary.csv has column $c"
 done
 s=$(col status)
 t=$(col timer)
@@ -64,45 +67,51 @@ awk -F, -v s="$s" -v t="$t" -v sp="$sp" -v n="$n" 'NR > 1 {
     if ($t != "wall") { print "timer " $t; bad = 1 }
     if ($n != 5) { print "n_steps " $n; bad = 1 }
     if ($2 == "seq" && $sp != 1) { print "seq speedup " $sp; bad = 1 }
-} END { exit bad }' "$run/summary.csv" || fail "summary.csv values"
+} END { exit bad }' "$run/summary.csv" >"$scratch/bad"
+check $? "summary.csv: every status ok, timer wall, 5 steps, seq's speedup 1" "$(cat "$scratch/bad")"
 if [ "$impls" = seq,omp ]; then
     v=$(col verified)
     awk -F, -v v="$v" 'NR > 1 && $2 == "omp" && $v != "yes" { bad = 1 } END { exit bad }' \
-        "$run/summary.csv" || fail "omp configurations were not verified against seq"
+        "$run/summary.csv"
+    check $? "omp configurations are verified against seq"
 fi
 
 for k in schema_version run_id argv started_utc finished_utc git sha dirty buildtype c_compiler \
     cpu_model online_cpus governor gpu_name cuda_version env seed lr spec train_images test_images; do
-    grep -q "\"$k\":" "$run/meta.json" || fail "meta.json has no key $k"
+    grep -q "\"$k\":" "$run/meta.json"
+    check $? "meta.json has key $k"
 done
-grep -q '"state": "complete"' "$run/meta.json" || fail "meta.json state is not complete"
+grep -q '"state": "complete"' "$run/meta.json"
+check $? "meta.json state is complete"
 for f in conv_w.npy conv_b.npy fc_w.npy fc_b.npy filters.csv feature_maps.csv digit.csv; do
-    [ -s "$run/showcase/$f" ] || fail "showcase/$f missing"
+    [ -s "$run/showcase/$f" ]
+    check $? "showcase/$f written"
 done
 
 # every column of every CSV and every top-level meta.json key is documented
 readme=$root/results/README.md
 for csv in steps summary evals; do
     for c in $(head -1 "$run/$csv.csv" | tr ',' ' '); do
-        grep -q "\`$c\`" "$readme" || fail "results/README.md does not document $csv.csv column $c"
+        grep -q "\`$c\`" "$readme"
+        check $? "results/README.md documents $csv.csv column $c"
     done
 done
 for c in $(head -1 "$run/showcase/filters.csv" "$run/showcase/feature_maps.csv" "$run/showcase/digit.csv" | grep -v '^==>' | tr ',' ' '); do
-    grep -q "\`$c\`" "$readme" || fail "results/README.md does not document showcase column $c"
+    grep -q "\`$c\`" "$readme"
+    check $? "results/README.md documents showcase column $c"
 done
 for k in $(grep -o '^  "[a-z_0-9]*":' "$run/meta.json" | tr -d ' ":'); do
-    grep -q "\`$k\`" "$readme" || fail "results/README.md does not document meta.json key $k"
+    grep -q "\`$k\`" "$readme"
+    check $? "results/README.md documents meta.json key $k"
 done
 
 # never clobber: the same --out again fails before work and changes nothing
 sum_before=$(cat "$run"/*.csv "$run/meta.json" | cksum)
-"$cnnbench" sweep --data "$tmp/data" --impl seq --steps 2 --out "$run" >"$tmp/out2" 2>"$tmp/err2" &&
-    fail "a second sweep into an existing run directory succeeded"
-grep -q "already exists" "$tmp/err2" || fail "no 'already exists' message: $(cat "$tmp/err2")"
-[ "$(cat "$run"/*.csv "$run/meta.json" | cksum)" = "$sum_before" ] || fail "the refused sweep changed the run"
+! "$cnnbench" sweep --data "$scratch/data" --impl seq --steps 2 --out "$run" >"$scratch/out2" 2>"$scratch/err2"
+check $? "a second sweep into an existing run directory fails"
+grep -q "already exists" "$scratch/err2"
+check $? "saying the directory already exists" "$(cat "$scratch/err2")"
+[ "$(cat "$run"/*.csv "$run/meta.json" | cksum)" = "$sum_before" ]
+check $? "the refused sweep leaves the run as it was"
 
-if [ "$failures" -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "all passed"
+finish

@@ -40,9 +40,8 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     if [ -d "$mnt" ]; then umount "$mnt" 2>/dev/null; fi
-    rm -rf "$scratch"
 }
-trap cleanup EXIT
+on_exit cleanup
 
 host=$(uname -n)
 data=$scratch/data

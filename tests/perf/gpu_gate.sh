@@ -41,13 +41,7 @@ fi
 cnnbench=$1
 src=$2
 baseline=$src/results/baseline/h100
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/cnnbench-gpu-gate.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-
-fail() {
-    echo "perf-gpu: FAIL: $*"
-    exit 1
-}
+. "$(dirname "$0")/../common/check.sh"
 
 if ! "$cnnbench" list 2>/dev/null |
     awk '/^[a-z]/ { c = ($1 == "cuda") } c && /runs here: yes/ { ok = 1 } END { exit !ok }'; then
@@ -58,14 +52,14 @@ fi
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
 echo "perf-gpu: GPU: ${gpu:-unknown}"
 
-"$src/tests/perf/gate_data.sh" "$scratch/data" 1000 100 || fail "cannot write the data set"
+"$src/tests/perf/gate_data.sh" "$scratch/data" 1000 100 || fatal "cannot write the data set"
 
 # sweep DIR: one run of the gate's configurations into DIR.
 sweep() {
     # shellcheck disable=SC2086
     "$cnnbench" sweep $sweep_args --data "$scratch/data" --out "$1" > "$1.log" 2>&1 || {
         cat "$1.log"
-        fail "cnnbench sweep $sweep_args failed"
+        fatal "cnnbench sweep $sweep_args failed"
     }
 }
 
@@ -123,7 +117,7 @@ record() {
                 printf "%s  median %.4f  max dev %.1f%%\n", line, mid[c], 100 * spread > table
             }
             print best
-        }' "$scratch/medians" > "$scratch/typical" || fail "cannot summarise the runs"
+        }' "$scratch/medians" > "$scratch/typical" || fatal "cannot summarise the runs"
     typical=$(cat "$scratch/typical")
     {
         echo "GPU: ${gpu:-unknown}; $runs separate sweeps: cnnbench sweep $sweep_args"
@@ -146,11 +140,11 @@ record() {
     rm -rf "$1"
     mkdir -p "$1"
     cp "$scratch/r$typical/steps.csv" "$scratch/r$typical/summary.csv" "$1/" ||
-        fail "cannot write $1"
+        fatal "cannot write $1"
     # the recorded command names this run's scratch directory: kept as $SCRATCH,
     # so the committed baseline carries no path of the machine that made it
     sed "s|$scratch|\$SCRATCH|g" "$scratch/r$typical/meta.json" > "$1/meta.json" ||
-        fail "cannot write $1/meta.json"
+        fatal "cannot write $1/meta.json"
     cat "$2"
 }
 
@@ -169,7 +163,7 @@ noise)
 esac
 
 [ -f "$baseline/summary.csv" ] ||
-    fail "no baseline in $baseline; record one on an H100 with:
+    fatal "no baseline in $baseline; record one on an H100 with:
   tests/perf/gpu_gate.sh --update BUILD/bench/cnnbench ."
 base_gpu=$(sed -n 's/^ *"gpu_name": *"\([^"]*\)".*/\1/p' "$baseline/meta.json" | head -n 1)
 if [ "$base_gpu" != "$gpu" ]; then
@@ -188,10 +182,10 @@ case $rc in
     3) echo "perf-gpu: SKIP: this machine or build differs from the baseline's (above);"
        echo "  re-record it here: tests/perf/gpu_gate.sh --update BUILD/bench/cnnbench ."
        exit 77 ;;
-    *) fail "cnnbench compare exited $rc" ;;
+    *) fatal "cnnbench compare exited $rc" ;;
 esac
 slower "$scratch/cmp1" > "$scratch/slow1"
-[ -s "$scratch/slow1" ] || fail "cnnbench compare could not read a run (above)"
+[ -s "$scratch/slow1" ] || fatal "cnnbench compare could not read a run (above)"
 
 echo "perf-gpu: SLOWER in this run: confirming with a second, fresh sweep"
 sweep "$scratch/new2"
@@ -200,9 +194,9 @@ rc=0
     rc=$?
 cat "$scratch/cmp2"
 slower "$scratch/cmp2" > "$scratch/slow2"
-[ "$rc" -eq 0 ] || [ -s "$scratch/slow2" ] || fail "cnnbench compare exited $rc on the second run"
+[ "$rc" -eq 0 ] || [ -s "$scratch/slow2" ] || fatal "cnnbench compare exited $rc on the second run"
 both=$(grep -Fxf "$scratch/slow1" "$scratch/slow2" | tr '\n' ' ')
 if [ -n "$both" ]; then
-    fail "SLOWER than results/baseline/h100 by more than $threshold% in two separate runs: $both"
+    fatal "SLOWER than results/baseline/h100 by more than $threshold% in two separate runs: $both"
 fi
 echo "perf-gpu: pass: the first run's SLOWER did not repeat (a process-level outlier, results/baseline/README.md)"
