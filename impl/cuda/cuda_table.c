@@ -14,6 +14,7 @@
  */
 #include "cnnbench_config.h"
 #include "cuda_backend.h"
+#include "error.h"
 
 static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
     [CUDA_VARIANT_NAIVE - 1] = "v1: one thread per image, global memory only "
