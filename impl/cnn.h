@@ -59,15 +59,17 @@ struct cnn_config {
     int batch;     /* B: images per step, 1..CNN_MAX_BATCH */
     int filters;   /* F: conv filters, 1..CNN_MAX_FILTERS */
     float lr;      /* SGD learning rate */
-    int threads;   /* CPU threads; 0 = backend default (OMP_NUM_THREADS) */
-    int variant;   /* kernel variant; 0 = backend default */
-    int gpus;      /* 0 = the plain one-GPU path; N >= 1 = data-parallel over N
-                      GPUs through NCCL, B the global batch. N = 1 (a
+    int threads;   /* CPU threads; 0 = backend default (OMP_NUM_THREADS);
+                      > 0 only for a backend with CNN_CAP_THREADS */
+    int variant;   /* kernel variant 1..variant_count; 0 = backend default;
+                      > 0 only for a backend with CNN_CAP_VARIANTS */
+    int gpus;      /* 0 = the plain one-device path; N >= 1 = data-parallel over N
+                      GPUs, B the global batch, only for a backend with
+                      CNN_CAP_DATA_PARALLEL (cuda through NCCL). N = 1 (a
                       communicator of one rank) is bitwise identical to 0; a
                       fixed N is bitwise reproducible on the same GPUs, NCCL
                       version and NCCL environment; different N agree within
-                      docs/DESIGN.md §4. Only backends with a data_parallel table take
-                      N >= 1 (cnn_backend_for_gpus). */
+                      docs/DESIGN.md §4. */
 };
 
 /* ---- parameters: one contiguous buffer with typed views ----
@@ -118,13 +120,14 @@ enum { CNN_POOL_NO_GRAD = 4 };
 
 /* ---- capabilities a backend claims ---- */
 enum {
-    CNN_CAP_THREADS = 1u << 0,  /* honours set_threads */
-    CNN_CAP_VARIANTS = 1u << 1, /* has numbered kernel variants, set_variant */
+    CNN_CAP_THREADS = 1u << 0,  /* takes a thread count, cfg->threads */
+    CNN_CAP_VARIANTS = 1u << 1, /* has numbered kernel variants, cfg->variant */
     CNN_CAP_DEVICE = 1u << 2,   /* separate device memory: h2d/d2h regions are real,
                                    region timing is asynchronous (timer_* slots) */
     CNN_CAP_REFERENCE = 1u << 3, /* the oracle every other backend is verified against
                                     (exactly one backend: seq); fills set_pool_choice */
-    CNN_CAP_DATA_PARALLEL = 1u << 4, /* trains over several devices when cfg->gpus >= 1 */
+    CNN_CAP_DATA_PARALLEL = 1u << 4, /* trains over several devices when cfg->gpus >= 1:
+                                        fills allreduce and data_parallel */
     CNN_CAP_THREAD_BASELINE = 1u << 5, /* its one-thread run is the baseline of the
                                           speedup_omp1 column (exactly one: omp) */
 };
@@ -135,6 +138,11 @@ typedef struct cnn_state cnn_state;
 /*
  * The backend interface. Every function returns a cnn_status; on failure it
  * has recorded a message with cnn_fail() (impl/common/error.h).
+ *
+ * A state is configured once, by the struct cnn_config given to create
+ * (threads, variant, gpus included); there is no other way to change it.
+ * create checks the config with cnn_config_check first. A new backend:
+ * docs/ADDING_A_BACKEND.md.
  *
  * A training step is driven by cnn_step() (impl/common/step.c) in this order:
  *   load_batch, conv_forward, fc_forward, loss_forward, loss_backward,
@@ -150,6 +158,9 @@ struct cnn_backend {
 
     /* CNN_OK if the backend can run on this machine; else a reason. */
     cnn_status (*probe)(void);
+    /* A state for cfg: CNN_E_ARG, from cnn_config_check, where cfg asks what
+     * the backend cannot do. cfg->gpus >= 1 (CNN_CAP_DATA_PARALLEL) makes a
+     * state that drives every device through these same slots. */
     cnn_status (*create)(const struct cnn_config *cfg, cnn_state **out);
     void (*destroy)(cnn_state *s);
 
@@ -197,11 +208,6 @@ struct cnn_backend {
     /* Forward only, n images in chunks of at most cfg->batch; pred [n]. */
     cnn_status (*predict)(cnn_state *s, const float *x, int n, uint8_t *pred);
 
-    /* CNN_CAP_THREADS */
-    cnn_status (*set_threads)(cnn_state *s, int threads);
-    /* CNN_CAP_VARIANTS: 1..variant_count */
-    cnn_status (*set_variant)(cnn_state *s, int variant);
-
     /* CNN_CAP_DEVICE: asynchronous region timing on the device's clock.
      * timer_mark marks the start (end = 0) or end (end = 1) of region r on
      * the training stream; timer_read waits for the step and returns
@@ -215,17 +221,21 @@ struct cnn_backend {
     cnn_status (*timer_mark)(cnn_state *s, enum cnn_region r, int end);
     cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 
-    /* Optional: data-parallel training. NULL in a table that trains on one
-     * device; the region allreduce is then reported as not run (-1).
-     * Otherwise called after conv_backward: sums the gradients of every
-     * device, so that update applies the same gradient everywhere. Region
-     * allreduce. */
+    /* CNN_CAP_DATA_PARALLEL: data-parallel training. data_parallel says
+     * whether a state was made with cfg->gpus >= 1; for such a state
+     * cnn_step calls allreduce after conv_backward, which sums the gradients
+     * of every device, so that update applies the same gradient everywhere
+     * (region allreduce). Any other state, and every state of a backend
+     * without the capability (both slots NULL), reports the region as not
+     * run (-1). */
     cnn_status (*allreduce)(cnn_state *s);
-    /* Optional: the table that runs states made with cfg->gpus >= 1 (same
-     * name, same variants; its slots drive every device and it fills
-     * allreduce). NULL: the backend has no multi-GPU mode in this build.
-     * Pick the table with cnn_backend_for_gpus, never by hand. */
-    const struct cnn_backend *data_parallel;
+    int (*data_parallel)(const cnn_state *s);
+
+    /* Optional: the version of a library the backend loads at run time
+     * whose version can change the results ("nccl": "2.28.9"), into buf;
+     * 0 where the backend does not load it in this build. meta.json records
+     * it (cnn_library_version). */
+    int (*library_version)(const char *library, char *buf, size_t len);
 };
 
 /* ---- the registry of backends that were built ---- */
@@ -236,13 +246,16 @@ const struct cnn_backend *cnn_backend_find(const char *name);
  * or NULL: how the harness finds the reference and the thread baseline
  * without naming them. */
 const struct cnn_backend *cnn_backend_with_cap(unsigned cap);
-/* CNN_E_ARG if a required slot, or a slot its caps claim, is NULL (its
- * data_parallel table, where it has one, included). */
+/* CNN_E_ARG if a required slot, or a slot its caps claim, is NULL. */
 cnn_status cnn_backend_validate(const struct cnn_backend *be);
-/* The table that trains with `gpus` (struct cnn_config): be itself for 0,
- * be->data_parallel for N >= 1; CNN_E_ARG, saying why, where there is none
- * (a CPU backend, or a build without NCCL). */
-cnn_status cnn_backend_for_gpus(const struct cnn_backend *be, int gpus,
-                                const struct cnn_backend **out);
+/* CNN_E_ARG, naming the backend and the field, where cfg is out of range or
+ * asks what be does not claim: threads > 0 without CNN_CAP_THREADS, a
+ * variant outside 1..variant_count or without CNN_CAP_VARIANTS, gpus >= 1
+ * without CNN_CAP_DATA_PARALLEL. Every create calls it first; a caller may
+ * call it to refuse a configuration before it loads any data. */
+cnn_status cnn_config_check(const struct cnn_backend *be, const struct cnn_config *cfg);
+/* The first answer of a backend's library_version for `library`, else
+ * "none": 1 if some backend of this build loads it, else 0. */
+int cnn_library_version(const char *library, char *buf, size_t len);
 
 #endif

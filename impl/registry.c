@@ -1,42 +1,30 @@
 /*
- * registry.c — the list of backends this build contains, and the start-up
- * check that every backend fills every slot it claims (no silent fallback to
- * another backend's code, docs/DESIGN.md §3).
+ * registry.c — the list of backends this build contains, and the checks of
+ * the contract: at start-up, that every backend fills every slot it claims
+ * (no silent fallback to another backend's code, docs/DESIGN.md §3); at
+ * create, that a configuration asks only what its backend claims.
+ *
+ * The list is generated: each backend's meson.build adds its name to
+ * cnn_backend_names (impl/meson.build), which becomes CNN_BACKEND_LIST in
+ * cnnbench_config.h, one CNN_BACKEND(name) per built backend in the order
+ * of the subdir() calls (seq first: it is the reference). The table of
+ * backend NAME is `cnn_backend_NAME`.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cnn.h"
 #include "cnnbench_config.h"
 #include "error.h"
 
-extern const struct cnn_backend cnn_backend_seq;
-#if CNN_HAVE_OMP
-extern const struct cnn_backend cnn_backend_omp;
-#endif
-#if CNN_HAVE_CUDA
-extern const struct cnn_backend cnn_backend_cuda;
-#endif
-#if CNN_HAVE_CUDNN
-extern const struct cnn_backend cnn_backend_cudnn;
-#endif
-#if CNN_HAVE_ONEDNN
-extern const struct cnn_backend cnn_backend_onednn;
-#endif
+#define CNN_BACKEND(name) extern const struct cnn_backend cnn_backend_##name;
+CNN_BACKEND_LIST
+#undef CNN_BACKEND
 
 const struct cnn_backend *const cnn_backends[] = {
-    &cnn_backend_seq,
-#if CNN_HAVE_OMP
-    &cnn_backend_omp,
-#endif
-#if CNN_HAVE_CUDA
-    &cnn_backend_cuda,
-#endif
-#if CNN_HAVE_CUDNN
-    &cnn_backend_cudnn,
-#endif
-#if CNN_HAVE_ONEDNN
-    &cnn_backend_onednn,
-#endif
+#define CNN_BACKEND(name) &cnn_backend_##name,
+    CNN_BACKEND_LIST
+#undef CNN_BACKEND
     NULL,
 };
 
@@ -86,51 +74,89 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be)
     REQUIRE_SLOT(be, set_logit_grad);
     REQUIRE_SLOT(be, get_pool_choice);
     REQUIRE_SLOT(be, predict);
-    if (be->caps & CNN_CAP_THREADS)
-        REQUIRE_SLOT(be, set_threads);
-    if (be->caps & CNN_CAP_VARIANTS) {
-        REQUIRE_SLOT(be, set_variant);
+    if (be->caps & CNN_CAP_VARIANTS)
         REQUIRE_SLOT(be, variant_names);
-    }
     if (be->caps & CNN_CAP_REFERENCE)
         REQUIRE_SLOT(be, set_pool_choice);
     if (be->caps & CNN_CAP_DEVICE) {
         REQUIRE_SLOT(be, timer_mark);
         REQUIRE_SLOT(be, timer_read);
     }
+    if (be->caps & CNN_CAP_DATA_PARALLEL) {
+        REQUIRE_SLOT(be, allreduce);
+        REQUIRE_SLOT(be, data_parallel);
+    } else if (be->allreduce || be->data_parallel) {
+        return cnn_fail(CNN_E_ARG, "backend '%s' fills allreduce or data_parallel without "
+                        "claiming CNN_CAP_DATA_PARALLEL", be->name);
+    }
     if (be->variant_count < 1)
         return cnn_fail(CNN_E_ARG, "backend '%s' has no variants", be->name);
-    if (be->data_parallel) {
-        const struct cnn_backend *dp = be->data_parallel;
-        if (dp->data_parallel || !dp->name || strcmp(dp->name, be->name) != 0)
-            return cnn_fail(CNN_E_ARG, "backend '%s': its data-parallel table must carry "
-                            "its name and no table of its own", be->name);
-        REQUIRE_SLOT(dp, allreduce);
-        return cnn_backend_validate(dp);
+    return CNN_OK;
+}
+
+/* "cuda" or "cuda, other": the backends of this build that claim cap. */
+static int names_with_cap(unsigned cap, char *buf, size_t len)
+{
+    size_t used = 0;
+    int n = 0;
+    buf[0] = '\0';
+    for (int i = 0; cnn_backends[i]; i++) {
+        if (!(cnn_backends[i]->caps & cap) || used >= len)
+            continue;
+        int w = snprintf(buf + used, len - used, "%s%s", n ? ", " : "", cnn_backends[i]->name);
+        if (w > 0)
+            used += (size_t)w;
+        n++;
+    }
+    return n;
+}
+
+cnn_status cnn_config_check(const struct cnn_backend *be, const struct cnn_config *cfg)
+{
+    const char *name = be->name;
+    if (cfg->batch < 1 || cfg->batch > CNN_MAX_BATCH)
+        return cnn_fail(CNN_E_ARG, "%s: batch must be in 1..%d, got %d", name, CNN_MAX_BATCH,
+                        cfg->batch);
+    if (cfg->filters < 1 || cfg->filters > CNN_MAX_FILTERS)
+        return cnn_fail(CNN_E_ARG, "%s: filters must be in 1..%d, got %d", name,
+                        CNN_MAX_FILTERS, cfg->filters);
+    if (cfg->threads < 0)
+        return cnn_fail(CNN_E_ARG, "%s: threads must be >= 0, got %d", name, cfg->threads);
+    if (cfg->threads > 0 && !(be->caps & CNN_CAP_THREADS))
+        return cnn_fail(CNN_E_ARG, "%s: threads = %d, but backend %s does not take a thread "
+                        "count", name, cfg->threads, name);
+    if (cfg->variant < 0)
+        return cnn_fail(CNN_E_ARG, "%s: variant must be >= 0, got %d", name, cfg->variant);
+    if (cfg->variant > 0 && !(be->caps & CNN_CAP_VARIANTS))
+        return cnn_fail(CNN_E_ARG, "%s: variant = %d, but backend %s has no kernel variants",
+                        name, cfg->variant, name);
+    if (cfg->variant > be->variant_count)
+        return cnn_fail(CNN_E_ARG, "%s: backend %s has variants 1..%d, not %d", name, name,
+                        be->variant_count, cfg->variant);
+    if (cfg->gpus < 0)
+        return cnn_fail(CNN_E_ARG, "%s: gpus must be 0 (one device) or a count >= 1, got %d",
+                        name, cfg->gpus);
+    if (cfg->gpus >= 1 && !(be->caps & CNN_CAP_DATA_PARALLEL)) {
+        char able[256];
+        if (names_with_cap(CNN_CAP_DATA_PARALLEL, able, sizeof able) > 0)
+            return cnn_fail(CNN_E_ARG, "%s: gpus = %d: backend %s does not train over several "
+                            "GPUs; only %s trains over several GPUs", name, cfg->gpus, name,
+                            able);
+        /* No backend of this build has the capability; the one that can
+         * gain it is named here, the one place that knows backends by name. */
+        return cnn_fail(CNN_E_ARG, "%s: gpus = %d: no backend of this build trains over "
+                        "several GPUs; only cuda trains over several GPUs, built with NCCL "
+                        "(meson setup -Dnccl=enabled [-Dnccl_root=DIR])", name, cfg->gpus);
     }
     return CNN_OK;
 }
 
-cnn_status cnn_backend_for_gpus(const struct cnn_backend *be, int gpus,
-                                const struct cnn_backend **out)
+int cnn_library_version(const char *library, char *buf, size_t len)
 {
-    if (gpus < 0)
-        return cnn_fail(CNN_E_ARG, "gpus must be 0 (one GPU, no NCCL) or a count >= 1, got %d",
-                        gpus);
-    if (gpus == 0) {
-        *out = be;
-        return CNN_OK;
-    }
-    if (be->data_parallel) {
-        *out = be->data_parallel;
-        return CNN_OK;
-    }
-    if (!(be->caps & CNN_CAP_DEVICE))
-        return cnn_fail(CNN_E_ARG, "--gpus %d: backend %s runs on the CPU; only cuda trains "
-                        "over several GPUs", gpus, be->name);
-    if (!CNN_HAVE_NCCL && strcmp(be->name, "cuda") == 0)
-        return cnn_fail(CNN_E_ARG, "--gpus %d: NCCL was not built in; rebuild with NCCL "
-                        "(meson setup -Dnccl=enabled [-Dnccl_root=DIR])", gpus);
-    return cnn_fail(CNN_E_ARG, "--gpus %d: backend %s has no multi-GPU mode; only cuda "
-                    "trains over several GPUs", gpus, be->name);
+    for (int i = 0; cnn_backends[i]; i++)
+        if (cnn_backends[i]->library_version &&
+            cnn_backends[i]->library_version(library, buf, len))
+            return 1;
+    snprintf(buf, len, "none");
+    return 0;
 }

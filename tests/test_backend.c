@@ -31,12 +31,13 @@
 #include "agree.h"
 #include "check.h"
 #include "cnn.h"
+#include "exact.h"
 #include "params.h"
 #include "rng.h"
 #include "sampler.h"
 #include "step.h"
 
-static const struct cnn_backend *ref_be; /* seq */
+static const struct cnn_backend *ref_be; /* the reference, seq */
 static const struct cnn_backend *be;     /* under test */
 
 static void fill_nan(float *p, size_t n)
@@ -45,17 +46,15 @@ static void fill_nan(float *p, size_t n)
         p[i] = NAN;
 }
 
+/* variant 1..variant_count, taken only where b has variants; threads 0 is
+ * the backend's default. */
 static cnn_state *open_state(const struct cnn_backend *b, int batch, int filters, float lr,
                              int variant, int threads)
 {
-    struct cnn_config cfg = {.batch = batch, .filters = filters, .lr = lr,
-                             .threads = threads, .variant = variant};
+    struct cnn_config cfg = {.batch = batch, .filters = filters, .lr = lr, .threads = threads,
+                             .variant = (b->caps & CNN_CAP_VARIANTS) ? variant : 0};
     cnn_state *s = NULL;
     CHECK_OK(b->create(&cfg, &s));
-    if (b->caps & CNN_CAP_VARIANTS)
-        CHECK_OK(b->set_variant(s, variant));
-    if ((b->caps & CNN_CAP_THREADS) && threads > 0)
-        CHECK_OK(b->set_threads(s, threads));
     return s;
 }
 
@@ -168,9 +167,7 @@ static void check_batch_buffer(int variant, int batch, int filters)
     free(y);
 }
 
-/* ---- 2. bit-exact layers on integer-valued data ---- */
-static float ternary(struct cnn_rng *r) { return (float)cnn_rng_below(r, 3) - 1.0f; }
-
+/* ---- 2. bit-exact layers on integer-valued data (exact.h) ---- */
 static size_t count_nonzero(const float *p, size_t n)
 {
     size_t nz = 0;
@@ -189,12 +186,7 @@ static void check_bit_exact(int variant, int batch, int filters)
     float *dlogits = malloc((size_t)batch * CNN_CLASSES * sizeof *dlogits);
     float *la = malloc((size_t)batch * CNN_CLASSES * sizeof *la);
     float *lb = malloc((size_t)batch * CNN_CLASSES * sizeof *lb);
-    for (size_t i = 0; i < (size_t)batch * CNN_PIXELS; i++)
-        x[i] = (float)cnn_rng_below(&rng, 16);
-    for (int i = 0; i < batch; i++)
-        y[i] = (uint8_t)cnn_rng_below(&rng, CNN_CLASSES);
-    for (size_t i = 0; i < (size_t)batch * CNN_CLASSES; i++)
-        dlogits[i] = ((float)cnn_rng_below(&rng, 9) - 4.0f) / 256.0f;
+    cnn_exact_batch(&rng, x, y, dlogits, batch);
 
     struct cnn_params init, pa, pb, ga, gb;
     CHECK_OK(cnn_params_alloc(&init, filters));
@@ -202,14 +194,7 @@ static void check_bit_exact(int variant, int batch, int filters)
     CHECK_OK(cnn_params_alloc(&pb, filters));
     CHECK_OK(cnn_params_alloc(&ga, filters));
     CHECK_OK(cnn_params_alloc(&gb, filters));
-    for (size_t i = 0; i < (size_t)filters * CNN_KTAPS; i++)
-        init.conv_w[i] = ternary(&rng);
-    for (int f = 0; f < filters; f++)
-        init.conv_b[f] = (float)cnn_rng_below(&rng, 5) - 2.0f;
-    for (size_t i = 0; i < CNN_CLASSES * K; i++)
-        init.fc_w[i] = ternary(&rng) / 1024.0f;
-    for (int c = 0; c < CNN_CLASSES; c++)
-        init.fc_b[c] = ternary(&rng) / 1024.0f;
+    cnn_exact_params(&rng, &init);
 
     const float lr = 0.125f;
     cnn_state *sa = open_state(be, batch, filters, lr, variant, 0);
@@ -476,10 +461,10 @@ int main(int argc, char **argv)
         return 2;
     }
     check_name = argv[1];
-    ref_be = cnn_backend_find("seq");
+    ref_be = cnn_backend_with_cap(CNN_CAP_REFERENCE);
     be = cnn_backend_find(argv[1]);
     if (!be || !ref_be) {
-        fprintf(stderr, "test_backend: backend '%s' is not built\n", argv[1]);
+        fprintf(stderr, "test_backend: backend '%s' or the reference is not built\n", argv[1]);
         return 1;
     }
     CHECK_OK(cnn_backend_validate(ref_be));

@@ -1,16 +1,17 @@
 /*
  * test_gpu_clock.c — the one GPU clock (impl/gpu/gpu.h, results/README.md
  * "GPU region times"): for every device backend and each of its variants,
- * and for the cuda data-parallel table on one GPU where NCCL is built, at a
+ * and for the data-parallel mode on one GPU where a backend has it (cuda
+ * built with NCCL), at a
  * launch-bound and a larger size, the region times of a step tile its GPU
  * span.
  *
  *   usage: test_gpu_clock        (exit 0 pass, 1 fail, 77 no GPU)
  *
  * After WARMUP untimed steps, STEPS steps through cnn_step, each checked:
- *   a. regions    exactly the regions the table has are timed, each >= 0:
+ *   a. regions    exactly the regions the state runs are timed, each >= 0:
  *                 h2d, the seven compute regions, d2h, and allreduce in the
- *                 data-parallel table only; every other region reads -1.
+ *                 data-parallel mode only; every other region reads -1.
  *   b. tiling     |sum of the region times - GPU span| <= (regions + 1) x
  *                 EVENT_RES_MS. Each time is one cudaEventElapsedTime
  *                 between two boundary events, documented with a resolution
@@ -76,11 +77,11 @@ static const enum cnn_region order[] = {
     CNN_REGION_UPDATE,   CNN_REGION_D2H,
 };
 
-/* Whether the table times region r: the copies always, allreduce only where
- * it has the slot. */
-static int has_region(const struct cnn_backend *be, enum cnn_region r)
+/* Whether state s times region r: the copies always, allreduce only where
+ * s is data-parallel. */
+static int has_region(const struct cnn_backend *be, const cnn_state *s, enum cnn_region r)
 {
-    return r == CNN_REGION_H2D || r == CNN_REGION_D2H || cnn_region_slot(be, r) != NULL;
+    return r == CNN_REGION_H2D || r == CNN_REGION_D2H || cnn_region_slot(be, s, r) != NULL;
 }
 
 /* Sleeps ms, resuming after a signal. */
@@ -102,7 +103,7 @@ static cnn_status paused_step(const struct cnn_backend *be, cnn_state *s, const 
     int correct = 0;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         enum cnn_region r = order[i];
-        if (!has_region(be, r))
+        if (!has_region(be, s, r))
             continue;
         if (r == pause_before)
             pause_ms(PAUSE_MS);
@@ -112,38 +113,38 @@ static cnn_status paused_step(const struct cnn_backend *be, cnn_state *s, const 
         else if (r == CNN_REGION_D2H)
             CNN_TRY(be->read_metrics(s, &loss, &correct));
         else
-            CNN_TRY(cnn_region_slot(be, r)(s));
+            CNN_TRY(cnn_region_slot(be, s, r)(s));
         CNN_TRY(be->timer_mark(s, r, 1));
     }
     return be->timer_read(s, ms, span_ms);
 }
 
 /* a and b for one step's times; `what` names the step. */
-static void check_tiling(const struct cnn_backend *be, const char *what,
+static void check_tiling(const struct cnn_backend *be, const cnn_state *s, const char *what,
                          const double ms[CNN_REGION_COUNT], double span)
 {
     double sum = 0.0;
     int timed = 0, right_set = 1;
     for (int r = 0; r < CNN_REGION_COUNT; r++) {
-        int want = has_region(be, (enum cnn_region)r);
+        int want = has_region(be, s, (enum cnn_region)r);
         if (want && ms[r] >= 0.0) {
             sum += ms[r];
             timed++;
         } else if (want || ms[r] >= 0.0) {
             right_set = 0;
             check(0, "%s: region %s %s (%g ms)", what, cnn_region_name((enum cnn_region)r),
-                  want ? "not timed" : "timed, but the table has no such region", ms[r]);
+                  want ? "not timed" : "timed, but the state has no such region", ms[r]);
         }
     }
     if (right_set)
-        check(1, "%s: the %d regions of the table are timed, no other", what, timed);
+        check(1, "%s: the %d regions of the state are timed, no other", what, timed);
     double bound = (timed + 1) * EVENT_RES_MS;
     check(fabs(sum - span) <= bound,
           "%s: regions sum to %.4f ms, GPU span %.4f ms (|diff| %.5f <= %.4f ms)", what, sum,
           span, fabs(sum - span), bound);
 }
 
-/* Every check for one table, variant and size. */
+/* Every check for one backend, GPU count, variant and size. */
 static void check_config(const struct cnn_backend *be, const char *label, int gpus, int variant,
                          struct size z)
 {
@@ -169,7 +170,7 @@ static void check_config(const struct cnn_backend *be, const char *label, int gp
             continue;
         snprintf(what, sizeof what, "%s v%d B=%d F=%d step %d", label, variant, z.batch,
                  z.filters, k - WARMUP + 1);
-        check_tiling(be, what, r.region_ms, r.gpu_span_ms);
+        check_tiling(be, s, what, r.region_ms, r.gpu_span_ms);
         check(r.gpu_span_ms > 0.0 &&
                   r.gpu_span_ms <= r.step_ms * (1.0 + CLOCK_DRIFT) + EVENT_RES_MS,
               "%s: 0 < GPU span %.4f ms <= wall step %.4f ms", what, r.gpu_span_ms, r.step_ms);
@@ -181,7 +182,7 @@ static void check_config(const struct cnn_backend *be, const char *label, int gp
                          y + (size_t)last * z.batch, z.batch, CNN_REGION_FC_BWD, ms, &span));
     snprintf(what, sizeof what, "%s v%d B=%d F=%d step with a %.0f ms pause before fc_bwd",
              label, variant, z.batch, z.filters, PAUSE_MS);
-    check_tiling(be, what, ms, span);
+    check_tiling(be, s, what, ms, span);
     double before = 0.0;
     for (size_t i = 0; order[i] != CNN_REGION_FC_BWD; i++)
         before += ms[order[i]] >= 0.0 ? ms[order[i]] : 0.0;
@@ -196,7 +197,7 @@ static void check_config(const struct cnn_backend *be, const char *label, int gp
     free(y);
 }
 
-/* Every variant of a table at every size. */
+/* Every variant of a backend at one GPU count, at every size. */
 static void check_table(const struct cnn_backend *be, const char *label, int gpus)
 {
     for (int v = 1; v <= be->variant_count; v++)
@@ -222,12 +223,10 @@ int main(void)
         CHECK_OK(st);
         check_table(be, be->name, 0);
         ran++;
-        if (be->data_parallel) {
-            const struct cnn_backend *dp = NULL;
-            CHECK_OK(cnn_backend_for_gpus(be, 1, &dp));
+        if (be->caps & CNN_CAP_DATA_PARALLEL) {
             char label[64];
             snprintf(label, sizeof label, "%s gpus=1", be->name);
-            check_table(dp, label, 1);
+            check_table(be, label, 1);
         }
     }
     if (devices == 0) {

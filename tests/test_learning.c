@@ -69,9 +69,12 @@ static double train_seed(const struct cnn_backend *be, const struct cnn_dataset 
 int main(int argc, char **argv)
 {
     check_name = "learning";
-    const struct cnn_backend *be = cnn_backend_find(argc > 1 ? argv[1] : "seq");
+    /* the reference unless a backend is named */
+    const struct cnn_backend *be = argc > 1 ? cnn_backend_find(argv[1])
+                                            : cnn_backend_with_cap(CNN_CAP_REFERENCE);
     if (!be) {
-        fprintf(stderr, "test_learning: backend '%s' is not built\n", argv[1]);
+        fprintf(stderr, "test_learning: backend '%s' is not built\n",
+                argc > 1 ? argv[1] : "(the reference)");
         return 1;
     }
     CHECK_OK(cnn_backend_validate(be));

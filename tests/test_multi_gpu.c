@@ -1,6 +1,7 @@
 /*
- * test_multi_gpu.c — the cuda backend's data-parallel mode (cfg.gpus >= 1,
- * NCCL) against its one-GPU path (gpus = 0), on random batches.
+ * test_multi_gpu.c — the data-parallel mode (cfg.gpus >= 1) of the backend
+ * that claims CNN_CAP_DATA_PARALLEL (cuda, through NCCL) against its one-GPU
+ * path (gpus = 0) of the same table, on random batches.
  *
  *   usage: test_multi_gpu        (exit 0 pass, 1 fail, 77 no GPU)
  *
@@ -30,7 +31,7 @@
 
 enum { STEPS = 3 };
 
-static const struct cnn_backend *cuda_be; /* the registry's table: gpus = 0 */
+static const struct cnn_backend *be; /* the data-parallel backend under test */
 
 /* What a short training run leaves behind. */
 struct outcome {
@@ -48,18 +49,14 @@ static void fill_nan(float *p, size_t n)
 
 /* Creates a state for gpus (variant 0: the default); CNN_E_UNAVAILABLE (too few GPUs) is returned,
  * anything else but CNN_OK fails the test. */
-static cnn_status open_state(int gpus, int variant, int batch, int filters,
-                             const struct cnn_backend **be, cnn_state **s)
+static cnn_status open_state(int gpus, int variant, int batch, int filters, cnn_state **s)
 {
-    CHECK_OK(cnn_backend_for_gpus(cuda_be, gpus, be));
     struct cnn_config cfg = {.batch = batch, .filters = filters, .lr = 0.1f, .threads = 0,
                              .variant = variant, .gpus = gpus};
-    cnn_status st = (*be)->create(&cfg, s);
+    cnn_status st = be->create(&cfg, s);
     if (st == CNN_E_UNAVAILABLE)
         return st;
     CHECK_OK(st);
-    if (variant > 0)
-        CHECK_OK((*be)->set_variant(*s, variant));
     return CNN_OK;
 }
 
@@ -69,9 +66,8 @@ static cnn_status open_state(int gpus, int variant, int batch, int filters,
 static cnn_status train(int gpus, int variant, int batch, int filters, int steps,
                         int use_buffer, struct outcome *out)
 {
-    const struct cnn_backend *be = NULL;
     cnn_state *s = NULL;
-    if (open_state(gpus, variant, batch, filters, &be, &s) != CNN_OK)
+    if (open_state(gpus, variant, batch, filters, &s) != CNN_OK)
         return CNN_E_UNAVAILABLE;
     float *x;
     uint8_t *y;
@@ -183,14 +179,12 @@ static int check_ranks(int gpus, int variant, int batch, int filters)
     return 1;
 }
 
-/* A configuration the mode must refuse with a message, not a crash. */
+/* A configuration create must refuse with a message, not a crash. */
 static void check_refused(int gpus, int batch)
 {
-    const struct cnn_backend *dp = NULL;
-    CHECK_OK(cnn_backend_for_gpus(cuda_be, 1, &dp));
     struct cnn_config cfg = {.batch = batch, .filters = 4, .lr = 0.1f, .gpus = gpus};
     cnn_state *s = NULL;
-    cnn_status st = dp->create(&cfg, &s);
+    cnn_status st = be->create(&cfg, &s);
     check(st != CNN_OK && s == NULL && *cnn_last_error(),
           "gpus=%d B=%d refused: %s", gpus, batch, cnn_last_error());
 }
@@ -198,26 +192,26 @@ static void check_refused(int gpus, int batch)
 int main(void)
 {
     check_name = "multi-gpu";
-    cuda_be = cnn_backend_find("cuda");
-    if (!cuda_be) {
-        fprintf(stderr, "test_multi_gpu: the cuda backend is not built\n");
+    be = cnn_backend_with_cap(CNN_CAP_DATA_PARALLEL);
+    if (!be) {
+        fprintf(stderr, "test_multi_gpu: no backend of this build trains over several GPUs\n");
         return 1;
     }
-    CHECK_OK(cnn_backend_validate(cuda_be));
-    cnn_status st = cuda_be->probe();
+    CHECK_OK(cnn_backend_validate(be));
+    cnn_status st = be->probe();
     if (st == CNN_E_UNAVAILABLE) {
         printf("multi-gpu: skipped: %s\n", cnn_last_error());
         return CHECK_SKIP;
     }
     CHECK_OK(st);
 
-    for (int v = 1; v <= cuda_be->variant_count; v++) {
-        printf("variant %d: %s\n", v, cuda_be->variant_names[v - 1]);
+    for (int v = 1; v <= be->variant_count; v++) {
+        printf("variant %d: %s\n", v, be->variant_names[v - 1]);
         check_one_rank(v, 100, 8);
         check_one_rank(v, 1000, 32);
     }
-    check_refused(2, 1);  /* fewer images than GPUs */
-    check_refused(0, 10); /* the data-parallel table takes gpus >= 1 only */
+    check_refused(2, 1);   /* fewer images than GPUs */
+    check_refused(-1, 10); /* a negative GPU count */
 
     int ran = 0;
     static const int counts[] = {2, 4};
@@ -228,7 +222,7 @@ int main(void)
         ran++;
         check_ranks(n, 0, 1000, 32);
         check_ranks(n, 0, 101, 5); /* shares of 51 and 50 (26, 25, 25, 25) */
-        for (int v = 1; v <= cuda_be->variant_count; v++)
+        for (int v = 1; v <= be->variant_count; v++)
             check_ranks(n, v, 130, 17);
     }
     if (ran == 0)

@@ -188,7 +188,7 @@ static void trainer_open(struct trainer *t, const struct cnn_params *init)
 {
     struct cnn_rng r;
     cnn_rng_seed(&r, 321);
-    t->be = cnn_backend_find("seq");
+    t->be = cnn_backend_with_cap(CNN_CAP_REFERENCE);
     t->data = malloc((size_t)T_IMAGES * CNN_PIXELS * sizeof *t->data);
     t->labels = malloc(T_IMAGES);
     t->x = malloc((size_t)T_BATCH * CNN_PIXELS * sizeof *t->x);

@@ -105,7 +105,7 @@ static cnn_status failing_region(cnn_state *s)
 /* ---- the checks ---- */
 
 /* The log a successful step of `be` must leave (a): `want` gets it. */
-static int expected_log(const struct cnn_backend *be, struct event *want)
+static int expected_log(const struct cnn_backend *be, const cnn_state *s, struct event *want)
 {
     static const enum cnn_region order[] = {
         CNN_REGION_H2D,      CNN_REGION_CONV_FWD,  CNN_REGION_FC_FWD, CNN_REGION_LOSS_FWD,
@@ -118,7 +118,7 @@ static int expected_log(const struct cnn_backend *be, struct event *want)
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         enum cnn_region r = order[i];
         int runs = (r == CNN_REGION_H2D || r == CNN_REGION_D2H) ? device
-                                                                 : cnn_region_slot(be, r) != NULL;
+                                                                 : cnn_region_slot(be, s, r) != NULL;
         if (!runs)
             continue;
         want[n++] = (struct event){REGION_BEGIN, be->name, (int)r};
@@ -167,7 +167,7 @@ static void check_backend(const struct cnn_backend *be, const float *x, const ui
     cnn_params_free(&init);
 
     struct event want[LOG_MAX];
-    int n_want = expected_log(be, want);
+    int n_want = expected_log(be, s, want);
     for (int step = 0; step < 2; step++) {
         n_events = 0;
         struct cnn_step_result res;

@@ -281,8 +281,9 @@ static void check_mutants(const float *x, const uint8_t *y, int batch, int filte
     cnn_params_free(&init);
 }
 
-/* Every backend of the build that runs here, each variant, and the
- * data-parallel table over one GPU: near ties are decided otherwise there. */
+/* Every backend of the build that runs here, each variant, and, where it
+ * trains over several GPUs, its data-parallel mode over one GPU: near ties
+ * are decided otherwise there. */
 static void check_backends(const float *x, const uint8_t *y, int batch, int filters)
 {
     struct cnn_params init;
@@ -293,10 +294,9 @@ static void check_backends(const float *x, const uint8_t *y, int batch, int filt
         if (be == seq || be->probe() != CNN_OK)
             continue;
         int threads = (be->caps & CNN_CAP_THREADS) ? 2 : 0;
-        for (int gpus = 0; gpus <= (be->data_parallel ? 1 : 0); gpus++)
+        for (int gpus = 0; gpus <= ((be->caps & CNN_CAP_DATA_PARALLEL) ? 1 : 0); gpus++)
             for (int v = 1; v <= be->variant_count; v++) {
-                const struct cnn_backend *table = gpus ? be->data_parallel : be;
-                struct verify_report rep = verify(table, threads, v, gpus, &ref);
+                struct verify_report rep = verify(be, threads, v, gpus, &ref);
                 check(rep.agree, "B=%d F=%d %s v%d gpus %d passes: %zu of %zu windows decided "
                       "otherwise within rounding and replayed%s%s", batch, filters, be->name, v,
                       gpus, rep.tie_flips, rep.windows, rep.agree ? "" : "; ", rep.detail);
@@ -345,8 +345,8 @@ static void check_admissible_rule(void)
 int main(void)
 {
     check_name = "verify";
-    seq = cnn_backend_find("seq");
-    CHECK_OK(seq ? CNN_OK : cnn_fail(CNN_E_ARG, "seq is not built"));
+    seq = cnn_backend_with_cap(CNN_CAP_REFERENCE);
+    CHECK_OK(seq ? CNN_OK : cnn_fail(CNN_E_ARG, "the reference backend is not built"));
     struct cnn_dataset train, test;
     CHECK_OK(cnn_dataset_open("mnist", &train, &test));
     enum { BIG_BATCH = 1000 };

@@ -66,16 +66,12 @@ static cnn_status check_gpus_axis(const struct sweep_opts *o, const struct cnn_b
             gpus = o->gpus.v[g];
     if (gpus == 0 || n_impls == 0)
         return CNN_OK;
-    const struct cnn_backend *explain = impls[0];
-    for (int i = 0; i < n_impls; i++) {
-        if (impls[i]->data_parallel)
+    for (int i = 0; i < n_impls; i++)
+        if (impls[i]->caps & CNN_CAP_DATA_PARALLEL)
             return CNN_OK;
-        if ((impls[i]->caps & CNN_CAP_DEVICE) &&
-            (!(explain->caps & CNN_CAP_DEVICE) || (impls[i]->caps & CNN_CAP_DATA_PARALLEL)))
-            explain = impls[i];
-    }
-    const struct cnn_backend *unused;
-    return cnn_backend_for_gpus(explain, gpus, &unused);
+    /* any valid sizes: only the GPU count is in question */
+    return cnn_config_check(impls[0],
+                            &(struct cnn_config){.batch = 1, .filters = 1, .gpus = gpus});
 }
 
 static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_backend **impls,

@@ -47,9 +47,12 @@ static const char train_help[] =
     "  the GPUs, timed on GPU 0). 'step' is the wall time of the whole step.\n"
     "\n"
     "Options:\n"
-    "  --impl NAME        backend: seq (the reference, default), omp, cuda,\n"
-    "                     cudnn, onednn;\n"
-    "                     'cnnbench list' shows those in this build\n"
+    "  --impl NAME        backend (default seq, the reference), one of this\n"
+    "                     build's: ";
+/* After the backend names, which train_command prints from the registry. */
+static const char train_help_rest[] =
+    "\n"
+    "                     ('cnnbench list' describes them)\n"
     "  --batch B          images per step, 1..65536 (default 100)\n"
     "  --filters F        conv filters, 1..4096 (default 32)\n"
     "  --steps N          train N steps (default 100; with --max-noise, the most\n"
@@ -415,8 +418,8 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
                         "default to");
     CNN_TRY(backends_find(impl, &be));
     CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
-    const struct cnn_backend *trainer; /* the table that trains: data-parallel for --gpus N */
-    CNN_TRY(cnn_backend_for_gpus(be, o->gpus, &trainer));
+    CNN_TRY(cnn_config_check(be, &(struct cnn_config){.batch = o->batch, .filters = o->filters,
+                                                      .gpus = o->gpus}));
     *usage = 0;
     CNN_TRY(backends_probe(be));
     struct csv_output csv;
@@ -471,7 +474,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         if (o->gpus)
             printf(" gpus=%d (B/N = %d..%d images per GPU)", o->gpus, o->batch / o->gpus,
                    (o->batch + o->gpus - 1) / o->gpus);
-        printf("\n  backend: %s\n  length:  %s%ld steps (%s", trainer->description,
+        printf("\n  backend: %s\n  length:  %s%ld steps (%s", be->description,
                o->sampling.max_noise > 0 ? "at most " : "", steps,
                o->epochs ? "--epochs" : "--steps");
         if (o->epochs)
@@ -534,7 +537,9 @@ enum cli_outcome train_command(int argc, char **argv)
     if (parse_options(argc, argv, &o, &help) != CNN_OK)
         return CLI_USAGE;
     if (help) {
-        fputs(train_help, stdout);
+        char names[256];
+        backends_names(names, sizeof names);
+        printf("%s%s%s", train_help, names, train_help_rest);
         return CLI_DONE;
     }
     cnn_status st = train_run(&o, &usage);

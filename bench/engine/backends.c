@@ -72,7 +72,7 @@ void backends_print(void)
         printf("      threads: %s; device: %s; several GPUs: %s; runs here: %s\n",
                (be->caps & CNN_CAP_THREADS) ? "yes (--threads)" : "no",
                (be->caps & CNN_CAP_DEVICE) ? "yes" : "no",
-               be->data_parallel ? "yes (--gpus N, NCCL)" : "no",
+               (be->caps & CNN_CAP_DATA_PARALLEL) ? "yes (--gpus N, NCCL)" : "no",
                st == CNN_OK ? "yes" : cnn_last_error());
         if (be->caps & CNN_CAP_VARIANTS)
             for (int v = 0; v < be->variant_count; v++)

@@ -79,7 +79,7 @@ static void effective_gpus(const struct plan_block *b, const struct cnn_backend 
 {
     out->n = 0;
     for (int i = 0; i < b->gpus.n; i++)
-        if (b->gpus.v[i] == 0 || be->data_parallel)
+        if (b->gpus.v[i] == 0 || (be->caps & CNN_CAP_DATA_PARALLEL))
             out->v[out->n++] = b->gpus.v[i];
     if (out->n == 0) /* no axis, or no count this backend takes: it runs once */
         out->v[out->n++] = 0;
@@ -123,7 +123,7 @@ static long honoured_gpus(const struct plan_block *b, const struct cnn_backend *
         return 1;
     long n = 0;
     for (int i = 0; i < b->gpus.n; i++)
-        n += b->gpus.v[i] == 0 || be->data_parallel;
+        n += b->gpus.v[i] == 0 || (be->caps & CNN_CAP_DATA_PARALLEL);
     return n;
 }
 

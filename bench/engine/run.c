@@ -276,10 +276,7 @@ cnn_status run_config(const struct run_spec *given, const struct data_set *data,
                       const struct run_hooks *hooks, struct run_result *r)
 {
     memset(r, 0, sizeof *r);
-    /* cfg.gpus >= 1 trains through the backend's data-parallel table */
-    struct run_spec resolved = *given;
-    CNN_TRY(cnn_backend_for_gpus(given->be, given->cfg.gpus, &resolved.be));
-    const struct run_spec *spec = &resolved;
+    const struct run_spec *spec = given; /* create takes cfg.gpus >= 1 itself */
     r->first_warmup_ms = -1.0;
     double t0 = cnn_now_ms();
     int max_evals = 1 + (spec->eval_every > 0 ? (int)(spec->steps / spec->eval_every) : 0);

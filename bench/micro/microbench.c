@@ -13,9 +13,9 @@
  * Verify, then time. A configuration (backend, variant, threads, shape) is
  * checked against seq, from identical inputs, before its first case is
  * timed:
- *   bit-exact  integer pixels 0..15, conv weights in {-1,0,1}, FC weights in
- *              {-1,0,1}/1024, injected dlogits (k-4)/256 and lr 1/8 make
- *              every partial sum an exact dyadic, so the logits, gradients
+ *   bit-exact  the inputs of impl/common/exact.h (integer pixels, small
+ *              integer weights, injected dlogits) and lr 1/8 make every
+ *              partial sum an exact dyadic, so the logits, gradients
  *              and updated parameters must equal seq's bit for bit (exact
  *              while partial sums stay below 2^24 units of their last place:
  *              bounded so for the default grid except dconv_w at B=1000,
@@ -53,6 +53,7 @@
 #include "cnn.h"
 #include "cnnbench_config.h"
 #include "error.h"
+#include "exact.h"
 #include "gbench_shim.h"
 #include "params.h"
 #include "rng.h"
@@ -142,8 +143,6 @@ static void mb_fill_nan(float *p, size_t n)
         p[i] = NAN;
 }
 
-static float mb_ternary(struct cnn_rng *r) { return (float)cnn_rng_below(r, 3) - 1.0f; }
-
 static cnn_status mb_outputs_alloc(struct mb_outputs *o, int batch, int filters)
 {
     memset(o, 0, sizeof *o);
@@ -185,24 +184,9 @@ static cnn_status mb_shape_init(struct mb_shape *sh, int batch, int filters)
     cnn_rng_seed(&r, 0x6d6963726fu + (uint64_t)batch * 4099u + (uint64_t)filters);
     for (size_t i = 0; i < pixels; i++)
         sh->x[i] = (float)cnn_rng_below(&r, 256) / 255.0f;
-    for (size_t i = 0; i < pixels; i++)
-        sh->x_int[i] = (float)cnn_rng_below(&r, 16);
-    for (int i = 0; i < batch; i++)
-        sh->y[i] = (uint8_t)cnn_rng_below(&r, CNN_CLASSES);
-    for (size_t i = 0; i < logits; i++)
-        sh->dlogits[i] = ((float)cnn_rng_below(&r, 9) - 4.0f) / 256.0f;
-
+    cnn_exact_batch(&r, sh->x_int, sh->y, sh->dlogits, batch);
     cnn_params_init(&sh->init, cnn_rng_next(&r));
-    struct cnn_params *e = &sh->init_exact;
-    size_t fc = CNN_CLASSES * cnn_features(filters);
-    for (size_t i = 0; i < (size_t)filters * CNN_KTAPS; i++)
-        e->conv_w[i] = mb_ternary(&r);
-    for (int f = 0; f < filters; f++)
-        e->conv_b[f] = (float)cnn_rng_below(&r, 5) - 2.0f;
-    for (size_t i = 0; i < fc; i++)
-        e->fc_w[i] = mb_ternary(&r) / 1024.0f;
-    for (int c = 0; c < CNN_CLASSES; c++)
-        e->fc_b[c] = mb_ternary(&r) / 1024.0f;
+    cnn_exact_params(&r, &sh->init_exact);
     return CNN_OK;
 }
 
@@ -221,20 +205,9 @@ static cnn_status mb_open(const struct cnn_backend *be, const struct mb_shape *s
                           int threads, cnn_state **out)
 {
     struct cnn_config cfg = {.batch = sh->batch, .filters = sh->filters, .lr = MB_LR,
-                             .threads = threads, .variant = variant};
-    cnn_state *s = NULL;
-    CNN_TRY(be->create(&cfg, &s));
-    cnn_status st = CNN_OK;
-    if (be->caps & CNN_CAP_VARIANTS)
-        st = be->set_variant(s, variant);
-    if (st == CNN_OK && (be->caps & CNN_CAP_THREADS))
-        st = be->set_threads(s, threads);
-    if (st != CNN_OK) {
-        be->destroy(s);
-        return st;
-    }
-    *out = s;
-    return CNN_OK;
+                             .threads = threads,
+                             .variant = (be->caps & CNN_CAP_VARIANTS) ? variant : 0};
+    return be->create(&cfg, out);
 }
 
 /* Runs both checks' sequences in s and reads every output. Host buffers are
@@ -274,9 +247,9 @@ static cnn_status mb_reference(struct mb_shape *sh)
 {
     if (sh->have_ref)
         return CNN_OK;
-    const struct cnn_backend *seq = cnn_backend_find("seq");
+    const struct cnn_backend *seq = cnn_backend_with_cap(CNN_CAP_REFERENCE);
     if (!seq)
-        return cnn_fail(CNN_E_ARG, "the reference backend seq is not built");
+        return cnn_fail(CNN_E_ARG, "the reference backend is not built");
     cnn_state *s = NULL;
     cnn_status st = mb_outputs_alloc(&sh->ref, sh->batch, sh->filters);
     if (st == CNN_OK)

@@ -13,14 +13,11 @@
 
 #include "cnnbench_config.h"
 #include "csvout.h"
-#if CNN_HAVE_NCCL
-#include "cuda/cuda_backend.h"
-#include "trace.h"
-#endif
 #include "error.h"
 #include "fields.h"
 #include "fileio.h"
 #include "json.h"
+#include "trace.h"
 
 #ifndef CNNBENCH_BUILD_FLAGS
 #define CNNBENCH_BUILD_FLAGS "unknown"
@@ -305,10 +302,8 @@ static void build_fact(struct build_fact *f, const char *name, const char *value
 static void build_facts(struct build_fact f[N_BUILD_FACTS])
 {
     const int cupti = cnn_trace_kernels_available(NULL);
-    char nccl[32] = "none";
-#if CNN_HAVE_NCCL
-    cuda_nccl_version(nccl, sizeof nccl);
-#endif
+    char nccl[32];
+    cnn_library_version("nccl", nccl, sizeof nccl);
     build_fact(&f[0], "version", CNN_VERSION, 0);
     build_fact(&f[1], "buildtype", CNN_BUILDTYPE, 0);
     build_fact(&f[2], "c_compiler", CNN_C_COMPILER, 0);
@@ -433,7 +428,7 @@ static int write_backends(json_t *w, const struct meta_machine *m)
         failed |= set(b, "description", json_text(be->description));
         failed |= set(b, "threads", json_boolean((be->caps & CNN_CAP_THREADS) != 0));
         failed |= set(b, "device", json_boolean((be->caps & CNN_CAP_DEVICE) != 0));
-        failed |= set(b, "gpus", json_boolean(be->data_parallel != NULL));
+        failed |= set(b, "gpus", json_boolean((be->caps & CNN_CAP_DATA_PARALLEL) != 0));
         json_t *variants = json_array();
         if (be->caps & CNN_CAP_VARIANTS)
             for (int v = 0; v < be->variant_count; v++)

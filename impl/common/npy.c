@@ -55,14 +55,6 @@ static void npy_put(FILE *fp, const float *data, const size_t *shape, int ndim)
     fwrite(data, sizeof *data, count, fp);
 }
 
-cnn_status cnn_npy_write(const char *path, const float *data, const size_t *shape, int ndim)
-{
-    struct cnn_atomic_file f;
-    CNN_TRY(cnn_atomic_open(&f, path));
-    npy_put(f.fp, data, shape, ndim);
-    return cnn_atomic_commit(&f);
-}
-
 /* ---- reading: the header dictionary, parsed rather than searched ----
  *
  * A version 1.0 header is a Python dict literal padded with spaces and

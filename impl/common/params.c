@@ -15,18 +15,6 @@ size_t cnn_param_count(int filters)
     return f * CNN_KTAPS + f + CNN_CLASSES * cnn_features(filters) + CNN_CLASSES;
 }
 
-const char *cnn_region_name(enum cnn_region r)
-{
-    static const char *const names[CNN_REGION_COUNT] = {
-        [CNN_REGION_H2D] = "h2d",          [CNN_REGION_CONV_FWD] = "conv_fwd",
-        [CNN_REGION_FC_FWD] = "fc_fwd",    [CNN_REGION_LOSS_FWD] = "loss_fwd",
-        [CNN_REGION_LOSS_BWD] = "loss_bwd", [CNN_REGION_FC_BWD] = "fc_bwd",
-        [CNN_REGION_CONV_BWD] = "conv_bwd", [CNN_REGION_UPDATE] = "update",
-        [CNN_REGION_D2H] = "d2h",          [CNN_REGION_ALLREDUCE] = "allreduce",
-    };
-    return (unsigned)r < CNN_REGION_COUNT ? names[r] : "unknown";
-}
-
 void cnn_params_view(struct cnn_params *p, int filters, float *buf)
 {
     p->filters = filters;

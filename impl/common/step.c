@@ -1,6 +1,7 @@
-/* step.c — the training step and evaluation, shared by every caller. Each
- * step and each of its regions is also a trace range (trace.h), opened and
- * closed here for every backend, a failing region's included. */
+/* step.c — the timed regions (their CSV names, their slots), the training
+ * step and evaluation, shared by every caller. Each step and each of its
+ * regions is also a trace range (trace.h), opened and closed here for every
+ * backend, a failing region's included. */
 #include "step.h"
 
 #include <math.h>
@@ -17,15 +18,29 @@ double cnn_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
+/* The CSV keys of the regions (cnn.h). */
+const char *cnn_region_name(enum cnn_region r)
+{
+    static const char *const names[CNN_REGION_COUNT] = {
+        [CNN_REGION_H2D] = "h2d",          [CNN_REGION_CONV_FWD] = "conv_fwd",
+        [CNN_REGION_FC_FWD] = "fc_fwd",    [CNN_REGION_LOSS_FWD] = "loss_fwd",
+        [CNN_REGION_LOSS_BWD] = "loss_bwd", [CNN_REGION_FC_BWD] = "fc_bwd",
+        [CNN_REGION_CONV_BWD] = "conv_bwd", [CNN_REGION_UPDATE] = "update",
+        [CNN_REGION_D2H] = "d2h",          [CNN_REGION_ALLREDUCE] = "allreduce",
+    };
+    return (unsigned)r < CNN_REGION_COUNT ? names[r] : "unknown";
+}
+
 /* The compute regions of a step, in execution order. allreduce runs only
- * where the backend's table has the slot (a data-parallel table); elsewhere
- * it keeps the -1 of a region not run. */
+ * for a data-parallel state (cnn.h, data_parallel); elsewhere it keeps the
+ * -1 of a region not run. */
 static const enum cnn_region compute_regions[] = {
     CNN_REGION_CONV_FWD, CNN_REGION_FC_FWD,   CNN_REGION_LOSS_FWD,  CNN_REGION_LOSS_BWD,
     CNN_REGION_FC_BWD,   CNN_REGION_CONV_BWD, CNN_REGION_ALLREDUCE, CNN_REGION_UPDATE,
 };
 
-cnn_region_fn cnn_region_slot(const struct cnn_backend *be, enum cnn_region r)
+cnn_region_fn cnn_region_slot(const struct cnn_backend *be, const cnn_state *s,
+                              enum cnn_region r)
 {
     switch (r) {
     case CNN_REGION_CONV_FWD: return be->conv_forward;
@@ -34,7 +49,8 @@ cnn_region_fn cnn_region_slot(const struct cnn_backend *be, enum cnn_region r)
     case CNN_REGION_LOSS_BWD: return be->loss_backward;
     case CNN_REGION_FC_BWD: return be->fc_backward;
     case CNN_REGION_CONV_BWD: return be->conv_backward;
-    case CNN_REGION_ALLREDUCE: return be->allreduce;
+    case CNN_REGION_ALLREDUCE:
+        return be->data_parallel && be->data_parallel(s) ? be->allreduce : NULL;
     case CNN_REGION_UPDATE: return be->update;
     default: return NULL;
     }
@@ -47,7 +63,7 @@ static cnn_status step_host(const struct cnn_backend *be, cnn_state *s, const fl
     CNN_TRY(be->load_batch(s, x, y, n));
     for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
         enum cnn_region r = compute_regions[i];
-        cnn_region_fn fn = cnn_region_slot(be, r);
+        cnn_region_fn fn = cnn_region_slot(be, s, r);
         if (!fn)
             continue;
         cnn_trace_region_begin(be->name, r);
@@ -90,7 +106,7 @@ static cnn_status step_device(const struct cnn_backend *be, cnn_state *s, const 
     CNN_TRY(device_close(be, s, CNN_REGION_H2D, st));
     for (size_t i = 0; i < sizeof compute_regions / sizeof *compute_regions; i++) {
         enum cnn_region r = compute_regions[i];
-        cnn_region_fn fn = cnn_region_slot(be, r);
+        cnn_region_fn fn = cnn_region_slot(be, s, r);
         if (!fn)
             continue;
         st = device_open(be, s, r);

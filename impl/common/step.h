@@ -35,11 +35,13 @@ cnn_status cnn_step(const struct cnn_backend *be, cnn_state *s,
                     struct cnn_step_result *out);
 
 /* The backend slot that computes region r (conv_fwd .. update, allreduce
- * included), or NULL for h2d/d2h and for a region the table lacks. The one
- * map from regions to slots: cnn_step() uses it, and a test that drives a
- * step slot by slot (tests/test_gpu_clock.c) uses it too. */
+ * included) for state s, or NULL for h2d/d2h and for a region s does not
+ * run (allreduce, unless s is data-parallel). The one map from regions to
+ * slots: cnn_step() uses it, and a test that drives a step slot by slot
+ * (tests/test_gpu_clock.c) uses it too. */
 typedef cnn_status (*cnn_region_fn)(cnn_state *);
-cnn_region_fn cnn_region_slot(const struct cnn_backend *be, enum cnn_region r);
+cnn_region_fn cnn_region_slot(const struct cnn_backend *be, const cnn_state *s,
+                              enum cnn_region r);
 
 /* CNN_E_DIVERGED, naming the step (1-based) and the value, when the step's
  * loss is NaN or infinite: training has left the numbers behind, and every

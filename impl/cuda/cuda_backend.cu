@@ -67,8 +67,8 @@ static cnn_status alloc_device(cnn_state *s)
     struct gpu_buffer bufs[DEVICE_BUFFERS];
     device_buffers(s, bufs);
     CNN_TRY(gpu_buffers_alloc("cuda", &s->cfg, bufs, DEVICE_BUFFERS));
-    gpu_tensor_views(&s->params, s->params_buf, s->cfg.filters);
-    gpu_tensor_views(&s->grads, s->grads_buf, s->cfg.filters);
+    cnn_params_view(&s->params, s->cfg.filters, s->params_buf);
+    cnn_params_view(&s->grads, s->cfg.filters, s->grads_buf);
     /* the v3 counters start at 0; each kernel leaves them at 0 */
     GPU_CHECK(cudaMemsetAsync(s->loss_done, 0, sizeof *s->loss_done, s->stream));
     /* the kernels write the two fields, never the struct's padding, which
@@ -136,21 +136,11 @@ static cnn_status create_resources(cnn_state *s)
     return CNN_OK;
 }
 
+/* A one-GPU state on the current device, for a cfg that cnn_config_check
+ * has passed (cuda_table.c); its gpus is ignored. */
 extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
 {
-    if (cfg->batch < 1 || cfg->batch > CNN_MAX_BATCH)
-        return cnn_fail(CNN_E_ARG, "cuda: batch must be in 1..%d, got %d", CNN_MAX_BATCH,
-                        cfg->batch);
-    if (cfg->filters < 1 || cfg->filters > CNN_MAX_FILTERS)
-        return cnn_fail(CNN_E_ARG, "cuda: filters must be in 1..%d, got %d", CNN_MAX_FILTERS,
-                        cfg->filters);
-    if (cfg->gpus != 0)
-        return cnn_fail(CNN_E_ARG, "cuda: gpus=%d is trained by the data-parallel table "
-                        "(cnn_backend_for_gpus), not this one", cfg->gpus);
     int variant = cfg->variant == 0 ? CUDA_VARIANT_DEFAULT : cfg->variant;
-    if (variant < 1 || variant > CUDA_VARIANT_COUNT)
-        return cnn_fail(CNN_E_ARG, "cuda: variant must be in 1..%d, got %d", CUDA_VARIANT_COUNT,
-                        cfg->variant);
     cnn_state *s = (cnn_state *)calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "cuda: cannot allocate state");
@@ -168,14 +158,7 @@ extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
     return CNN_OK;
 }
 
-extern "C" cnn_status cuda_set_variant(cnn_state *s, int variant)
-{
-    if (variant < 1 || variant > CUDA_VARIANT_COUNT)
-        return cnn_fail(CNN_E_ARG, "cuda: variant must be in 1..%d, got %d", CUDA_VARIANT_COUNT,
-                        variant);
-    s->variant = variant;
-    return CNN_OK;
-}
+extern "C" int cuda_is_group(const cnn_state *s) { return s->group != NULL; }
 
 /* ---- parameters in the canonical layout: one copy each way ---- */
 

@@ -1,8 +1,10 @@
 /*
- * cuda_backend.h — the slot functions of the CUDA backend, implemented in the
- * .cu files (C++ compiled by nvcc) with C linkage, and gathered into
- * `cnn_backend_cuda` by cuda_table.c (C, so the table can use designated
- * initialisers and the C side links it like any other backend).
+ * cuda_backend.h — the functions of the CUDA backend's two modes, one GPU
+ * (cuda_*) and a data-parallel group of GPUs (cuda_dp_*, NCCL builds),
+ * implemented in the .cu files (C++ compiled by nvcc) with C linkage. The
+ * one table `cnn_backend_cuda` (cuda_table.c, C, so the table can use
+ * designated initialisers and the C side links it like any other backend)
+ * sends each slot to the mode of its state. Private to impl/cuda.
  */
 #ifndef CNN_CUDA_BACKEND_H
 #define CNN_CUDA_BACKEND_H
@@ -38,9 +40,10 @@ cnn_status cuda_get_logits(cnn_state *s, float *logits);
 cnn_status cuda_set_logit_grad(cnn_state *s, const float *dlogits);
 cnn_status cuda_get_pool_choice(cnn_state *s, uint8_t *choice);
 cnn_status cuda_predict(cnn_state *s, const float *x, int n, uint8_t *pred);
-cnn_status cuda_set_variant(cnn_state *s, int variant);
 cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end);
 cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
+/* 1 for the state a group mode create returned (rank 0, which leads it). */
+int cuda_is_group(const cnn_state *s);
 
 cnn_status cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y);
 
@@ -56,15 +59,14 @@ cnn_status cuda_loss_backward(cnn_state *s);
 /* cuda_update.cu */
 cnn_status cuda_update(cnn_state *s);
 
-/* cuda_parallel.cu (NCCL builds): the data_parallel table, cfg.gpus >= 1,
- * and the version of the NCCL library in use ("2.28.9") */
-void cuda_nccl_version(char *buf, size_t len);
+/* cuda_parallel.cu (NCCL builds): the group mode, cfg.gpus >= 1, and the
+ * version of the NCCL library in use ("2.28.9"), the table's library_version */
+int cuda_library_version(const char *library, char *buf, size_t len);
 cnn_status cuda_dp_create(const struct cnn_config *cfg, cnn_state **out);
 void cuda_dp_destroy(cnn_state *s);
 cnn_status cuda_dp_set_params(cnn_state *s, const struct cnn_params *p);
 cnn_status cuda_dp_get_params(cnn_state *s, struct cnn_params *p);
 cnn_status cuda_dp_get_grads(cnn_state *s, struct cnn_params *g);
-cnn_status cuda_dp_set_variant(cnn_state *s, int variant);
 cnn_status cuda_dp_batch_buffer(cnn_state *s, float **x, uint8_t **y);
 cnn_status cuda_dp_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n);
 cnn_status cuda_dp_conv_forward(cnn_state *s);

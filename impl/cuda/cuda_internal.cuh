@@ -46,8 +46,8 @@ struct cnn_state {
     /* device buffers, one allocation each */
     float *params_buf;          /* [count] canonical layout */
     float *grads_buf;           /* [count] canonical layout */
-    struct gpu_tensors params;
-    struct gpu_tensors grads;
+    struct cnn_params params;   /* views of params_buf (cnn_params_view) */
+    struct cnn_params grads;    /* views of grads_buf */
     float *x;                   /* [B][P] pixels, then [B] labels */
     const uint8_t *y;           /* the labels, at x + B*P */
     float *pooled;              /* m [B][K] */

@@ -1,7 +1,8 @@
 /*
  * cuda_parallel.cu — data-parallel training over N GPUs of one host through
- * NCCL (cfg.gpus = N >= 1): the slots of the cuda backend's data_parallel
- * table (cuda_table.c). Built only with NCCL (CNN_HAVE_NCCL).
+ * NCCL (cfg.gpus = N >= 1): the group mode of the cuda backend, whose one
+ * table (cuda_table.c) sends a state made with gpus >= 1 here. Built only
+ * with NCCL (CNN_HAVE_NCCL), where the backend claims CNN_CAP_DATA_PARALLEL.
  *
  * One process drives every GPU. Rank r is an ordinary one-GPU state of this
  * backend (cuda_backend.cu) made on device r, with its own stream, events
@@ -76,14 +77,18 @@ static cnn_status nccl_fail_call(ncclResult_t res, const char *file, int line, c
     } while (0)
 
 /* The NCCL library loaded at run time, as "2.28.9" (meta.json records it:
- * the all-reduce order, hence the bits, can change with it). */
-extern "C" void cuda_nccl_version(char *buf, size_t len)
+ * the all-reduce order, hence the bits, can change with it); the table's
+ * library_version, for "nccl" alone. */
+extern "C" int cuda_library_version(const char *library, char *buf, size_t len)
 {
+    if (strcmp(library, "nccl") != 0)
+        return 0;
     int v = 0;
     if (ncclGetVersion(&v) != ncclSuccess)
         snprintf(buf, len, "unknown");
     else
         snprintf(buf, len, "%d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+    return 1;
 }
 
 /* ---- the batch split ---- */
@@ -211,14 +216,10 @@ static cnn_status group_create(struct cuda_group *g, const struct cnn_config *cf
     return CNN_OK;
 }
 
+/* A group for cfg->gpus = N >= 1, cfg passed by cnn_config_check (cuda_table.c). */
 extern "C" cnn_status cuda_dp_create(const struct cnn_config *cfg, cnn_state **out)
 {
     int N = cfg->gpus;
-    if (N < 1)
-        return cnn_fail(CNN_E_ARG, "cuda: the data-parallel mode needs gpus >= 1, got %d", N);
-    if (cfg->batch < 1 || cfg->batch > CNN_MAX_BATCH)
-        return cnn_fail(CNN_E_ARG, "cuda: batch must be in 1..%d, got %d", CNN_MAX_BATCH,
-                        cfg->batch);
     if (cfg->batch < N)
         return cnn_fail(CNN_E_ARG, "cuda: a batch of %d cannot be split over %d GPUs (each "
                         "needs at least one image)", cfg->batch, N);
@@ -299,14 +300,6 @@ extern "C" cnn_status cuda_dp_get_grads(cnn_state *s, struct cnn_params *g)
     if (st == CNN_OK)
         st = cuda_get_grads(s, g);
     return device_leave(prev, st);
-}
-
-extern "C" cnn_status cuda_dp_set_variant(cnn_state *s, int variant)
-{
-    struct cuda_group *g = s->group;
-    for (int r = 0; r < g->ranks; r++)
-        CNN_TRY(cuda_set_variant(g->rank[r], variant));
-    return CNN_OK;
 }
 
 /* ---- the batch ---- */

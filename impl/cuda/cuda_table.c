@@ -3,9 +3,18 @@
  * `struct cnn_backend` whose slots are the C-linkage functions of the .cu
  * files (declared in cuda_backend.h). Written in C so the table can use
  * designated initialisers, and so the C side links it like any backend.
+ *
+ * One table, two modes, chosen by create from cfg->gpus: 0 makes a one-GPU
+ * state (cuda_backend.cu), N >= 1 a data-parallel group of N one-GPU states
+ * joined by NCCL (cuda_parallel.cu; NCCL builds only, where the table claims
+ * CNN_CAP_DATA_PARALLEL). In an NCCL build each slot asks the state which
+ * mode it is in (one predictable branch a call, next to a kernel launch) and
+ * calls that mode's function; without NCCL the slots are the one-GPU
+ * functions themselves.
  */
 #include "cnnbench_config.h"
 #include "cuda_backend.h"
+#include "error.h"
 
 static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
     [CUDA_VARIANT_NAIVE - 1] = "v1: one thread per image, global memory only "
@@ -19,72 +28,116 @@ static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
                                     "B=1000 F=256)",
 };
 
+extern const struct cnn_backend cnn_backend_cuda;
+
+static cnn_status create(const struct cnn_config *cfg, cnn_state **out)
+{
+    CNN_TRY(cnn_config_check(&cnn_backend_cuda, cfg));
 #if CNN_HAVE_NCCL
-/* cfg.gpus >= 1: the same kernels on every GPU, gradients summed by NCCL
- * (cuda_parallel.cu) */
-static const struct cnn_backend cuda_data_parallel = {
-    .name = "cuda",
-    .description = "CUDA C kernels, data-parallel over several GPUs through NCCL",
-    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE,
-    .variant_count = CUDA_VARIANT_COUNT,
-    .variant_names = cuda_variant_names,
-    .probe = cuda_probe,
-    .create = cuda_dp_create,
-    .destroy = cuda_dp_destroy,
-    .set_params = cuda_dp_set_params,
-    .get_params = cuda_dp_get_params,
-    .get_grads = cuda_dp_get_grads,
-    .load_batch = cuda_dp_load_batch,
-    .batch_buffer = cuda_dp_batch_buffer,
-    .conv_forward = cuda_dp_conv_forward,
-    .fc_forward = cuda_dp_fc_forward,
-    .loss_forward = cuda_dp_loss_forward,
-    .loss_backward = cuda_dp_loss_backward,
-    .fc_backward = cuda_dp_fc_backward,
-    .conv_backward = cuda_dp_conv_backward,
-    .allreduce = cuda_dp_allreduce,
-    .update = cuda_dp_update,
-    .read_metrics = cuda_dp_read_metrics,
-    .get_logits = cuda_dp_get_logits,
-    .set_logit_grad = cuda_dp_set_logit_grad,
-    .get_pool_choice = cuda_dp_get_pool_choice,
-    .predict = cuda_dp_predict,
-    .set_variant = cuda_dp_set_variant,
-    .timer_mark = cuda_dp_timer_mark,
-    .timer_read = cuda_dp_timer_read,
-};
+    if (cfg->gpus >= 1)
+        return cuda_dp_create(cfg, out);
+#endif
+    return cuda_create(cfg, out);
+}
+
+#if CNN_HAVE_NCCL
+/* The function of slot `slot` in the mode of state s. */
+#define MODE(s, slot) (cuda_is_group(s) ? cuda_dp_##slot : cuda_##slot)
+
+static void destroy(cnn_state *s)
+{
+    if (s)
+        MODE(s, destroy)(s);
+}
+static cnn_status set_params(cnn_state *s, const struct cnn_params *p)
+{
+    return MODE(s, set_params)(s, p);
+}
+static cnn_status get_params(cnn_state *s, struct cnn_params *p)
+{
+    return MODE(s, get_params)(s, p);
+}
+static cnn_status get_grads(cnn_state *s, struct cnn_params *g)
+{
+    return MODE(s, get_grads)(s, g);
+}
+static cnn_status load_batch(cnn_state *s, const float *x, const uint8_t *y, int n)
+{
+    return MODE(s, load_batch)(s, x, y, n);
+}
+static cnn_status batch_buffer(cnn_state *s, float **x, uint8_t **y)
+{
+    return MODE(s, batch_buffer)(s, x, y);
+}
+static cnn_status conv_forward(cnn_state *s) { return MODE(s, conv_forward)(s); }
+static cnn_status fc_forward(cnn_state *s) { return MODE(s, fc_forward)(s); }
+static cnn_status loss_forward(cnn_state *s) { return MODE(s, loss_forward)(s); }
+static cnn_status loss_backward(cnn_state *s) { return MODE(s, loss_backward)(s); }
+static cnn_status fc_backward(cnn_state *s) { return MODE(s, fc_backward)(s); }
+static cnn_status conv_backward(cnn_state *s) { return MODE(s, conv_backward)(s); }
+static cnn_status update(cnn_state *s) { return MODE(s, update)(s); }
+static cnn_status read_metrics(cnn_state *s, double *loss, int *correct)
+{
+    return MODE(s, read_metrics)(s, loss, correct);
+}
+static cnn_status get_logits(cnn_state *s, float *logits) { return MODE(s, get_logits)(s, logits); }
+static cnn_status set_logit_grad(cnn_state *s, const float *dlogits)
+{
+    return MODE(s, set_logit_grad)(s, dlogits);
+}
+static cnn_status get_pool_choice(cnn_state *s, uint8_t *choice)
+{
+    return MODE(s, get_pool_choice)(s, choice);
+}
+static cnn_status predict(cnn_state *s, const float *x, int n, uint8_t *pred)
+{
+    return MODE(s, predict)(s, x, n, pred);
+}
+static cnn_status timer_mark(cnn_state *s, enum cnn_region r, int end)
+{
+    return MODE(s, timer_mark)(s, r, end);
+}
+static cnn_status timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms)
+{
+    return MODE(s, timer_read)(s, ms, span_ms);
+}
+static int data_parallel(const cnn_state *s) { return cuda_is_group(s); }
+#define SLOT(name) name
+#else
+#define SLOT(name) cuda_##name
 #endif
 
 const struct cnn_backend cnn_backend_cuda = {
     .name = "cuda",
     .description = "CUDA C kernels, GPU-resident training (hand-written, no cuDNN/cuBLAS)",
-    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE,
+    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE | (CNN_HAVE_NCCL ? CNN_CAP_DATA_PARALLEL : 0),
     .variant_count = CUDA_VARIANT_COUNT,
     .variant_names = cuda_variant_names,
     .probe = cuda_probe,
-    .create = cuda_create,
-    .destroy = cuda_destroy,
-    .set_params = cuda_set_params,
-    .get_params = cuda_get_params,
-    .get_grads = cuda_get_grads,
-    .load_batch = cuda_load_batch,
-    .batch_buffer = cuda_batch_buffer,
-    .conv_forward = cuda_conv_forward,
-    .fc_forward = cuda_fc_forward,
-    .loss_forward = cuda_loss_forward,
-    .loss_backward = cuda_loss_backward,
-    .fc_backward = cuda_fc_backward,
-    .conv_backward = cuda_conv_backward,
-    .update = cuda_update,
-    .read_metrics = cuda_read_metrics,
-    .get_logits = cuda_get_logits,
-    .set_logit_grad = cuda_set_logit_grad,
-    .get_pool_choice = cuda_get_pool_choice,
-    .predict = cuda_predict,
-    .set_variant = cuda_set_variant,
-    .timer_mark = cuda_timer_mark,
-    .timer_read = cuda_timer_read,
+    .create = create,
+    .destroy = SLOT(destroy),
+    .set_params = SLOT(set_params),
+    .get_params = SLOT(get_params),
+    .get_grads = SLOT(get_grads),
+    .load_batch = SLOT(load_batch),
+    .batch_buffer = SLOT(batch_buffer),
+    .conv_forward = SLOT(conv_forward),
+    .fc_forward = SLOT(fc_forward),
+    .loss_forward = SLOT(loss_forward),
+    .loss_backward = SLOT(loss_backward),
+    .fc_backward = SLOT(fc_backward),
+    .conv_backward = SLOT(conv_backward),
+    .update = SLOT(update),
+    .read_metrics = SLOT(read_metrics),
+    .get_logits = SLOT(get_logits),
+    .set_logit_grad = SLOT(set_logit_grad),
+    .get_pool_choice = SLOT(get_pool_choice),
+    .predict = SLOT(predict),
+    .timer_mark = SLOT(timer_mark),
+    .timer_read = SLOT(timer_read),
 #if CNN_HAVE_NCCL
-    .data_parallel = &cuda_data_parallel,
+    .allreduce = cuda_dp_allreduce,
+    .data_parallel = data_parallel,
+    .library_version = cuda_library_version,
 #endif
 };

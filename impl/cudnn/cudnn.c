@@ -94,7 +94,7 @@ struct cnn_state {
     /* device buffers, one allocation each */
     float *params_buf;  /* [count] canonical layout */
     float *grads_buf;   /* [count] canonical layout */
-    struct gpu_tensors params, grads;
+    struct cnn_params params, grads; /* views of params_buf, grads_buf (cnn_params_view) */
     float *x;           /* [B][P] */
     uint8_t *y;         /* [B] labels */
     float *z;           /* [B][F][26][26] conv + bias */
@@ -363,8 +363,8 @@ static cnn_status alloc_device(cnn_state *s)
     struct gpu_buffer bufs[DEVICE_BUFFERS];
     device_buffers(s, bufs);
     CNN_TRY(gpu_buffers_alloc("cudnn", &s->cfg, bufs, DEVICE_BUFFERS));
-    gpu_tensor_views(&s->params, s->params_buf, s->cfg.filters);
-    gpu_tensor_views(&s->grads, s->grads_buf, s->cfg.filters);
+    cnn_params_view(&s->params, s->cfg.filters, s->params_buf);
+    cnn_params_view(&s->grads, s->cfg.filters, s->grads_buf);
     /* The fused forward reads its residual input z (scaled by 0) even
      * though it aliases the output: start it finite. */
     size_t plane = (size_t)s->cfg.batch * s->cfg.filters * CNN_CONV * CNN_CONV;
@@ -422,18 +422,12 @@ static cnn_status create_resources(cnn_state *s)
     return CNN_OK;
 }
 
+extern const struct cnn_backend cnn_backend_cudnn;
+
 static cnn_status cudnn_create(const struct cnn_config *cfg, cnn_state **out)
 {
-    if (cfg->batch < 1 || cfg->batch > CNN_MAX_BATCH)
-        return cnn_fail(CNN_E_ARG, "cudnn: batch must be in 1..%d, got %d", CNN_MAX_BATCH,
-                        cfg->batch);
-    if (cfg->filters < 1 || cfg->filters > CNN_MAX_FILTERS)
-        return cnn_fail(CNN_E_ARG, "cudnn: filters must be in 1..%d, got %d", CNN_MAX_FILTERS,
-                        cfg->filters);
+    CNN_TRY(cnn_config_check(&cnn_backend_cudnn, cfg));
     int variant = cfg->variant == 0 ? CUDNN_VARIANT_DEFAULT : cfg->variant;
-    if (variant < 1 || variant > CUDNN_VARIANT_COUNT)
-        return cnn_fail(CNN_E_ARG, "cudnn: variant must be in 1..%d, got %d",
-                        CUDNN_VARIANT_COUNT, cfg->variant);
     cnn_state *s = calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "cudnn: cannot allocate state");
@@ -448,15 +442,6 @@ static cnn_status cudnn_create(const struct cnn_config *cfg, cnn_state **out)
         return st;
     }
     *out = s;
-    return CNN_OK;
-}
-
-static cnn_status cudnn_set_variant(cnn_state *s, int variant)
-{
-    if (variant < 1 || variant > CUDNN_VARIANT_COUNT)
-        return cnn_fail(CNN_E_ARG, "cudnn: variant must be in 1..%d, got %d",
-                        CUDNN_VARIANT_COUNT, variant);
-    s->variant = variant;
     return CNN_OK;
 }
 
@@ -754,7 +739,6 @@ const struct cnn_backend cnn_backend_cudnn = {
     .set_logit_grad = cudnn_set_logit_grad,
     .get_pool_choice = cudnn_get_pool_choice,
     .predict = cudnn_predict,
-    .set_variant = cudnn_set_variant,
     .timer_mark = cudnn_timer_mark,
     .timer_read = cudnn_timer_read,
 };

@@ -59,14 +59,6 @@ cnn_status gpu_probe(const char *who)
 
 /* ---- parameters ---- */
 
-void gpu_tensor_views(struct gpu_tensors *t, float *buf, int filters)
-{
-    t->conv_w = buf;
-    t->conv_b = t->conv_w + (size_t)filters * CNN_KTAPS;
-    t->fc_w = t->conv_b + filters;
-    t->fc_b = t->fc_w + CNN_CLASSES * cnn_features(filters);
-}
-
 cnn_status gpu_copy_and_wait(cudaStream_t stream, void *dst, const void *src, size_t bytes,
                              enum cudaMemcpyKind kind)
 {

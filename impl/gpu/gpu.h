@@ -4,8 +4,8 @@
  *   GPU_CHECK, GPU_LAUNCHED  every runtime call and kernel launch checked,
  *                            with file and line in the message
  *   gpu_probe                a usable GPU, with device code for it
- *   gpu_tensors, gpu_params_*  typed views into the canonical parameter
- *                            buffer on the device, one copy each way
+ *   gpu_params_*             the canonical parameter buffer on the device
+ *                            (typed views by cnn_params_view), one copy each way
  *   gpu_buffers_*            a state's sized device buffers, checked against
  *                            free memory up front (CNN_E_DEVICE_OOM naming B, F)
  *   gpu_timer                the region clock below, with CUPTI region tags
@@ -46,6 +46,7 @@ extern "C" {
 
 #include "cnn.h"
 #include "error.h"
+#include "params.h"
 
 /* ---- checks ---- */
 
@@ -84,15 +85,6 @@ cnn_status gpu_probe(const char *who);
 cnn_status gpu_check_kernel_image(const char *who);
 
 /* ---- parameters on the device, canonical layout (cnn.h) ---- */
-
-/* Typed views into a canonical parameter (or gradient) buffer on the device. */
-struct gpu_tensors {
-    float *conv_w; /* [F][9] */
-    float *conv_b; /* [F] */
-    float *fc_w;   /* [C][K] */
-    float *fc_b;   /* [C] */
-};
-void gpu_tensor_views(struct gpu_tensors *t, float *buf, int filters);
 
 /* One copy on the stream, then waits for it. */
 cnn_status gpu_copy_and_wait(cudaStream_t stream, void *dst, const void *src, size_t bytes,

@@ -43,6 +43,7 @@
 #include "cnn.h"
 #include "error.h"
 #include "omp_vec.h"
+#include "params.h"
 #include "softmax.h"
 
 enum {
@@ -56,14 +57,6 @@ enum {
     OMPB_ALIGN = 64,                   /* cache line: no two threads' rows share one */
 };
 
-/* Typed views into one internal parameter (or gradient) buffer. */
-struct ompb_view {
-    float *conv_w; /* [9][Fp] */
-    float *conv_b; /* [Fp] */
-    float *fc_w;   /* [C][169][Fp] */
-    float *fc_b;   /* [C] */
-};
-
 struct cnn_state {
     struct cnn_config cfg;
     int threads;              /* OpenMP threads of every parallel region */
@@ -72,7 +65,11 @@ struct cnn_state {
     size_t count;             /* floats in params and in grads */
     float *params;            /* internal layout */
     float *grads;
-    struct ompb_view p, g;
+    struct cnn_params p, g;   /* views of params and grads: the internal layout
+                                 has the canonical sizes for F = Fp, so the
+                                 canonical views (cnn_params_view) with
+                                 filters = Fp: conv_w [9][Fp], conv_b [Fp],
+                                 fc_w [C][169][Fp], fc_b [C] */
     const float *x;           /* [n][P] borrowed from the caller for one step */
     const uint8_t *y;         /* [n] */
     int n;                    /* images in the current batch, <= B */
@@ -95,14 +92,6 @@ static void *ompb_alloc(size_t bytes)
 {
     size_t rounded = (bytes + OMPB_ALIGN - 1) / OMPB_ALIGN * OMPB_ALIGN;
     return aligned_alloc(OMPB_ALIGN, rounded ? rounded : OMPB_ALIGN);
-}
-
-static void ompb_views(struct ompb_view *v, float *buf, int fpad)
-{
-    v->conv_w = buf;
-    v->conv_b = buf + (size_t)CNN_KTAPS * fpad;
-    v->fc_w = v->conv_b + fpad;
-    v->fc_b = v->fc_w + (size_t)CNN_CLASSES * CNN_POOL_AREA * fpad;
 }
 
 static void ompb_destroy(cnn_state *s)
@@ -141,16 +130,11 @@ static void ompb_first_touch(cnn_state *s)
     }
 }
 
+extern const struct cnn_backend cnn_backend_omp;
+
 static cnn_status ompb_create(const struct cnn_config *cfg, cnn_state **out)
 {
-    if (cfg->batch < 1 || cfg->batch > CNN_MAX_BATCH)
-        return cnn_fail(CNN_E_ARG, "omp: batch must be in 1..%d, got %d", CNN_MAX_BATCH,
-                        cfg->batch);
-    if (cfg->filters < 1 || cfg->filters > CNN_MAX_FILTERS)
-        return cnn_fail(CNN_E_ARG, "omp: filters must be in 1..%d, got %d", CNN_MAX_FILTERS,
-                        cfg->filters);
-    if (cfg->threads < 0)
-        return cnn_fail(CNN_E_ARG, "omp: threads must be >= 0, got %d", cfg->threads);
+    CNN_TRY(cnn_config_check(&cnn_backend_omp, cfg));
     cnn_state *s = calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "omp: cannot allocate state");
@@ -180,18 +164,10 @@ static cnn_status ompb_create(const struct cnn_config *cfg, cnn_state **out)
     }
     memset(s->params, 0, s->count * sizeof *s->params);
     memset(s->grads, 0, s->count * sizeof *s->grads);
-    ompb_views(&s->p, s->params, s->fpad);
-    ompb_views(&s->g, s->grads, s->fpad);
+    cnn_params_view(&s->p, s->fpad, s->params);
+    cnn_params_view(&s->g, s->fpad, s->grads);
     ompb_first_touch(s);
     *out = s;
-    return CNN_OK;
-}
-
-static cnn_status ompb_set_threads(cnn_state *s, int threads)
-{
-    if (threads < 0)
-        return cnn_fail(CNN_E_ARG, "omp: threads must be >= 0, got %d", threads);
-    s->threads = threads > 0 ? threads : omp_get_max_threads();
     return CNN_OK;
 }
 
@@ -207,7 +183,7 @@ static cnn_status ompb_check_filters(const cnn_state *s, const struct cnn_params
 
 /* canonical c (conv_w [F][9], conv_b [F], fc_w [C][F*169], fc_b [C]) -> internal v;
  * the padding of v is left as it is (zero) */
-static void ompb_import(const cnn_state *s, const struct cnn_params *c, const struct ompb_view *v)
+static void ompb_import(const cnn_state *s, const struct cnn_params *c, const struct cnn_params *v)
 {
     int F = s->cfg.filters, Fp = s->fpad;
     for (int f = 0; f < F; f++) {
@@ -226,7 +202,7 @@ static void ompb_import(const cnn_state *s, const struct cnn_params *c, const st
 }
 
 /* internal v -> canonical c */
-static void ompb_export(const cnn_state *s, const struct ompb_view *v, struct cnn_params *c)
+static void ompb_export(const cnn_state *s, const struct cnn_params *v, struct cnn_params *c)
 {
     int F = s->cfg.filters, Fp = s->fpad;
     for (int f = 0; f < F; f++) {
@@ -730,5 +706,4 @@ const struct cnn_backend cnn_backend_omp = {
     .set_logit_grad = ompb_set_logit_grad,
     .get_pool_choice = ompb_get_pool_choice,
     .predict = ompb_predict,
-    .set_threads = ompb_set_threads,
 };

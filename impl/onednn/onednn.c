@@ -27,8 +27,8 @@
  * Winograd, so the bit-exact test's integer data stays exact.
  *
  * Threads: oneDNN here runs on OpenMP and sizes its kernels for the thread
- * count when a primitive is created, so a new count rebuilds every
- * primitive. The count is set around each oneDNN call and the caller's
+ * count when a primitive is created, so every primitive is built once, at
+ * create, for cfg->threads. The count is set around each oneDNN call and the caller's
  * OpenMP default restored, so other backends in the process are unaffected.
  *
  * Thread-count independence (docs/DESIGN.md §4): two primitives split their sums
@@ -552,22 +552,20 @@ static cnn_status build(cnn_state *s)
     return CNN_OK;
 }
 
-static void teardown(cnn_state *s)
+static void onednn_destroy(cnn_state *s)
 {
+    if (!s)
+        return;
     for (int p = 0; p < PRIM_COUNT; p++) {
         if (s->prim[p])
             dnnl_primitive_destroy(s->prim[p]);
         if (s->pd[p])
             dnnl_primitive_desc_destroy(s->pd[p]);
-        s->prim[p] = NULL;
-        s->pd[p] = NULL;
     }
     for (int m = 0; m < MEM_COUNT; m++) {
         if (s->mem[m])
             dnnl_memory_destroy(s->mem[m]);
-        s->mem[m] = NULL;
     }
-    s->logits = s->dlogits = NULL;
     for (int which = 0; which < CHUNKED_COUNT; which++) {
         struct onednn_chunks *ch = &s->chunked[which];
         for (int k = 0; k < 2; k++) {
@@ -581,7 +579,6 @@ static void teardown(cnn_state *s)
                 dnnl_memory_destroy(ch->owned[m]);
         free(ch->args);
         free(ch->owned);
-        memset(ch, 0, sizeof *ch);
     }
     for (int t = 0; t < s->threads; t++) {
         if (s->scratch && s->scratch[t])
@@ -592,16 +589,6 @@ static void teardown(cnn_state *s)
     free(s->scratch);
     free(s->thread_stream);
     free(s->part);
-    s->scratch = NULL;
-    s->thread_stream = NULL;
-    s->part = NULL;
-}
-
-static void onednn_destroy(cnn_state *s)
-{
-    if (!s)
-        return;
-    teardown(s);
     if (s->stream)
         dnnl_stream_destroy(s->stream);
     if (s->engine)
@@ -622,16 +609,13 @@ static cnn_status create_resources(cnn_state *s)
     return build(s);
 }
 
+extern const struct cnn_backend cnn_backend_onednn;
+
+/* oneDNN sizes its kernels for a thread count when it creates them, so the
+ * count is fixed here, with every primitive built once for it. */
 static cnn_status onednn_create(const struct cnn_config *cfg, cnn_state **out)
 {
-    if (cfg->batch < 1 || cfg->batch > CNN_MAX_BATCH)
-        return cnn_fail(CNN_E_ARG, "onednn: batch must be in 1..%d, got %d", CNN_MAX_BATCH,
-                        cfg->batch);
-    if (cfg->filters < 1 || cfg->filters > CNN_MAX_FILTERS)
-        return cnn_fail(CNN_E_ARG, "onednn: filters must be in 1..%d, got %d", CNN_MAX_FILTERS,
-                        cfg->filters);
-    if (cfg->threads < 0)
-        return cnn_fail(CNN_E_ARG, "onednn: threads must be >= 0, got %d", cfg->threads);
+    CNN_TRY(cnn_config_check(&cnn_backend_onednn, cfg));
     cnn_state *s = calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "onednn: cannot allocate state");
@@ -766,35 +750,6 @@ static cnn_status onednn_get_params(cnn_state *s, struct cnn_params *p)
 static cnn_status onednn_get_grads(cnn_state *s, struct cnn_params *g)
 {
     return exchange(s, g, MEM_GRADS, 1);
-}
-
-/* A new thread count: oneDNN sizes its kernels at creation, so every
- * primitive is rebuilt, with parameters and gradients carried across in
- * the canonical layout (the formats may change with the count). */
-static cnn_status onednn_set_threads(cnn_state *s, int threads)
-{
-    int want = threads > 0 ? threads : omp_get_max_threads();
-    if (want == s->threads)
-        return CNN_OK;
-    struct cnn_params params, grads;
-    CNN_TRY(cnn_params_alloc(&params, s->cfg.filters));
-    cnn_status st = cnn_params_alloc(&grads, s->cfg.filters);
-    if (st == CNN_OK)
-        st = onednn_get_params(s, &params);
-    if (st == CNN_OK)
-        st = onednn_get_grads(s, &grads);
-    if (st == CNN_OK) {
-        teardown(s);
-        s->threads = want;
-        st = build(s);
-    }
-    if (st == CNN_OK)
-        st = onednn_set_params(s, &params);
-    if (st == CNN_OK)
-        st = exchange(s, &grads, MEM_GRADS, 0);
-    cnn_params_free(&params);
-    cnn_params_free(&grads);
-    return st;
 }
 
 /* ---- the batch ---- */
@@ -1070,5 +1025,4 @@ const struct cnn_backend cnn_backend_onednn = {
     .set_logit_grad = onednn_set_logit_grad,
     .get_pool_choice = onednn_get_pool_choice,
     .predict = onednn_predict,
-    .set_threads = onednn_set_threads,
 };

@@ -70,8 +70,11 @@ static void seq_destroy(cnn_state *s)
 
 static cnn_status seq_probe(void) { return CNN_OK; }
 
+extern const struct cnn_backend cnn_backend_seq;
+
 static cnn_status seq_create(const struct cnn_config *cfg, cnn_state **out)
 {
+    CNN_TRY(cnn_config_check(&cnn_backend_seq, cfg));
     cnn_state *s = calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "seq: cannot allocate state");
