@@ -101,6 +101,8 @@ for impl in $impls; do
 done
 set +f
 chart step_times step_times.csv "no finished configuration"
+chart roofline roofline.csv "no region with a work model and ceilings (bench/engine/roofline.h)"
+chart energy energy.csv "no readable energy meter (meta.json, \"energy\", says why)"
 chart learning loss.csv "no finished configuration"
 chart filters filters_grid.csv "no exported parameters (showcase/)"
 chart feature_maps maps_grid.csv "no exported parameters (showcase/)"

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "params.h"
+#include "roofline.h"
 #include "sampler.h"
 #include "stats.h"
 #include "step.h"
@@ -33,14 +34,7 @@ long run_epoch_steps(long epochs, uint32_t n, int b)
     return epochs * (((long)n + b - 1) / b);
 }
 
-double run_step_flop(int batch, int filters)
-{
-    double fb = (double)filters * batch;
-    double conv_fwd = 2.0 * CNN_KTAPS * CNN_CONV * CNN_CONV * fb;
-    double conv_wgrad = 2.0 * CNN_KTAPS * CNN_POOL_AREA * fb;
-    double fc = 6.0 * CNN_CLASSES * CNN_POOL_AREA * fb;
-    return conv_fwd + conv_wgrad + fc;
-}
+double run_step_flop(int batch, int filters) { return roof_step_flop(batch, filters); }
 
 cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, uint64_t seed,
                            float *x, uint8_t *y)

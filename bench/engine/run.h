@@ -133,7 +133,8 @@ cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, 
 
 /* Work of one step per docs/DESIGN.md §7 in floating-point operations:
  * conv forward 2*9*676*F*B, conv weight gradient through the argmax only
- * 2*9*169*F*B, FC forward and backward 6*10*169*F*B. */
+ * 2*9*169*F*B, FC forward and backward 6*10*169*F*B; counted region by
+ * region in roofline.c, the one place the counts live. */
 double run_step_flop(int batch, int filters);
 
 #endif
