@@ -53,7 +53,7 @@ for np in 2 3; do
 
     echo "mpirun -np $np, the last rank fails:"
     launch "$np" abort
-    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && [ "$elapsed" -le "$fault_limit" ]
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$elapsed" -le "$fault_limit" ]
     check $? "the job ends non-zero within ${fault_limit}s (exit $rc after ${elapsed}s)"
     [ "$(grep -c 'rank [0-9]* of [0-9]*: a planted failure' "$scratch/err")" -eq 1 ]
     check $? "one error line, from the failing rank"
@@ -61,9 +61,10 @@ for np in 2 3; do
     check $? "no rank went on without the failed one"
     [ "$rc" -ne 0 ] || show_run
 
+    # mpirun itself reports the killed rank as 137 (128 + SIGKILL)
     echo "mpirun -np $np, the last rank is killed:"
     launch "$np" kill
-    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && [ "$elapsed" -le "$fault_limit" ]
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$elapsed" -le "$fault_limit" ]
     check $? "the job ends non-zero within ${fault_limit}s (exit $rc after ${elapsed}s)"
     ! grep -q 'the sum returned' "$scratch/err"
     check $? "no rank went on without the killed one"

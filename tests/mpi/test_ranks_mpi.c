@@ -33,9 +33,15 @@ static uint64_t splitmix(uint64_t x)
 }
 
 /* Rank r's element i: a sign, 24 random mantissa bits and a binary
- * exponent in -20..20, so that the order of additions shows in the bits. */
+ * exponent in -20..20; and in every fourth element, a huge value on rank 0
+ * that rank 1 cancels, so that any order but 0, 1, 2, ... loses the small
+ * values of the later ranks and shows in the bits. */
 static double value_of(int rank, size_t i, uint64_t seed)
 {
+    if (i % 4 == 0 && rank < 2) {
+        double huge = ldexp((double)((splitmix(seed ^ i) & 0x7fffffu) + (1u << 23)), 60);
+        return rank == 0 ? huge : -huge;
+    }
     uint64_t h = splitmix(seed ^ splitmix(((uint64_t)rank << 40) ^ i));
     double mantissa = (double)(h & 0xffffffu) / (double)(1u << 24) + 0.5;
     int exponent = (int)((h >> 24) % 41) - 20;
