@@ -23,6 +23,12 @@
  * their own beyond one rounding and N ranks stay as close to one process
  * as the summation order inside each rank allows (docs/DESIGN.md §4).
  *
+ * Alone: with no launcher around (ranks_launcher_size is 1) the process
+ * does not join MPI at all. A singleton MPI_Init costs 0.5 to 1 s with Open
+ * MPI 4.1 and buys nothing for a job of one, so plain `cnnbench train`
+ * stays as it was; every launcher that can start ranks of this library
+ * announces itself in the variables ranks_launcher_size reads.
+ *
  * Failures: the duplicated communicator returns MPI errors as codes
  * (MPI_ERRORS_RETURN) that become cnn_status messages; the caller then ends
  * the job with ranks_abort.
@@ -35,10 +41,13 @@
 
 #include "batch_share.h"
 #include "error.h"
+#include "launch.h"
 #include "ranks.h"
 
 struct ranks {
     struct ranks_info info;
+    int joined;             /* MPI_Init_thread succeeded: 0 for a job of one */
+    struct ranks_alone alone;
     MPI_Comm comm;          /* a duplicate of MPI_COMM_WORLD: these collectives can never
                                match another library's on the same processes */
     int comm_made;
@@ -71,7 +80,8 @@ static cnn_status mpi_fail(int err, const char *call)
             return mpi_fail(mpi_try_err_, #call);                      \
     } while (0)
 
-/* The library's first line, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ...". */
+/* The library's first line, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ...",
+ * and the standard it implements; both calls are allowed before MPI_Init. */
 static void library_version(ranks *r)
 {
     int len = 0;
@@ -142,9 +152,16 @@ static cnn_status check_launch(const ranks *r)
 
 static cnn_status init_job(ranks *r, int *argc, char ***argv)
 {
+    /* the library's name is known before MPI_Init: a job of one records it too */
+    library_version(r);
+    const char *variable = "";
+    if (ranks_launcher_size(&variable) == 1) {
+        ranks_alone(&r->info, &r->alone, r->library, r->standard);
+        return CNN_OK;
+    }
     int provided = 0;
     MPI_TRY(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
-    library_version(r);
+    r->joined = 1;
     if (provided < MPI_THREAD_FUNNELED)
         return cnn_fail(CNN_E_UNAVAILABLE,
                         "%s provides no MPI_THREAD_FUNNELED: OpenMP threads cannot run "
@@ -199,8 +216,10 @@ cnn_status ranks_init(int *argc, char ***argv, ranks **out)
 
 void ranks_finalize(ranks *r)
 {
+    int joined = r->joined;
     release(r);
-    MPI_Finalize();
+    if (joined)
+        MPI_Finalize();
 }
 
 const struct ranks_info *ranks_info(const ranks *r) { return &r->info; }
@@ -278,6 +297,8 @@ cnn_status ranks_sum_double(ranks *r, double *buf, size_t n)
 
 cnn_status ranks_broadcast(ranks *r, void *buf, size_t bytes)
 {
+    if (r->info.size == 1)
+        return CNN_OK;
     if (bytes > INT_MAX)
         return cnn_fail(CNN_E_ARG, "ranks: a broadcast of %zu bytes; at most %d", bytes,
                         INT_MAX);

@@ -7,15 +7,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "error.h"
+#include "launch.h"
 #include "ranks.h"
 
 struct ranks {
     struct ranks_info info;
-    struct ranks_host host;
-    char host_name[256];
+    struct ranks_alone alone;
 };
 
 cnn_status ranks_init(int *argc, char ***argv, ranks **out)
@@ -37,21 +36,7 @@ cnn_status ranks_init(int *argc, char ***argv, ranks **out)
     ranks *r = calloc(1, sizeof *r);
     if (!r)
         return cnn_fail(CNN_E_NOMEM, "ranks: out of memory");
-    /* the name MPI_Get_processor_name gives on Linux */
-    if (gethostname(r->host_name, sizeof r->host_name) != 0)
-        snprintf(r->host_name, sizeof r->host_name, "unknown");
-    r->host_name[sizeof r->host_name - 1] = '\0';
-    r->host = (struct ranks_host){r->host_name, 1};
-    r->info = (struct ranks_info){
-        .rank = 0,
-        .size = 1,
-        .local_rank = 0,
-        .local_size = 1,
-        .host_count = 1,
-        .hosts = &r->host,
-        .library = "none (built without MPI)",
-        .standard = "",
-    };
+    ranks_alone(&r->info, &r->alone, "none (built without MPI)", "");
     *out = r;
     return CNN_OK;
 }

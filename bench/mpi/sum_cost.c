@@ -60,6 +60,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "sum_cost: error: %s\n", cnn_last_error());
         ranks_abort(1);
     }
+    if (ranks_info(r)->size < 2) {
+        fprintf(stderr, "sum_cost: error: a job of one sums nothing; start it with "
+                "mpirun -np N (N >= 2)\n");
+        ranks_abort(2);
+    }
     int filters = argc > 1 ? atoi(argv[1]) : 256;
     int repeats = argc > 2 ? atoi(argv[2]) : 200;
     if (filters < 1 || filters > CNN_MAX_FILTERS || repeats < 4) {

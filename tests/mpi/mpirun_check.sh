@@ -1,10 +1,12 @@
 #!/bin/sh
-# tests/mpi/mpirun_check.sh — runs tests/mpi/test_ranks_mpi under mpirun with
-# 2 ranks and with 3 (more ranks than the 2-core CI machine has cores, so
-# --oversubscribe): the sum's checks must pass, two runs must print the same
-# digest, and a job whose last rank fails (ranks_abort) or is killed must
-# end non-zero well within the watchdog, with the failing rank's one error.
-# Exits 77 (SKIP) without mpirun. $1 is the test program.
+# tests/mpi/mpirun_check.sh — runs tests/mpi/test_ranks_mpi alone, under
+# mpirun -np 1, 2 and 3 (3 is more ranks than the 2-core CI machine has
+# cores, so --oversubscribe), and under a launcher Open MPI cannot reach:
+# the checks must pass, two runs must print the same digest, a job whose
+# last rank fails (ranks_abort) or is killed must end non-zero well within
+# the watchdog with the failing rank's one error, and N processes that MPI
+# sees as N jobs of one must refuse. Exits 77 (SKIP) without mpirun.
+# $1 is the test program.
 set -u
 if [ $# -lt 1 ]; then
     echo "usage: $0 TEST_RANKS_MPI" >&2
@@ -38,6 +40,23 @@ show_run() {
     echo "    exit status $rc after ${elapsed}s; stdout, stderr:"
     sed 's/^/    | /' "$scratch/out" "$scratch/err" | head -n 40
 }
+
+echo "alone, then under mpirun -np 1:"
+rc=0
+env -u OMPI_COMM_WORLD_SIZE -u PMI_SIZE -u SLURM_STEP_NUM_TASKS -u PMIX_RANK \
+    timeout 60 "$prog" alone > "$scratch/out" 2> "$scratch/err" || rc=$?
+sed 's/^/    /' "$scratch/out"
+check "$rc" "without a launcher: a job of one that never joins MPI (exit $rc)"
+launch 1 alone
+sed 's/^/    /' "$scratch/out"
+check "$rc" "mpirun -np 1: the same (exit $rc)"
+
+echo "srun's variables without Slurm, so each process is a singleton:"
+rc=0
+SLURM_STEP_NUM_TASKS=2 timeout 60 "$prog" sum > "$scratch/out" 2> "$scratch/err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q 'cannot talk to that launcher' "$scratch/err"
+check $? "refused: a job of 1 where the launcher started 2 (exit $rc)"
+[ "$rc" -ne 0 ] || show_run
 
 for np in 2 3; do
     echo "mpirun -np $np, sum:"

@@ -10,6 +10,9 @@
  *   abort  the last rank fails and calls ranks_abort while the others wait
  *          in a sum: the whole job must end, non-zero, within seconds.
  *   kill   the last rank dies by SIGKILL while the others wait in a sum.
+ *   alone  started without a launcher, or by mpirun -np 1: a job of one
+ *          that never joins MPI, names the library all the same, and
+ *          sums and broadcasts to itself.
  * The cross-rank checks use MPI directly, not the code under test.
  */
 #include <math.h>
@@ -180,6 +183,26 @@ static void test_shape(ranks *r)
                   "one host: local rank and size equal the job's", (size_t)info->size);
 }
 
+/* A job of one: no MPI_Init (a singleton init costs up to a second). */
+static void test_alone(ranks *r)
+{
+    const struct ranks_info *info = ranks_info(r);
+    int initialized = 1;
+    MPI_Initialized(&initialized);
+    check(!initialized, "alone: MPI not initialized");
+    check(info->rank == 0 && info->size == 1 && info->local_size == 1 && info->host_count == 1 &&
+          info->hosts[0].ranks == 1, "alone: rank 0 of 1 on %s", info->hosts[0].name);
+    check(*info->library && strstr(info->library, "without MPI") == NULL && *info->standard,
+          "alone: the library is named all the same: %s, MPI %s", info->library,
+          info->standard);
+    float f[2] = {1.25f, -3e-9f};
+    unsigned char id[4] = {1, 2, 3, 4};
+    CHECK_OK(ranks_sum_float(r, f, 2));
+    CHECK_OK(ranks_broadcast(r, id, sizeof id));
+    check(f[0] == 1.25f && f[1] == -3e-9f && id[0] == 1 && id[3] == 4,
+          "alone: sum and broadcast leave the buffers as they were");
+}
+
 int main(int argc, char **argv)
 {
     check_name = "ranks-mpi";
@@ -192,6 +215,11 @@ int main(int argc, char **argv)
     }
     const struct ranks_info *info = ranks_info(r);
     rank0 = info->rank == 0;
+    if (!strcmp(mode, "alone")) {
+        test_alone(r);
+        ranks_finalize(r);
+        return check_finish();
+    }
 
     if (!strcmp(mode, "abort") || !strcmp(mode, "kill")) {
         size_t n = cnn_param_count(256);
@@ -210,7 +238,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (strcmp(mode, "sum") != 0) {
-        fprintf(stderr, "test_ranks_mpi: error: unknown mode '%s' (sum, abort, kill)\n", mode);
+        fprintf(stderr, "test_ranks_mpi: error: unknown mode '%s' (sum, abort, kill, alone)\n", mode);
         ranks_abort(2);
     }
 
