@@ -17,11 +17,14 @@ build_dir=${BUILD_DIR:-"$top/build"}
 # the project and the Google Benchmark shim, npm fetches the digits, gnuplot
 # draws the charts, valgrind runs the instruction-count gate, libdnnl-dev
 # builds the oneDNN baseline, libjansson-dev reads and writes meta.json
-# (meson stops without it). A tool counts as present when its command is
+# (meson stops without it), libopenmpi-dev (mpi.h and its pkg-config
+# files) builds training over MPI ranks and openmpi-bin (mpirun, mpicc)
+# launches it and its tests. A tool counts as present when its command is
 # on PATH, whoever installed it (Node.js from elsewhere ships its own npm,
 # and Debian's npm package would conflict with it).
 packages="gcc:gcc g++:g++ meson:meson ninja-build:ninja pkg-config:pkg-config
-zlib1g-dev libjansson-dev libbenchmark-dev libdnnl-dev gnuplot-nox:gnuplot npm:npm valgrind:valgrind git:git"
+zlib1g-dev libjansson-dev libbenchmark-dev libdnnl-dev gnuplot-nox:gnuplot npm:npm valgrind:valgrind git:git
+openmpi-bin:mpirun libopenmpi-dev"
 
 missing=""
 for entry in $packages; do
