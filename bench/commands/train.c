@@ -417,9 +417,9 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         return cnn_fail(CNN_E_ARG, "no --impl, and no reference backend in this build to "
                         "default to");
     CNN_TRY(backends_find(impl, &be));
-    CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
     CNN_TRY(cnn_config_check(be, &(struct cnn_config){.batch = o->batch, .filters = o->filters,
-                                                      .gpus = o->gpus}));
+                                                      .threads = o->threads,
+                                                      .variant = o->variant, .gpus = o->gpus}));
     *usage = 0;
     CNN_TRY(backends_probe(be));
     struct csv_output csv;
