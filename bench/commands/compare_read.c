@@ -263,17 +263,33 @@ static cnn_status compare_row_key(const struct compare_text *t, const struct com
     return CNN_OK;
 }
 
+/* The columns every row carries, which compare_row_key reads. */
+static cnn_status compare_need_ids(const struct compare_text *t, struct compare_columns *c)
+{
+    CNN_TRY(compare_need(t, "config_key", &c->key));
+    CNN_TRY(compare_need(t, "impl", &c->impl));
+    CNN_TRY(compare_need(t, "variant", &c->variant));
+    CNN_TRY(compare_need(t, "threads", &c->threads));
+    CNN_TRY(compare_need(t, "batch", &c->batch));
+    CNN_TRY(compare_need(t, "filters", &c->filters));
+    CNN_TRY(compare_need(t, "rep", &c->rep));
+    return CNN_OK;
+}
+
+/* The next data row into t->f.field and its cell key, with *more = 1;
+ * *more = 0 at the end. */
+static cnn_status compare_next(struct compare_text *t, const struct compare_columns *c,
+                               char key[COMPARE_KEY_MAX], int *more)
+{
+    CNN_TRY(runfile_next(&t->f, more));
+    return *more ? compare_row_key(t, c, t->f.field, key, COMPARE_KEY_MAX) : CNN_OK;
+}
+
 static cnn_status compare_read_steps(struct compare_text *t, const char *region,
                                      struct compare_run *run)
 {
     struct compare_columns c = {0};
-    CNN_TRY(compare_need(t, "config_key", &c.key));
-    CNN_TRY(compare_need(t, "impl", &c.impl));
-    CNN_TRY(compare_need(t, "variant", &c.variant));
-    CNN_TRY(compare_need(t, "threads", &c.threads));
-    CNN_TRY(compare_need(t, "batch", &c.batch));
-    CNN_TRY(compare_need(t, "filters", &c.filters));
-    CNN_TRY(compare_need(t, "rep", &c.rep));
+    CNN_TRY(compare_need_ids(t, &c));
     CNN_TRY(compare_need(t, "step", &c.step));
     CNN_TRY(compare_need(t, "region", &c.region));
     CNN_TRY(compare_need(t, "time_ms", &c.time));
@@ -285,12 +301,11 @@ static cnn_status compare_read_steps(struct compare_text *t, const char *region,
     char **f = t->f.field;
     for (;;) {
         int more;
-        CNN_TRY(runfile_next(&t->f, &more));
+        char key[COMPARE_KEY_MAX];
+        CNN_TRY(compare_next(t, &c, key, &more));
         if (!more)
             break;
         rows++;
-        char key[COMPARE_KEY_MAX];
-        CNN_TRY(compare_row_key(t, &c, f, key, sizeof key));
         long step;
         double ms, extra;
         if (compare_parse_count(f[c.step], 1, &step) != 0)
@@ -329,13 +344,7 @@ static cnn_status compare_read_summary(struct compare_text *t, const char *regio
     struct compare_columns c = {0};
     char median_col[64];
     snprintf(median_col, sizeof median_col, "median_%s_ms", region);
-    CNN_TRY(compare_need(t, "config_key", &c.key));
-    CNN_TRY(compare_need(t, "impl", &c.impl));
-    CNN_TRY(compare_need(t, "variant", &c.variant));
-    CNN_TRY(compare_need(t, "threads", &c.threads));
-    CNN_TRY(compare_need(t, "batch", &c.batch));
-    CNN_TRY(compare_need(t, "filters", &c.filters));
-    CNN_TRY(compare_need(t, "rep", &c.rep));
+    CNN_TRY(compare_need_ids(t, &c));
     CNN_TRY(compare_need(t, "n_steps", &c.n_steps));
     CNN_TRY(compare_need(t, "status", &c.status));
     CNN_TRY(compare_need(t, "timer", &c.timer));
@@ -345,12 +354,11 @@ static cnn_status compare_read_summary(struct compare_text *t, const char *regio
     char **f = t->f.field;
     for (;;) {
         int more;
-        CNN_TRY(runfile_next(&t->f, &more));
+        char key[COMPARE_KEY_MAX];
+        CNN_TRY(compare_next(t, &c, key, &more));
         if (!more)
             break;
         rows++;
-        char key[COMPARE_KEY_MAX];
-        CNN_TRY(compare_row_key(t, &c, f, key, sizeof key));
         long n_steps;
         double ms;
         if (compare_parse_count(f[c.n_steps], 0, &n_steps) != 0)
