@@ -2,7 +2,10 @@
  * omp.c — the OpenMP backend: the network of docs/DESIGN.md §1 on every core, SIMD
  * across filters (impl/omp/omp_vec.h), and parameters that are bitwise the
  * same for every thread count. Functions carry the prefix ompb_ ("omp
- * backend"): omp_ itself belongs to the OpenMP runtime.
+ * backend"): omp_ itself belongs to the OpenMP runtime. This file holds the
+ * parallel regions, and so the work split below; the hot kernels each region
+ * calls per work item are in omp_kernels.c, compiled once per ISA level, and
+ * create picks the level (omp_kernels.h, docs/DESIGN.md §4).
  *
  * Internal layouts (set_params/get_params/get_grads convert to and from the
  * canonical one). Filters are padded to Fp, a multiple of 16, so that one
