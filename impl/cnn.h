@@ -231,10 +231,11 @@ struct cnn_backend {
     cnn_status (*allreduce)(cnn_state *s);
     int (*data_parallel)(const cnn_state *s);
 
-    /* Optional: the version of a library the backend loads at run time
-     * whose version can change the results ("nccl": "2.28.9"), into buf;
-     * 0 where the backend does not load it in this build. meta.json records
-     * it (cnn_library_version). */
+    /* Optional: the version of a library or kernel set the backend picks
+     * at run time whose choice can change the results, into buf ("nccl":
+     * "2.28.9"; "omp_kernels": the ISA level, "avx512"); 0 where the
+     * backend does not load it in this build. meta.json records it, and a
+     * resumed run must see the same (cnn_library_version). */
     int (*library_version)(const char *library, char *buf, size_t len);
 };
 

@@ -284,7 +284,7 @@ void meta_run_id(char *buf, size_t len, const char *label)
 
 /* What meta.json records of the build, in its order. A run is resumed only
  * by a build whose every fact is the same (meta_check_build). */
-enum { N_BUILD_FACTS = 9 };
+enum { N_BUILD_FACTS = 10 };
 
 struct build_fact {
     const char *name;
@@ -304,6 +304,8 @@ static void build_facts(struct build_fact f[N_BUILD_FACTS])
     const int cupti = cnn_trace_kernels_available(NULL);
     char nccl[32];
     cnn_library_version("nccl", nccl, sizeof nccl);
+    char omp_kernels[96];
+    cnn_library_version("omp_kernels", omp_kernels, sizeof omp_kernels);
     build_fact(&f[0], "version", CNN_VERSION, 0);
     build_fact(&f[1], "buildtype", CNN_BUILDTYPE, 0);
     build_fact(&f[2], "c_compiler", CNN_C_COMPILER, 0);
@@ -313,6 +315,7 @@ static void build_facts(struct build_fact f[N_BUILD_FACTS])
     build_fact(&f[6], "cupti", cupti ? "true" : "false", 1);
     build_fact(&f[7], "nccl", CNN_HAVE_NCCL ? "true" : "false", 1);
     build_fact(&f[8], "nccl_version", nccl, 0);
+    build_fact(&f[9], "omp_kernels", omp_kernels, 0);
 }
 
 cnn_status meta_check_build(const char *meta_text, const char *run)
