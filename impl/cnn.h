@@ -220,6 +220,11 @@ struct cnn_backend {
      * (impl/gpu/gpu.h; results/README.md, "GPU region times"). */
     cnn_status (*timer_mark)(cnn_state *s, enum cnn_region r, int end);
     cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
+    /* Optional (NULL: never). 1 where s replays each timed step as one unit
+     * (cuda v6, a CUDA graph): the slots between the marks enqueue nothing
+     * and read_metrics launches the whole step, so the regions still tile
+     * the span but host time between slots counts in no region. */
+    int (*replays_step)(const cnn_state *s);
 
     /* CNN_CAP_DATA_PARALLEL: data-parallel training. data_parallel says
      * whether a state was made with cfg->gpus >= 1; for such a state

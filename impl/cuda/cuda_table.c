@@ -26,6 +26,11 @@ static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
     [CUDA_VARIANT_DM_IN_CONV - 1] = "v4: v3 with dm formed inside conv backward from dlogits "
                                     "and fc_w, so it is never stored (346 MB less traffic at "
                                     "B=1000 F=256)",
+    [CUDA_VARIANT_RECOMPUTE - 1] = "v5: neither m nor dm stored: conv+pool fused with the FC "
+                                   "products forward; backward recomputes m at the stored pool "
+                                   "decision and forms dm in registers",
+    [CUDA_VARIANT_GRAPH - 1] = "v6: v5's kernels, each timed step replayed as one CUDA graph "
+                               "(bitwise equal to v5; data-parallel: v5's slots)",
 };
 
 extern const struct cnn_backend cnn_backend_cuda;
@@ -135,6 +140,7 @@ const struct cnn_backend cnn_backend_cuda = {
     .predict = SLOT(predict),
     .timer_mark = SLOT(timer_mark),
     .timer_read = SLOT(timer_read),
+    .replays_step = cuda_replays_step,
 #if CNN_HAVE_NCCL
     .allreduce = cuda_dp_allreduce,
     .data_parallel = data_parallel,
