@@ -32,6 +32,7 @@ extern "C" {
 struct cnn_state {
     struct cnn_config cfg;
     int variant;     /* 1..CUDA_VARIANT_COUNT */
+    int device;      /* the CUDA device it was made on */
     int sync_debug;  /* CNNBENCH_CUDA_SYNC=1: synchronise after every launch */
     size_t K;        /* features per image, F*169 */
     size_t count;    /* floats in the parameter buffer */
