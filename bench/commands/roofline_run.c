@@ -121,9 +121,9 @@ int roofrun_config(const struct roofrun *rr, const struct summary_row *r,
     memset(out, 0, sizeof *out);
     out->device = rb->device;
     out->fma_regions = rb->fma_regions;
+    int dm_late = r->variant < 32 && (rb->dm_in_conv_backward >> r->variant) & 1u;
     out->shape = (struct roof_shape){r->batch, r->filters, r->gpus,
-                                     (rb->dm_in_conv_backward >> r->variant) & 1u
-                                         ? ROOF_DM_IN_CONV_BWD : ROOF_DM_IN_FC_BWD};
+                                     dm_late ? ROOF_DM_IN_CONV_BWD : ROOF_DM_IN_FC_BWD};
     if (rb->device) {
         if (!rr->have_gpu) {
             snprintf(why, len, "no ceilings for the GPU '%s' (not in roofline.c's datasheet "
