@@ -58,6 +58,12 @@ if [ ! -s "$cache" ] && [ "$measure" = 1 ]; then
     peak=${PEAK_FLOPS:-$repo/build/bench/peak_flops}
     [ -x "$peak" ] || die "$peak: no peak_flops (build the project, or set PEAK_FLOPS)"
     cpus=$(getconf _NPROCESSORS_ONLN)
+    # a peak measured beside other work is too low, and stays cached
+    load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+    if awk -v l="$load" -v c="$cpus" 'BEGIN { exit !(l > c / 2) }'; then
+        echo "$prog: warning: 1-min load $load on $cpus CPUs: the peaks will read low;" \
+            "delete $cache and measure again on an idle machine" >&2
+    fi
     mkdir -p "$repo/results/ceilings"
     tmp=$cache.tmp.$$
     trap 'rm -f "$tmp"' EXIT
