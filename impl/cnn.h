@@ -132,6 +132,14 @@ enum {
                                           speedup_omp1 column (exactly one: omp) */
 };
 
+/* ---- where a backend's arithmetic stands on the roofline (bench/engine/roofline.h) ----
+ * A region's ceiling depends on how it multiplies and adds: fused (FMA), at
+ * the machine's FMA peak, or rounded apart as seq rounds (-ffp-contract=off),
+ * at half that peak on FMA hardware. The bit of region r in fma_regions: */
+#define CNN_REGION_BIT(r) (1u << (r))
+/* Room for a PCI bus id, "0000:1B:00.0" (13 characters with the NUL). */
+enum { CNN_BUS_ID = 32 };
+
 /* Opaque per-run state of a backend. */
 typedef struct cnn_state cnn_state;
 
@@ -155,6 +163,13 @@ struct cnn_backend {
     unsigned caps;           /* CNN_CAP_* */
     int variant_count;       /* >= 1; variants are numbered 1..variant_count */
     const char *const *variant_names; /* [variant_count], short descriptions */
+    /* How the roofline chart places the regions (bench/engine/roofline.h):
+     * fma_regions has CNN_REGION_BIT(r) where region r multiplies and adds
+     * with FMA; bit v of dm_in_conv_backward is set where variant v (as
+     * cfg->variant names it, so bit 0 is the default variant) forms dm in
+     * conv_backward instead of fc_backward (it moves work between the two). */
+    unsigned fma_regions;
+    unsigned dm_in_conv_backward;
 
     /* CNN_OK if the backend can run on this machine; else a reason. */
     cnn_status (*probe)(void);
@@ -225,6 +240,11 @@ struct cnn_backend {
      * and read_metrics launches the whole step, so the regions still tile
      * the span but host time between slots counts in no region. */
     int (*replays_step)(const cnn_state *s);
+    /* CNN_CAP_DEVICE: the PCI bus id ("0000:1B:00.0") of the i-th device the
+     * state trains on, 0 <= i < max(1, cfg->gpus), into buf [len >=
+     * CNN_BUS_ID]: how the harness meters that card's energy (NVML names
+     * cards by bus id; CUDA's numbering changes with CUDA_VISIBLE_DEVICES). */
+    cnn_status (*device_bus_id)(cnn_state *s, int i, char *buf, size_t len);
 
     /* CNN_CAP_DATA_PARALLEL: data-parallel training. data_parallel says
      * whether a state was made with cfg->gpus >= 1; for such a state

@@ -81,6 +81,7 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be)
     if (be->caps & CNN_CAP_DEVICE) {
         REQUIRE_SLOT(be, timer_mark);
         REQUIRE_SLOT(be, timer_read);
+        REQUIRE_SLOT(be, device_bus_id);
     }
     if (be->caps & CNN_CAP_DATA_PARALLEL) {
         REQUIRE_SLOT(be, allreduce);

@@ -1,9 +1,11 @@
-/* run.c — one configuration: create, verify, warm up, timed steps, evaluations. */
+/* run.c — one configuration: create, verify, warm up, timed and metered steps,
+ * evaluations. */
 #include "run.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "params.h"
@@ -116,6 +118,92 @@ static void batch_next(struct run_batch *b, const struct data_set *data, int n)
     cnn_gather(data->train_x, data->train_y, b->idx, n, b->x, b->y);
 }
 
+/* ---- energy over the timed loop (run.h) ---- */
+
+struct run_meter {
+    struct energy_meters *m;
+    struct energy_reading last; /* the window's latest sample */
+    double every_s;             /* the longest wait between samples */
+    double joules[ENERGY_DEVICES];
+    double window_s;
+    double watts_sum;           /* NVML power samples of the GPUs, summed */
+    int watts_n;
+};
+
+/* Opens the meters for a state of be: the CPU always, the GPUs a device
+ * backend names. */
+static cnn_status meter_open(struct run_meter *mt, const struct cnn_backend *be,
+                             cnn_state *state, const struct cnn_config *cfg)
+{
+    memset(mt, 0, sizeof *mt);
+    char ids[ENERGY_MAX_METERS][CNN_BUS_ID];
+    const char *id_list[ENERGY_MAX_METERS];
+    struct energy_request req = {.want_cpu = 1, .want_gpu = (be->caps & CNN_CAP_DEVICE) != 0};
+    if (req.want_gpu) {
+        int n = cfg->gpus > 1 ? cfg->gpus : 1;
+        if (n > ENERGY_MAX_METERS)
+            return cnn_fail(CNN_E_ARG, "%d GPUs, energy meters for at most %d", n,
+                            ENERGY_MAX_METERS);
+        for (int i = 0; i < n; i++) {
+            CNN_TRY(be->device_bus_id(state, i, ids[i], sizeof ids[i]));
+            id_list[i] = ids[i];
+        }
+        req.n_gpu_bus_ids = n;
+        req.gpu_bus_ids = id_list;
+    }
+    if (!(mt->m = malloc(sizeof *mt->m)))
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the energy meters");
+    cnn_status st = energy_open(mt->m, &req);
+    double wrap_s = energy_max_interval_s(mt->m, 500.0); /* watts no zone reaches */
+    mt->every_s = wrap_s < RUN_ENERGY_SAMPLE_S ? wrap_s : RUN_ENERGY_SAMPLE_S;
+    return st;
+}
+
+static void meter_close(struct run_meter *mt)
+{
+    if (mt->m)
+        energy_close(mt->m);
+    free(mt->m);
+    mt->m = NULL;
+}
+
+/* Starts (or, after an evaluation, resumes) the window. */
+static void meter_resume(struct run_meter *mt) { energy_sample(mt->m, &mt->last); }
+
+/* Adds the energy since the last sample to the window. */
+static void meter_add(struct run_meter *mt)
+{
+    struct energy_reading now;
+    energy_sample(mt->m, &now);
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        mt->joules[d] += energy_device_joules(mt->m, &mt->last, &now, (enum energy_device)d);
+    mt->window_s += now.t_s - mt->last.t_s;
+    double w = energy_device_sampled_watts(mt->m, &now, 1, ENERGY_GPU);
+    if (!isnan(w)) {
+        mt->watts_sum += w;
+        mt->watts_n++;
+    }
+    mt->last = now;
+}
+
+/* Between two steps: a sample once every_s have gone by. */
+static void meter_step(struct run_meter *mt)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - mt->last.t_s >= mt->every_s)
+        meter_add(mt);
+}
+
+static void meter_result(const struct run_meter *mt, struct run_energy *e)
+{
+    int metered = mt->m->n > 0;
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        e->joules[d] = metered && mt->window_s >= RUN_ENERGY_MIN_WINDOW_S ? mt->joules[d] : NAN;
+    e->window_s = metered ? mt->window_s : NAN;
+    e->gpu_sampled_w = mt->watts_n > 0 ? mt->watts_sum / mt->watts_n : NAN;
+}
+
 static cnn_status evaluate(const struct run_spec *spec, cnn_state *state,
                            const struct data_set *data, long step, struct run_result *r)
 {
@@ -192,7 +280,8 @@ static cnn_status noise_check(const struct run_spec *spec, const struct run_hook
 /* Steps 2-5 of the header on an existing state. */
 static cnn_status run_state(const struct run_spec *spec, const struct data_set *data,
                             const struct run_hooks *hooks, cnn_state *state,
-                            struct run_batch *batch, struct run_result *r)
+                            struct run_batch *batch, struct run_meter *meter,
+                            struct run_result *r)
 {
     const struct cnn_backend *be = spec->be;
     int n = spec->cfg.batch;
@@ -229,6 +318,7 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
     long next_check = min_steps;
     /* max_time_s counts the sampling loop, not the evaluations inside it */
     double loop_t0 = cnn_now_ms(), eval_ms = 0;
+    meter_resume(meter);
     for (long k = 1; k <= spec->steps && r->stop == RUN_STOP_NONE; k++) {
         if (stop_requested(hooks))
             return cnn_fail(CNN_E_INTERRUPTED, "interrupted after %ld of %ld steps", k - 1,
@@ -247,13 +337,19 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
         if (hooks && hooks->on_step)
             hooks->on_step(hooks->ctx, k, rec);
         if (spec->eval_every > 0 && k % spec->eval_every == 0) {
+            meter_add(meter);
             CNN_TRY(evaluate(spec, state, data, k, r));
             eval_ms += r->evals[r->n_evals - 1].ms;
+            meter_resume(meter);
+        } else {
+            meter_step(meter);
         }
         if (adaptive)
             CNN_TRY(noise_check(spec, hooks, min_steps,
                                 (cnn_now_ms() - loop_t0 - eval_ms) / 1e3, &next_check, r));
     }
+    meter_add(meter);
+    meter_result(meter, &r->energy);
     if (r->stop == RUN_STOP_NONE)
         r->stop = adaptive ? RUN_STOP_CAP : RUN_STOP_STEPS;
     if (spec->eval_final && (spec->eval_every <= 0 || r->done % spec->eval_every != 0))
@@ -270,6 +366,9 @@ cnn_status run_config(const struct run_spec *given, const struct data_set *data,
                       const struct run_hooks *hooks, struct run_result *r)
 {
     memset(r, 0, sizeof *r);
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        r->energy.joules[d] = NAN;
+    r->energy.window_s = r->energy.gpu_sampled_w = NAN;
     const struct run_spec *spec = given; /* create takes cfg.gpus >= 1 itself */
     r->first_warmup_ms = -1.0;
     double t0 = cnn_now_ms();
@@ -286,9 +385,13 @@ cnn_status run_config(const struct run_spec *given, const struct data_set *data,
     cnn_state *state = NULL;
     cnn_status st = spec->be->create(&spec->cfg, &state);
     if (st == CNN_OK) {
+        struct run_meter meter = {.m = NULL};
         st = batch_attach(&batch, spec->be, state);
         if (st == CNN_OK)
-            st = run_state(spec, data, hooks, state, &batch, r);
+            st = meter_open(&meter, spec->be, state, &spec->cfg);
+        if (st == CNN_OK)
+            st = run_state(spec, data, hooks, state, &batch, &meter, r);
+        meter_close(&meter);
         spec->be->destroy(state);
     }
     batch_free(&batch);

@@ -20,6 +20,14 @@
  *   5. test-set evaluations every `eval_every` steps and/or at the end,
  *      untimed.
  *
+ * Energy (energy.h): the meters of the CPU, and of a device backend's GPUs
+ * (named by the device_bus_id slot), read at the start and end of the timed
+ * loop and between steps at least every RUN_ENERGY_SAMPLE_S; evaluations
+ * inside the loop are left out of the window. The figure covers the loop as
+ * it runs, so it includes the batch gathering between steps. A window
+ * shorter than RUN_ENERGY_MIN_WINDOW_S gives no figure: the counters move in
+ * steps of up to tens of milliseconds.
+ *
  * The loop checks *stop between steps, so Ctrl-C ends a run at a step
  * boundary with every finished step kept.
  */
@@ -31,7 +39,13 @@
 
 #include "cnn.h"
 #include "data.h"
+#include "energy.h"
 #include "verify.h"
+
+/* The longest wait between two energy samples, and the shortest window
+ * that gives an energy figure (see the top of this file). */
+#define RUN_ENERGY_SAMPLE_S 1.0
+#define RUN_ENERGY_MIN_WINDOW_S 1.0
 
 /* --max-noise without a length: the cap, so the noise or the time decides. */
 #define RUN_NOISE_DEFAULT_CAP 10000
@@ -82,6 +96,15 @@ enum run_stop {
 /* "steps", "converged", "max_time", "cap"; "" for RUN_STOP_NONE. */
 const char *run_stop_name(enum run_stop stop);
 
+/* What the meters read over the timed loop. */
+struct run_energy {
+    double joules[ENERGY_DEVICES]; /* per device (energy.h); NaN: no meter, a read
+                                      failed, or the window was too short */
+    double window_s;               /* seconds metered; NaN where no device has a meter */
+    double gpu_sampled_w;          /* mean of NVML's power samples, the cross-check of
+                                      joules / window_s; NaN without */
+};
+
 struct run_result {
     struct run_step *steps;   /* [done], grown as steps finish (at most spec->steps) */
     long steps_alloc;         /* records allocated */
@@ -95,6 +118,7 @@ struct run_result {
     double first_warmup_ms;   /* the first warm-up step (slow first sample), or -1 */
     struct cnn_params final;  /* when keep_final and the run finished */
     double wall_s;            /* everything, setup and evaluations included */
+    struct run_energy energy;
 };
 
 /* Called after every timed step (1-based), e.g. to draw progress. */

@@ -39,6 +39,10 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, cons
     row->max_noise_pct = NAN;
     snprintf(row->stop, sizeof row->stop, "%s", run_stop_name(r->stop));
     snprintf(row->status, sizeof row->status, "ok");
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        row->joules_per_step[d] = r->done > 0 ? r->energy.joules[d] / r->done : NAN;
+    row->energy_window_s = r->energy.window_s;
+    row->gpu_sampled_w = r->energy.gpu_sampled_w;
 
     double *v = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *v);
     for (int k = 0; k < CNN_REGION_COUNT; k++)
@@ -94,7 +98,7 @@ enum col_kind {
 
 enum derived {
     D_NONE, D_PARAMS, D_IQR, D_CV, D_UNSTABLE, D_IMAGES, D_GFLOP_STEP, D_GFLOPS,
-    D_SPEEDUP_SEQ, D_SPEEDUP_OMP1,
+    D_SPEEDUP_SEQ, D_SPEEDUP_OMP1, D_IMAGES_PER_J_CPU, D_IMAGES_PER_J_GPU,
 };
 
 struct column {
@@ -145,6 +149,11 @@ static const struct column columns[] = {
     OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
     OPT_F("verify_windows", verify_windows), OPT_F("verify_tie_flips", verify_tie_flips),
     OPT_F("noise_pct", t.noise_pct), OPT_F("max_noise_pct", max_noise_pct), OPT_S("stop", stop),
+    OPT_F("joules_per_step_cpu", joules_per_step[ENERGY_CPU]),
+    D("images_per_joule_cpu", D_IMAGES_PER_J_CPU),
+    OPT_F("joules_per_step_gpu", joules_per_step[ENERGY_GPU]),
+    D("images_per_joule_gpu", D_IMAGES_PER_J_GPU),
+    OPT_F("energy_window_s", energy_window_s), OPT_F("gpu_sampled_w", gpu_sampled_w),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
@@ -215,6 +224,12 @@ double summary_baseline_ms(const struct summary_row *rows, int n, const struct s
     return best ? best->t.median : NAN;
 }
 
+/* NaN where the device has no figure (never an estimate). */
+static double images_per_joule(const struct summary_row *r, enum energy_device d)
+{
+    return r->joules_per_step[d] > 0 ? r->batch / r->joules_per_step[d] : NAN;
+}
+
 static double derived_value(enum derived d, const struct summary_row *rows, int n,
                             const struct summary_row *r)
 {
@@ -237,6 +252,8 @@ static double derived_value(enum derived d, const struct summary_row *rows, int 
     case D_SPEEDUP_OMP1:
         return summary_baseline_ms(rows, n, r, backends_name_with_cap(CNN_CAP_THREAD_BASELINE),
                                    1) / r->t.median;
+    case D_IMAGES_PER_J_CPU: return images_per_joule(r, ENERGY_CPU);
+    case D_IMAGES_PER_J_GPU: return images_per_joule(r, ENERGY_GPU);
     case D_NONE: break;
     }
     return NAN;

@@ -166,7 +166,9 @@ extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
     s->K = cnn_features(cfg->filters);
     s->count = cnn_param_count(cfg->filters);
     s->sync_debug = gpu_sync_debug();
-    cnn_status st = create_resources(s);
+    cnn_status st = gpu_current_device(&s->device);
+    if (st == CNN_OK)
+        st = create_resources(s);
     if (st != CNN_OK) {
         cuda_destroy(s);
         return st;
@@ -176,6 +178,11 @@ extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
 }
 
 extern "C" int cuda_is_group(const cnn_state *s) { return s->group != NULL; }
+
+extern "C" cnn_status cuda_device_bus_id(cnn_state *s, int i, char *buf, size_t len)
+{
+    return gpu_device_bus_id("cuda", s->device, i, buf, len);
+}
 
 /* ---- parameters in the canonical layout: one copy each way ---- */
 

@@ -46,6 +46,7 @@ struct cnn_state {
     struct cnn_config cfg;
     int variant;     /* the kernels: 1..CUDA_VARIANT_RECOMPUTE (v6 runs v5's) */
     int graph;       /* v6: timed steps are replayed as one CUDA graph */
+    int device;      /* the CUDA device it was made on */
     int sync_debug;  /* CNNBENCH_CUDA_SYNC=1: synchronise after every launch */
     size_t K;        /* features per image, F*169 */
     size_t count;    /* floats in the parameter buffer */

@@ -483,3 +483,12 @@ extern "C" cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUN
         st = cuda_timer_read(s, ms, span_ms);
     return device_leave(prev, st);
 }
+
+/* Rank i's card: rank i was made on device i. */
+extern "C" cnn_status cuda_dp_device_bus_id(cnn_state *s, int i, char *buf, size_t len)
+{
+    struct cuda_group *g = s->group;
+    if (i < 0 || i >= g->ranks)
+        return cnn_fail(CNN_E_ARG, "cuda: no rank %d of %d GPUs", i, g->ranks);
+    return cuda_device_bus_id(g->rank[i], 0, buf, len);
+}

@@ -106,6 +106,10 @@ static cnn_status timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *
 {
     return MODE(s, timer_read)(s, ms, span_ms);
 }
+static cnn_status device_bus_id(cnn_state *s, int i, char *buf, size_t len)
+{
+    return MODE(s, device_bus_id)(s, i, buf, len);
+}
 static int data_parallel(const cnn_state *s) { return cuda_is_group(s); }
 #define SLOT(name) name
 #else
@@ -118,6 +122,9 @@ const struct cnn_backend cnn_backend_cuda = {
     .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE | (CNN_HAVE_NCCL ? CNN_CAP_DATA_PARALLEL : 0),
     .variant_count = CUDA_VARIANT_COUNT,
     .variant_names = cuda_variant_names,
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_CONV_FWD) | CNN_REGION_BIT(CNN_REGION_FC_FWD) |
+                   CNN_REGION_BIT(CNN_REGION_FC_BWD) | CNN_REGION_BIT(CNN_REGION_CONV_BWD), /* nvcc contracts (-fmad=true) */
+    .dm_in_conv_backward = 1u << CUDA_VARIANT_DM_IN_CONV,
     .probe = cuda_probe,
     .create = create,
     .destroy = SLOT(destroy),
@@ -141,6 +148,7 @@ const struct cnn_backend cnn_backend_cuda = {
     .timer_mark = SLOT(timer_mark),
     .timer_read = SLOT(timer_read),
     .replays_step = cuda_replays_step,
+    .device_bus_id = SLOT(device_bus_id),
 #if CNN_HAVE_NCCL
     .allreduce = cuda_dp_allreduce,
     .data_parallel = data_parallel,

@@ -547,6 +547,10 @@ const struct cnn_backend cnn_backend_omp = {
     .description = "OpenMP threads + SIMD over filters; bitwise the same for every thread count",
     .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE,
     .variant_count = 1,
+    /* conv forward rounds like seq (verify compares it bitwise); the rest fuses */
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_FC_FWD) | CNN_REGION_BIT(CNN_REGION_FC_BWD) |
+                   CNN_REGION_BIT(CNN_REGION_CONV_BWD),
+    .dm_in_conv_backward = 1u << 0 | 1u << 1, /* its one variant, as 0 and as 1 */
     .probe = ompb_probe,
     .create = ompb_create,
     .destroy = ompb_destroy,

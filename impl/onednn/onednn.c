@@ -1006,6 +1006,9 @@ const struct cnn_backend cnn_backend_onednn = {
                    "update) on the CPU, formats chosen by the library",
     .caps = CNN_CAP_THREADS,
     .variant_count = 1,
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_CONV_FWD) | CNN_REGION_BIT(CNN_REGION_FC_FWD) |
+                   CNN_REGION_BIT(CNN_REGION_FC_BWD) | CNN_REGION_BIT(CNN_REGION_CONV_BWD), /* oneDNN's JIT kernels fuse */
+    .dm_in_conv_backward = 0,
     .probe = onednn_probe,
     .create = onednn_create,
     .destroy = onednn_destroy,

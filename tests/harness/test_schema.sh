@@ -88,6 +88,32 @@ for f in conv_w.npy conv_b.npy fc_w.npy fc_b.npy filters.csv feature_maps.csv di
     check $? "showcase/$f written"
 done
 
+# energy (results/README.md): the columns exist, at the end of the row; where
+# no meter is readable (a VM without RAPL, a build without NVML: meta.json's
+# energy reasons) they are empty, never estimated
+energy_cols="joules_per_step_cpu images_per_joule_cpu joules_per_step_gpu images_per_joule_gpu energy_window_s gpu_sampled_w"
+for c in $energy_cols; do
+    [ -n "$(col $c)" ]
+    check $? "summary.csv has column $c"
+done
+grep -q '"energy":' "$run/meta.json"
+check $? "meta.json has the energy object"
+# CPU backends ask for no GPU meter, whatever the machine has
+for c in joules_per_step_gpu images_per_joule_gpu gpu_sampled_w; do
+    k=$(col $c)
+    awk -F, -v k="$k" 'NR > 1 && $k != "" { bad = 1 } END { exit bad }' "$run/summary.csv"
+    check $? "CPU backends: $c is empty in every row"
+done
+if grep -q '"cpu_meters": \[\]' "$run/meta.json" && grep -q '"gpu_meters": \[\]' "$run/meta.json"; then
+    for c in $energy_cols; do
+        k=$(col $c)
+        awk -F, -v k="$k" 'NR > 1 && $k != "" { bad = 1 } END { exit bad }' "$run/summary.csv"
+        check $? "no meter here: $c is empty in every row"
+    done
+else
+    echo "  note: this machine has an energy meter; the empty-column checks do not apply"
+fi
+
 # every column of every CSV and every top-level meta.json key is documented
 readme=$root/results/README.md
 for csv in steps summary evals; do
