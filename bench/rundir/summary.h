@@ -43,6 +43,7 @@ struct summary_row {
     double wall_s;
     double max_noise_pct;    /* the --max-noise target; NaN without one */
     char stop[16];           /* run_stop_name: why sampling stopped; "" if it failed */
+    int ranks;               /* processes of the job (mpirun -np N); 1: one process */
 };
 
 /* Fills a row from a finished (or failed, or interrupted) run of c, timed
