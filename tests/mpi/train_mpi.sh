@@ -7,9 +7,8 @@
 # bitwise equal, the CSV must time the allreduce region on every step and
 # say ranks N; one process keeps ranks 1 and no allreduce. A job whose
 # second process has a missing data directory must end non-zero within
-# seconds with one error line naming that rank. A launcher's variables
-# without a launcher must be refused, by train and by the one-process
-# commands. Exits 77 (SKIP) without mpirun.
+# seconds with one error line naming that rank. Exits 77 (SKIP) without
+# mpirun.
 # $1 is cnnbench, $2 the params_agree tool.
 set -u
 if [ $# -lt 2 ]; then
@@ -114,14 +113,4 @@ check $? "one error line, naming rank 1 and the missing directory" "$errors"
 [ ! -e "$scratch/fault.csv" ]
 check $? "no CSV written"
 
-echo "a launcher's variables without the launcher:"
-rc=0
-SLURM_STEP_NUM_TASKS=2 timeout 60 "$cnnbench" train $args > "$scratch/out" 2> "$scratch/err" ||
-    rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q 'cnnbench: error: .*launcher' "$scratch/err"
-check $? "train refuses to run as one of 2 (exit $rc)" "$(cat "$scratch/err")"
-rc=0
-SLURM_STEP_NUM_TASKS=2 timeout 60 "$cnnbench" list > "$scratch/out" 2> "$scratch/err" || rc=$?
-[ "$rc" -ne 0 ] && grep -q 'only train runs as the processes' "$scratch/err"
-check $? "list refuses to run as one of 2 copies (exit $rc)" "$(cat "$scratch/err")"
 finish
