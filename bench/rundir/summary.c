@@ -23,6 +23,7 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, cons
     row->variant = c->variant;
     row->threads = c->threads;
     row->gpus = c->gpus;
+    row->ranks = csv_ranks(c);
     row->batch = c->batch;
     row->filters = c->filters;
     row->rep = c->rep;
@@ -154,6 +155,7 @@ static const struct column columns[] = {
     OPT_F("joules_per_step_gpu", joules_per_step[ENERGY_GPU]),
     D("images_per_joule_gpu", D_IMAGES_PER_J_GPU),
     OPT_F("energy_window_s", energy_window_s), OPT_F("gpu_sampled_w", gpu_sampled_w),
+    OPT_I("ranks", ranks),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
@@ -312,7 +314,7 @@ static const struct {
     const char *name;
     double lo, hi;
 } limits[] = {
-    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024},
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 0, 1 << 20},
     {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
     {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
     {"test_accuracy_pct", 0, 100},
@@ -484,6 +486,10 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             struct field_pos at = {path, lineno, map[c] + 1, columns[c].name};
             st = parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r, &at);
         }
+        /* a file from before the ranks column, or a row made without a
+         * configuration: one process */
+        if (r->ranks == 0)
+            r->ranks = 1;
         if (st == CNN_OK)
             st = check_row(r, path, lineno, map);
     }

@@ -385,6 +385,7 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->verified, sizeof r->verified, "%s", i ? "yes" : "reference");
         snprintf(r->status, sizeof r->status, "ok");
         snprintf(r->timer, sizeof r->timer, "wall");
+        r->ranks = 1 + i;
     }
     const char *message = "cuda: \"conv\" failed, twice,\nthen \"\" at line 2\r";
     snprintf(rows[1].message, sizeof rows[1].message, "%s", message);
@@ -419,6 +420,7 @@ static void test_summary_roundtrip(const char *dir)
               isnan(back[1].joules_per_step[ENERGY_GPU]) && back[1].energy_window_s == 1.5 &&
               isnan(back[0].joules_per_step[ENERGY_CPU]) && isnan(back[0].energy_window_s),
           "the energy figures survive the round trip, missing ones as NaN");
+    check(n == 2 && back[0].ranks == 1 && back[1].ranks == 2, "ranks survives the round trip");
     check(n == 2 && !strcmp(back[1].message, message) && !strcmp(back[1].timer, "wall") &&
               back[1].wall_s == rows[1].wall_s,
           "a message with commas, quotes and line breaks comes back as it was, and the "
@@ -438,11 +440,11 @@ static void test_summary_roundtrip(const char *dir)
               strstr(text, ",0.75,1.5,converged,") != NULL && strstr(text, ",,,steps,"),
           "the noise columns, empty where unknown");
     check(strstr(text, ",stop,joules_per_step_cpu,images_per_joule_cpu,joules_per_step_gpu,"
-                       "images_per_joule_gpu,energy_window_s,gpu_sampled_w\n") != NULL &&
-              strstr(text, ",converged,2.5,40,,,1.5,\n") != NULL &&
-              strstr(text, ",steps,,,,,,\n") != NULL,
-          "the energy columns come last: images per joule is batch / joules per step, and "
-          "every cell without a figure is empty");
+                       "images_per_joule_gpu,energy_window_s,gpu_sampled_w,ranks\n") != NULL &&
+              strstr(text, ",converged,2.5,40,,,1.5,,2\n") != NULL &&
+              strstr(text, ",steps,,,,,,,1\n") != NULL,
+          "the energy columns, then ranks, come last: images per joule is batch / joules per "
+          "step, and every cell without a figure is empty");
     free(text);
     remove(path);
 }

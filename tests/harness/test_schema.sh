@@ -29,10 +29,10 @@ expected=4
 [ "$configs" = "$expected" ]
 check $? "sweep announces $expected configurations" "sweep announced '$configs'"
 
-want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus"
+want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus,ranks"
 [ "$(head -1 "$run/steps.csv")" = "$want_steps" ]
 check $? "steps.csv header" "$(head -1 "$run/steps.csv")"
-want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus"
+want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus,ranks"
 [ "$(head -1 "$run/evals.csv")" = "$want_evals" ]
 check $? "evals.csv header" "$(head -1 "$run/evals.csv")"
 head -1 "$run/summary.csv" | grep -q "^config_key,impl,"
@@ -54,7 +54,7 @@ check $? "evals.csv has one final evaluation per configuration"
 # summary columns by name: statuses, timers, the baseline speedup of seq is 1
 col() { head -1 "$run/summary.csv" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
 for c in median_step_ms q1_step_ms q3_step_ms iqr_step_ms n_steps images_per_s gflop_per_s \
-    final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified; do
+    final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified ranks; do
     [ -n "$(col $c)" ]
     check $? "summary.csv has column $c"
 done
