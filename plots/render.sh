@@ -47,6 +47,9 @@ case "$run$here" in
 *\'* | *"$nl"*) die "paths with a single quote or a line break cannot be passed to gnuplot" ;;
 esac
 
+# The roofline's CPU ceilings: the machine's cached peak_flops figures, when
+# the run has none of its own and ran on this CPU (run-benchmarks measures them).
+"$repo/scripts/ceilings.sh" "$run" || die "scripts/ceilings.sh failed on $run"
 # plotdata checks every file of the run and says what is wrong with it.
 "$cnnbench" plotdata "$run" >/dev/null || die "cnnbench plotdata failed on $run"
 data=$run/plots/data

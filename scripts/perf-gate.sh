@@ -28,8 +28,13 @@
 #
 # The gate builds its own tree: valgrind 3.19 cannot decode AVX-512 and the
 # default build uses -march=native, so DIR is configured with -Dnative=false
-# and without CUDA or Google Benchmark. The baseline records the compiler,
-# the compile flags, valgrind, glibc and the CPU's AVX2 support (glibc picks
+# and without CUDA or Google Benchmark. Such a build carries omp's hot
+# kernels at three ISA levels and picks one at run time (impl/omp/meson.build);
+# the gate forces the avx2 level with CNNBENCH_ISA=avx2: the level an AVX2
+# CPU without AVX-512 runs, the same bits as avx512, and the highest that
+# valgrind decodes. So the gate needs a CPU with AVX2 and FMA (exit 3
+# without). The baseline records the compiler, the compile flags (of the
+# avx2 kernels too), valgrind, glibc and the CPU's AVX2 support (glibc picks
 # its memcpy and libm variants by CPU), and the gate refuses to judge
 # against a baseline recorded with different ones.
 #
@@ -68,6 +73,8 @@ tool_opts="--tool=callgrind --collect-atstart=no --toggle-collect=cnn_step"
 # thread of a team runs. Serial code is never counted.
 split_opts="--tool=callgrind --collect-atstart=no --separate-threads=yes"
 region_pattern='*._omp_fn.*'
+# omp's kernel level, forced in every counted run (see the top of the file).
+gate_isa=avx2
 
 usage() {
     sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -145,7 +152,7 @@ import json, sys
 # colour: the ones that shape the generated code.
 targets = {t["name"]: t for t in json.load(open(sys.argv[1]))}
 out = []
-for name in ("cnnseq", "cnnomp", "cnncommon"):
+for name in ("cnnseq", "cnnomp", "cnnomp_avx2", "cnncommon"):
     t = targets.get(name)
     if not t:
         continue
@@ -171,7 +178,9 @@ case $banner in
     *) compiler="gcc $($compiler_cmd -dumpfullversion 2>/dev/null) ($($compiler_cmd -dumpmachine 2>/dev/null))" ;;
 esac
 cpu_avx2=no
-grep -qw avx2 /proc/cpuinfo 2>/dev/null && cpu_avx2=yes
+grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && cpu_avx2=yes
+[ "$cpu_avx2" = yes ] ||
+    cannot "this CPU lacks AVX2 or FMA, and the gate counts omp's avx2 kernels (CNNBENCH_ISA=$gate_isa)"
 data_version=$("$top/tests/perf/gate_data.sh" --version)
 {
     echo "compiler=$compiler"
@@ -180,8 +189,8 @@ data_version=$("$top/tests/perf/gate_data.sh" --version)
     echo "glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null || echo unknown)"
     echo "arch=$(uname -m)"
     echo "cpu_avx2=$cpu_avx2"
-    echo "tool=valgrind $tool_opts; OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive; train --warmup 0 --no-verify --seed 1"
-    echo "split_tool=valgrind $split_opts --toggle-collect=$region_pattern; OMP_NUM_THREADS=THREADS OMP_WAIT_POLICY=passive LD_BIND_NOW=1; train --warmup 0 --no-verify --seed 1"
+    echo "tool=valgrind $tool_opts; CNNBENCH_ISA=$gate_isa OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive; train --warmup 0 --no-verify --seed 1"
+    echo "split_tool=valgrind $split_opts --toggle-collect=$region_pattern; CNNBENCH_ISA=$gate_isa OMP_NUM_THREADS=THREADS OMP_WAIT_POLICY=passive LD_BIND_NOW=1; train --warmup 0 --no-verify --seed 1"
     echo "data=tests/perf/gate_data.sh version $data_version, 200 train / 20 test images"
 } > "$work/key"
 
@@ -261,16 +270,16 @@ t0=$(now)
 # run_train NAME IMPL THREADS BATCH FILTERS STEPS ENV-AND-VALGRIND...: runs
 # cnnbench train on the gate's data under the command ENV-AND-VALGRIND
 # (variables, then valgrind and its options), log in $work/NAME.log. Runs see
-# an empty environment but for PATH and those variables: others change what
-# a run executes (malloc perturbation from meson test, OpenMP spinning,
-# preloads) or, by their size, the stack's alignment.
+# an empty environment but for PATH, CNNBENCH_ISA and those variables: others
+# change what a run executes (malloc perturbation from meson test, OpenMP
+# spinning, preloads) or, by their size, the stack's alignment.
 run_train() {
     run_name=$1
     set -- "$@" "$cnnbench" train --impl "$2" --batch "$4" --filters "$5" --steps "$6" \
         --warmup 0 --no-verify --seed 1 --data "$work/data" --print-every 1000
     [ "$3" -eq 0 ] || set -- "$@" --threads "$3"
     shift 6
-    if ! env -i PATH="$PATH" "$@" < /dev/null > "$work/$run_name.log" 2>&1; then
+    if ! env -i PATH="$PATH" CNNBENCH_ISA="$gate_isa" "$@" < /dev/null > "$work/$run_name.log" 2>&1; then
         tail -n 20 "$work/$run_name.log" >&2
         cannot "cnnbench train failed under valgrind for $run_name (log: $work/$run_name.log)"
     fi

@@ -23,6 +23,7 @@ const struct compare_fact compare_facts[COMPARE_FACTS] = {
     {"build type", "build", "buildtype"},
     {"build flags", "build", "flags"},
     {"NCCL version", "build", "nccl_version"},
+    {"omp kernel level", "build", "omp_kernels"},
 };
 
 static cnn_status compare_fact_value(const char *path, const json_t *root,

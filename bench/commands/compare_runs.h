@@ -63,7 +63,7 @@ struct compare_fact {
 };
 
 /* The facts checked, in the order the report names them. */
-enum { COMPARE_FACTS = 7 };
+enum { COMPARE_FACTS = 8 };
 extern const struct compare_fact compare_facts[COMPARE_FACTS];
 
 /* The facts of both runs and where they differ. A fact is "" where a

@@ -122,6 +122,8 @@ static cnn_status write_tables(struct pd *pd, const char *meta_path, const char 
     CNN_TRY(pd_table_breakdown_share(pd, bb, bf));
     CNN_TRY(pd_table_breakdown_impls(pd, bb));
     CNN_TRY(pd_tables_per_step(pd, bb, bf));
+    CNN_TRY(pd_table_roofline(pd, meta_path, meta));
+    CNN_TRY(pd_table_energy(pd));
     return pd_table_showcase(pd, meta_path, meta);
 }
 

@@ -7,6 +7,7 @@
  *   plotdata_tables.c    the tables drawn from the cells: speedups, GPUs,
  *                        step time vs parameters, where the time goes;
  *   plotdata_series.c    per-step series from steps.csv and evals.csv;
+ *   plotdata_roofline.c  the roofline and energy tables;
  *   plotdata_showcase.c  the showcase's filters and feature maps as tiles.
  */
 #ifndef BENCH_PLOTDATA_H
@@ -164,6 +165,14 @@ cnn_status pd_table_breakdown_impls(struct pd *pd, int batch);
  * the longest run when nothing was evaluated). steps.csv, the largest file
  * of a run, is read once for both. */
 cnn_status pd_tables_per_step(struct pd *pd, int batch, int filters);
+
+/* plotdata_roofline.c */
+/* roofline.csv and roofline_ceilings.csv: every region of every configuration
+ * placed under its ceilings (roofline_run.h); plotinfo.gp's roof_* */
+cnn_status pd_table_roofline(struct pd *pd, const char *meta_path, const char *meta);
+/* energy.csv: images per joule against images per second, a block per label
+ * and device with a measured figure; plotinfo.gp's energy_* */
+cnn_status pd_table_energy(struct pd *pd);
 
 /* plotdata_showcase.c */
 cnn_status pd_table_showcase(struct pd *pd, const char *meta_path, const char *meta);

@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "meta.h"
+#include "report.h"
 #include "run.h"
 #include "summary.h"
 
@@ -84,6 +85,17 @@ static const struct chart charts[] = {
     {"step_times", "Distribution of step times",
      "Box plot of every timed step (warm-up excluded): box = interquartile range, line = "
      "median, whiskers = 1.5 IQR."},
+    {"roofline", "Roofline",
+     "Achieved FLOP/s of every region of every configuration against its arithmetic "
+     "intensity (FLOP per byte of the work model in docs/DESIGN.md §7), log-log, under the "
+     "machine's ceilings: the CPU's measured by bench/peak_flops on this machine (solid: FMA "
+     "peak and streaming-read bandwidth; dashed: multiply and add rounded apart, the ceiling of "
+     "code bitwise equal to seq), a GPU's from its datasheet, labelled nominal. The Roofline "
+     "section above gives each region's bound and fraction."},
+    {"energy", "Energy per image vs throughput",
+     "Images per joule against images per second, one point per configuration and measured "
+     "device (RAPL for the CPU, NVML for the GPU), log-log; bars span the interquartile range "
+     "of the step time. Only measured figures are drawn."},
     {"learning", "Loss and test accuracy vs step",
      "Batch loss of every step and test-set accuracy at each evaluation, all implementations "
      "overlaid: they train the same function from the same start, so the curves coincide."},
@@ -322,6 +334,9 @@ static cnn_status report_run(const char *run)
         write_machine(f.fp, meta, &load);
         write_table(f.fp, rows, n);
         write_unstable(f.fp, rows, n, &load);
+        report_energy(f.fp, meta, rows, n);
+        snprintf(path, sizeof path, "%s/meta.json", run);
+        st = report_roofline(f.fp, run, path, meta, rows, n);
         fputs("## Charts\n\n", f.fp);
         int drawn = 0;
         for (size_t i = 0; i < sizeof charts / sizeof *charts; i++) {
@@ -335,7 +350,8 @@ static cnn_status report_run(const char *run)
         }
         if (!drawn)
             fputs("No charts found: run plots/render.sh on this directory.\n", f.fp);
-        st = ferror(f.fp) ? cnn_fail(CNN_E_IO, "%s: write failed", f.path) : CNN_OK;
+        if (st == CNN_OK)
+            st = ferror(f.fp) ? cnn_fail(CNN_E_IO, "%s: write failed", f.path) : CNN_OK;
         if (st == CNN_OK)
             st = cnn_atomic_commit(&f);
         else

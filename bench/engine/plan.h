@@ -52,6 +52,8 @@ struct plan_config {
     const struct cnn_backend *be;
     int variant, threads, batch, filters;
     int gpus;                 /* 0: one GPU, no NCCL; N >= 1: data-parallel */
+    int ranks;                /* processes of the job that trains it (mpirun -np N);
+                                 0 is read as 1: one process */
     int length;               /* as given: steps or epochs */
     int rep;                  /* 1-based repetition */
     int eval_every;

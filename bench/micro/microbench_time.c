@@ -120,6 +120,11 @@ static void mb_case_run(gb_state *st, void *ctx)
     int batch = (int)gb_range(st, 0), filters = (int)gb_range(st, 1);
     cnn_state *s = NULL;
     cnn_status rc = mb_prepare(c->cfg, &s);
+    /* a state that replays whole steps (cuda v6) has no region to time alone */
+    if (rc == CNN_OK && c->cfg->be->replays_step && c->cfg->be->replays_step(s))
+        rc = cnn_fail(CNN_E_ARG, "%s v%d replays whole steps: no region is timed alone (its "
+                      "kernels are those of the variant it replays)", c->cfg->be->name,
+                      c->cfg->variant);
     if (rc == CNN_OK)
         rc = (c->cfg->be->caps & CNN_CAP_DEVICE) ? mb_time_device(st, c, s)
                                                  : mb_time_host(st, c, s);

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
+#include "run.h"
 #include "runfile.h"
 #include "trace.h"
 
@@ -155,13 +156,14 @@ static void gpu_state(struct meta_machine *m)
     if (!CNN_HAVE_CUDA)
         return;
     FILE *p = popen("nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,"
-                    "memory.total --format=csv,noheader 2>/dev/null", "r");
+                    "memory.total,power.limit,power.draw --format=csv,noheader 2>/dev/null",
+                    "r");
     if (!p)
         return;
     char line[512];
     while (fgets(line, sizeof line, p) && m->n_gpus < META_MAX_GPUS) {
-        char *f[5];
-        if (split_fields(line, f, 5) < 5)
+        char *f[7];
+        if (split_fields(line, f, 7) < 7)
             continue;
         struct meta_gpu *g = &m->gpus[m->n_gpus++];
         snprintf(g->name, sizeof g->name, "%s", f[0]);
@@ -169,6 +171,8 @@ static void gpu_state(struct meta_machine *m)
         snprintf(g->sm_clock_mhz, sizeof g->sm_clock_mhz, "%s", f[2]);
         snprintf(g->max_sm_clock_mhz, sizeof g->max_sm_clock_mhz, "%s", f[3]);
         snprintf(g->memory_total, sizeof g->memory_total, "%s", f[4]);
+        snprintf(g->power_limit, sizeof g->power_limit, "%s", f[5]);
+        snprintf(g->power_draw, sizeof g->power_draw, "%s", f[6]);
     }
     if (pclose(p) != 0)
         m->n_gpus = 0;
@@ -191,6 +195,37 @@ static void gpu_state(struct meta_machine *m)
         }
     }
     pclose(p);
+}
+
+/* The meters of the whole machine, every GPU included; a failure to open
+ * them is the reason both devices give. */
+static void energy_state(struct meta_energy *e)
+{
+    snprintf(e->powercap_root, sizeof e->powercap_root, "%s", energy_powercap_root());
+    struct energy_meters *m = malloc(sizeof *m);
+    const struct energy_request all = {.want_cpu = 1, .want_gpu = 1};
+    if (!m || energy_open(m, &all) != CNN_OK) {
+        for (int d = 0; d < ENERGY_DEVICES; d++)
+            snprintf(e->reason[d], sizeof e->reason[d], "%s",
+                     m ? cnn_last_error() : "out of memory");
+        if (m)
+            energy_close(m);
+        free(m);
+        return;
+    }
+    for (int i = 0; i < m->n && e->n < META_MAX_METERS; i++) {
+        e->meter[e->n].device = m->meter[i].device;
+        snprintf(e->meter[e->n].name, sizeof e->meter[e->n].name, "%s", m->meter[i].name);
+        e->meter[e->n].counted = m->meter[i].counted;
+        e->meter[e->n].power_limit_w = m->meter[i].power_limit_w;
+        e->meter[e->n].power_at_open_w = m->meter[i].power_at_open_w;
+        e->n++;
+    }
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        snprintf(e->reason[d], sizeof e->reason[d], "%s",
+                 energy_reason(m, (enum energy_device)d));
+    energy_close(m);
+    free(m);
 }
 
 void meta_probe_machine(struct meta_machine *m)
@@ -227,6 +262,7 @@ void meta_probe_machine(struct meta_machine *m)
     read_line("/proc/loadavg", m->load_average, sizeof m->load_average);
     git_state(m);
     gpu_state(m);
+    energy_state(&m->energy);
     for (int i = 0; cnn_backends[i] && i < META_MAX_BACKENDS; i++) {
         cnn_clear_error();
         cnn_status st = cnn_backends[i]->probe();
@@ -283,7 +319,7 @@ void meta_run_id(char *buf, size_t len, const char *label)
 
 /* What meta.json records of the build, in its order. A run is resumed only
  * by a build whose every fact is the same (meta_check_build). */
-enum { N_BUILD_FACTS = 9 };
+enum { N_BUILD_FACTS = 10 };
 
 struct build_fact {
     const char *name;
@@ -303,6 +339,8 @@ static void build_facts(struct build_fact f[N_BUILD_FACTS])
     const int cupti = cnn_trace_kernels_available(NULL);
     char nccl[32];
     cnn_library_version("nccl", nccl, sizeof nccl);
+    char omp_kernels[96];
+    cnn_library_version("omp_kernels", omp_kernels, sizeof omp_kernels);
     build_fact(&f[0], "version", CNN_VERSION, 0);
     build_fact(&f[1], "buildtype", CNN_BUILDTYPE, 0);
     build_fact(&f[2], "c_compiler", CNN_C_COMPILER, 0);
@@ -312,6 +350,7 @@ static void build_facts(struct build_fact f[N_BUILD_FACTS])
     build_fact(&f[6], "cupti", cupti ? "true" : "false", 1);
     build_fact(&f[7], "nccl", CNN_HAVE_NCCL ? "true" : "false", 1);
     build_fact(&f[8], "nccl_version", nccl, 0);
+    build_fact(&f[9], "omp_kernels", omp_kernels, 0);
 }
 
 cnn_status meta_check_build(const char *meta_text, const char *run)
@@ -393,6 +432,8 @@ static int write_machine(json_t *w, const struct meta_machine *m)
         failed |= set(gpu, "sm_clock", json_text(m->gpus[i].sm_clock_mhz));
         failed |= set(gpu, "max_sm_clock", json_text(m->gpus[i].max_sm_clock_mhz));
         failed |= set(gpu, "memory_total", json_text(m->gpus[i].memory_total));
+        failed |= set(gpu, "power_limit", json_text(m->gpus[i].power_limit));
+        failed |= set(gpu, "power_draw_at_start", json_text(m->gpus[i].power_draw));
         failed |= json_array_append_new(gpus, gpu);
     }
     failed |= set(w, "gpus", gpus);
@@ -416,6 +457,36 @@ static int write_machine(json_t *w, const struct meta_machine *m)
     return failed ? -1 : 0;
 }
 
+/* "energy": the meters per device, or why a device has none. */
+static int write_energy(json_t *w, const struct meta_energy *e)
+{
+    int failed = 0;
+    json_t *energy = json_object();
+    failed |= set(energy, "powercap_root", json_text(e->powercap_root));
+    failed |= set(energy, "min_window_s", json_real(RUN_ENERGY_MIN_WINDOW_S));
+    for (int d = 0; d < ENERGY_DEVICES; d++) {
+        char key[32];
+        json_t *meters = json_array();
+        for (int i = 0; i < e->n; i++) {
+            if (e->meter[i].device != (enum energy_device)d)
+                continue;
+            json_t *mt = json_object();
+            failed |= set(mt, "name", json_text(e->meter[i].name));
+            failed |= set(mt, "counted", json_boolean(e->meter[i].counted));
+            failed |= set(mt, "power_limit_w", json_number_or_null(e->meter[i].power_limit_w));
+            failed |= set(mt, "power_at_start_w",
+                          json_number_or_null(e->meter[i].power_at_open_w));
+            failed |= json_array_append_new(meters, mt);
+        }
+        snprintf(key, sizeof key, "%s_meters", energy_device_name((enum energy_device)d));
+        failed |= set(energy, key, meters);
+        snprintf(key, sizeof key, "%s_reason", energy_device_name((enum energy_device)d));
+        failed |= set(energy, key, e->reason[d][0] ? json_text(e->reason[d]) : json_null());
+    }
+    failed |= set(w, "energy", energy);
+    return failed ? -1 : 0;
+}
+
 static int write_backends(json_t *w, const struct meta_machine *m)
 {
     int failed = 0;
@@ -433,6 +504,16 @@ static int write_backends(json_t *w, const struct meta_machine *m)
             for (int v = 0; v < be->variant_count; v++)
                 failed |= json_array_append_new(variants, json_text(be->variant_names[v]));
         failed |= set(b, "variants", variants);
+        /* how the roofline places its regions, as this build has it */
+        json_t *fma = json_array(), *dm = json_array();
+        for (int r = 0; r < CNN_REGION_COUNT; r++)
+            if (be->fma_regions & CNN_REGION_BIT(r))
+                failed |= json_array_append_new(fma, json_text(cnn_region_name((enum cnn_region)r)));
+        for (int v = 0; v <= be->variant_count; v++)
+            if (be->dm_in_conv_backward & (1u << v))
+                failed |= json_array_append_new(dm, json_integer(v));
+        failed |= set(b, "fma_regions", fma);
+        failed |= set(b, "dm_in_conv_backward", dm);
         const char *probe = i < META_MAX_BACKENDS ? m->probe[i] : "unknown";
         failed |= set(b, "runs_here", json_boolean(strcmp(probe, "ok") == 0));
         failed |= set(b, "probe", json_text(probe));
@@ -453,6 +534,38 @@ static json_t *text_array(const char *const *v, int n)
     return a;
 }
 
+/* "mpi": the MPI library of this build (also in a build without one), the
+ * standard it implements, and the job's ranks and hosts. Without a job
+ * given, this process alone: a job of one never joins MPI (ranks.h), so
+ * asking costs no MPI_Init. */
+static int set_mpi(json_t *w, const struct ranks_info *given)
+{
+    ranks *alone = NULL;
+    const struct ranks_info *job = given;
+    int argc = 0;
+    char **argv = NULL;
+    if (!job) {
+        if (ranks_init(&argc, &argv, &alone) != CNN_OK)
+            return set(w, "mpi", json_null());
+        job = ranks_info(alone);
+    }
+    json_t *mpi = json_object(), *hosts = json_array();
+    int failed = !mpi || !hosts;
+    failed |= set(mpi, "library", json_text(job->library));
+    failed |= set(mpi, "standard", json_text(job->standard));
+    failed |= set(mpi, "ranks", json_integer(job->size));
+    for (int h = 0; h < job->host_count; h++) {
+        json_t *host = json_object();
+        failed |= set(host, "name", json_text(job->hosts[h].name));
+        failed |= set(host, "ranks", json_integer(job->hosts[h].ranks));
+        failed |= json_array_append_new(hosts, host);
+    }
+    failed |= set(mpi, "hosts", hosts);
+    if (alone)
+        ranks_finalize(alone);
+    return failed | set(w, "mpi", mpi);
+}
+
 cnn_status meta_write(const char *path, const struct meta_run *r, const struct meta_machine *m)
 {
     json_t *w = json_object();
@@ -470,6 +583,7 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     failed |= set(w, "resumed_utc", text_array((const char *const *)r->resumed_utc, r->n_resumed));
 
     failed |= write_machine(w, m);
+    failed |= set_mpi(w, r->job);
 
     json_t *settings = json_object();
     failed |= set(settings, "preset", json_text(r->preset));
@@ -508,6 +622,7 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     failed |= set(w, "plan", plan);
 
     failed |= write_backends(w, m);
+    failed |= write_energy(w, &m->energy);
 
     json_t *showcase = json_object();
     failed |= set(showcase, "params_config", json_text(r->showcase_key));

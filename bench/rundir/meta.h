@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "cnn.h"
+#include "ranks.h"
 #include "data.h"
+#include "energy.h"
 
 #define META_SCHEMA_VERSION 1
 
@@ -28,6 +30,26 @@ struct meta_gpu {
     char sm_clock_mhz[32];     /* current, as nvidia-smi reports it */
     char max_sm_clock_mhz[32];
     char memory_total[32];
+    char power_limit[32];      /* nvidia-smi's power.limit, "700.00 W" */
+    char power_draw[32];       /* power.draw when the run started: the idle figure
+                                  of the plausibility check (REPORT.md) */
+};
+
+enum { META_MAX_METERS = 16 };
+
+/* The energy meters this machine offers (energy.h), found when the run
+ * started; each configuration opens its own (run.h). */
+struct meta_energy {
+    int n;
+    struct {
+        enum energy_device device;
+        char name[ENERGY_NAME];
+        int counted;            /* part of its device's figure */
+        double power_limit_w;   /* NVML; NaN for RAPL */
+        double power_at_open_w; /* NVML, before any configuration ran; NaN for RAPL */
+    } meter[META_MAX_METERS];
+    char reason[ENERGY_DEVICES][ENERGY_REASON]; /* "" where the device has meters */
+    char powercap_root[META_TEXT];
 };
 
 struct meta_machine {
@@ -46,6 +68,7 @@ struct meta_machine {
     struct meta_gpu gpus[META_MAX_GPUS];
     char cuda_version[32];     /* the driver's, from nvidia-smi; "none" without a GPU */
     char probe[META_MAX_BACKENDS][META_TEXT]; /* per registry backend: "ok" or why not */
+    struct meta_energy energy;
 };
 
 /* Everything about the run itself that meta.json records. */
@@ -73,6 +96,8 @@ struct meta_run {
     int finished_configs, failed_configs;
     const char *showcase_key;   /* configuration whose parameters are in showcase/ */
     int digit_index, digit_label;
+    const struct ranks_info *job; /* the MPI job that made the results; NULL: this
+                                     process alone (the "mpi" object, results/README.md) */
 };
 
 /* Fills m from the running system, probing every backend once (meta_write

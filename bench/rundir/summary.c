@@ -24,6 +24,7 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, cons
     row->variant = c->variant;
     row->threads = c->threads;
     row->gpus = c->gpus;
+    row->ranks = csv_ranks(c);
     row->batch = c->batch;
     row->filters = c->filters;
     row->rep = c->rep;
@@ -40,6 +41,10 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, cons
     row->max_noise_pct = NAN;
     snprintf(row->stop, sizeof row->stop, "%s", run_stop_name(r->stop));
     snprintf(row->status, sizeof row->status, "ok");
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        row->joules_per_step[d] = r->done > 0 ? r->energy.joules[d] / r->done : NAN;
+    row->energy_window_s = r->energy.window_s;
+    row->gpu_sampled_w = r->energy.gpu_sampled_w;
 
     double *v = malloc((size_t)(r->done > 0 ? r->done : 1) * sizeof *v);
     for (int k = 0; k < CNN_REGION_COUNT; k++)
@@ -95,7 +100,7 @@ enum col_kind {
 
 enum derived {
     D_NONE, D_PARAMS, D_IQR, D_CV, D_UNSTABLE, D_IMAGES, D_GFLOP_STEP, D_GFLOPS,
-    D_SPEEDUP_SEQ, D_SPEEDUP_OMP1,
+    D_SPEEDUP_SEQ, D_SPEEDUP_OMP1, D_IMAGES_PER_J_CPU, D_IMAGES_PER_J_GPU,
 };
 
 struct column {
@@ -146,6 +151,12 @@ static const struct column columns[] = {
     OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
     OPT_F("verify_windows", verify_windows), OPT_F("verify_tie_flips", verify_tie_flips),
     OPT_F("noise_pct", t.noise_pct), OPT_F("max_noise_pct", max_noise_pct), OPT_S("stop", stop),
+    OPT_F("joules_per_step_cpu", joules_per_step[ENERGY_CPU]),
+    D("images_per_joule_cpu", D_IMAGES_PER_J_CPU),
+    OPT_F("joules_per_step_gpu", joules_per_step[ENERGY_GPU]),
+    D("images_per_joule_gpu", D_IMAGES_PER_J_GPU),
+    OPT_F("energy_window_s", energy_window_s), OPT_F("gpu_sampled_w", gpu_sampled_w),
+    OPT_I("ranks", ranks),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
@@ -216,6 +227,12 @@ double summary_baseline_ms(const struct summary_row *rows, int n, const struct s
     return best ? best->t.median : NAN;
 }
 
+/* NaN where the device has no figure (never an estimate). */
+static double images_per_joule(const struct summary_row *r, enum energy_device d)
+{
+    return r->joules_per_step[d] > 0 ? r->batch / r->joules_per_step[d] : NAN;
+}
+
 static double derived_value(enum derived d, const struct summary_row *rows, int n,
                             const struct summary_row *r)
 {
@@ -238,6 +255,8 @@ static double derived_value(enum derived d, const struct summary_row *rows, int 
     case D_SPEEDUP_OMP1:
         return summary_baseline_ms(rows, n, r, backends_name_with_cap(CNN_CAP_THREAD_BASELINE),
                                    1) / r->t.median;
+    case D_IMAGES_PER_J_CPU: return images_per_joule(r, ENERGY_CPU);
+    case D_IMAGES_PER_J_GPU: return images_per_joule(r, ENERGY_GPU);
     case D_NONE: break;
     }
     return NAN;
@@ -296,7 +315,7 @@ static const struct {
     const char *name;
     double lo, hi;
 } limits[] = {
-    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024},
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 0, 1 << 20},
     {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
     {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
     {"test_accuracy_pct", 0, 100},
@@ -447,6 +466,10 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             struct field_pos at = {path, f.line, map[c] + 1, columns[c].name};
             st = parse_cell(&columns[c], map[c] >= 0 ? f.field[map[c]] : "", r, &at);
         }
+        /* a file from before the ranks column, or a row made without a
+         * configuration: one process */
+        if (r->ranks == 0)
+            r->ranks = 1;
         if (st == CNN_OK)
             st = check_row(r, path, f.line, map);
     }

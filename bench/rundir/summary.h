@@ -43,6 +43,10 @@ struct summary_row {
     double wall_s;
     double max_noise_pct;    /* the --max-noise target; NaN without one */
     char stop[16];           /* run_stop_name: why sampling stopped; "" if it failed */
+    double joules_per_step[ENERGY_DEVICES]; /* measured (run.h); NaN: no figure */
+    double energy_window_s;  /* seconds the meters covered; NaN: no meter */
+    double gpu_sampled_w;    /* mean NVML power sample over the window; NaN: none */
+    int ranks;               /* processes of the job (mpirun -np N); 1: one process */
 };
 
 /* Fills a row from a finished (or failed, or interrupted) run of c, timed

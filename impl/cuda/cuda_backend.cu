@@ -3,7 +3,9 @@
  * life cycle (every device buffer sized and checked against free memory up
  * front, so a configuration that does not fit fails once, with a clear
  * message), the batch upload, metrics, the region clock (gpu/gpu.h) and
- * the test hooks.
+ * the test hooks. A one-GPU v6 state hands its timed steps to the replay
+ * (cuda_graph.cu): its region marks, and load_batch and read_metrics
+ * inside a timed step.
  *
  * Debugging: CNNBENCH_CUDA_SYNC=1 in the environment makes every launch
  * synchronise and check the stream, so an asynchronous fault is reported
@@ -32,6 +34,8 @@ static size_t carve(size_t *used, size_t bytes)
 /* Every device buffer of the state with its size (gpu_buffers_alloc). */
 enum { DEVICE_BUFFERS = 19 };
 
+static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
+
 static void device_buffers(cnn_state *s, struct gpu_buffer out[DEVICE_BUFFERS])
 {
     size_t B = (size_t)s->cfg.batch, K = s->K, BC = B * CNN_CLASSES;
@@ -48,9 +52,16 @@ static void device_buffers(cnn_state *s, struct gpu_buffer out[DEVICE_BUFFERS])
         {(void **)&s->probs, BC * sizeof(float)},
         /* + 16: v4 conv backward copies the 16-byte-aligned range around a row */
         {(void **)&s->dlogits, BC * sizeof(float) + 16},
-        {(void **)&s->fc_fwd_part, cuda_fc_forward_workspace((int)B, F) * sizeof(float)},
-        {(void **)&s->fc_bwd_part, cuda_fc_backward_workspace((int)B, F) * sizeof(float)},
-        {(void **)&s->conv_bwd_part, cuda_conv_backward_workspace((int)B, F) * sizeof(float)},
+        /* v2-v4's workspaces, which v5's kernels use too */
+        {(void **)&s->fc_fwd_part, larger(cuda_fc_forward_workspace((int)B, F),
+                                          cuda_fused_fc_forward_workspace((int)B, F)) *
+                                       sizeof(float)},
+        {(void **)&s->fc_bwd_part, larger(cuda_fc_backward_workspace((int)B, F),
+                                          cuda_fused_fc_backward_workspace((int)B, F)) *
+                                       sizeof(float)},
+        {(void **)&s->conv_bwd_part, larger(cuda_conv_backward_workspace((int)B, F),
+                                            cuda_fused_conv_backward_workspace((int)B, F)) *
+                                         sizeof(float)},
         {(void **)&s->image_loss, B * sizeof(double)},
         {(void **)&s->image_correct, B * sizeof(int)},
         {(void **)&s->metrics, sizeof(struct gpu_metrics)},
@@ -92,6 +103,7 @@ extern "C" void cuda_destroy(cnn_state *s)
     gpu_buffers_free(bufs, DEVICE_BUFFERS);
     (void)cudaFreeHost(s->pinned);
     gpu_timer_destroy(&s->timer);
+    cuda_replay_destroy(s);
     if (s->staging_free)
         (void)cudaEventDestroy(s->staging_free);
     if (s->stream)
@@ -130,6 +142,9 @@ static cnn_status create_resources(cnn_state *s)
     CNN_TRY(alloc_device(s));
     CNN_TRY(alloc_host(s));
     CNN_TRY(cuda_fc_setup());
+    CNN_TRY(cuda_fused_setup());
+    if (s->graph)
+        CNN_TRY(cuda_replay_create(s));
     s->y = (const uint8_t *)(s->x + (size_t)s->cfg.batch * CNN_PIXELS);
     /* staging_free must have fired once before the first upload waits on it */
     GPU_CHECK(cudaEventRecord(s->staging_free, s->stream));
@@ -141,15 +156,19 @@ static cnn_status create_resources(cnn_state *s)
 extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
 {
     int variant = cfg->variant == 0 ? CUDA_VARIANT_DEFAULT : cfg->variant;
+    int graph = variant == CUDA_VARIANT_GRAPH;
     cnn_state *s = (cnn_state *)calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "cuda: cannot allocate state");
     s->cfg = *cfg;
-    s->variant = variant;
+    s->variant = graph ? CUDA_VARIANT_RECOMPUTE : variant;
+    s->graph = graph;
     s->K = cnn_features(cfg->filters);
     s->count = cnn_param_count(cfg->filters);
     s->sync_debug = gpu_sync_debug();
-    cnn_status st = create_resources(s);
+    cnn_status st = gpu_current_device(&s->device);
+    if (st == CNN_OK)
+        st = create_resources(s);
     if (st != CNN_OK) {
         cuda_destroy(s);
         return st;
@@ -159,6 +178,11 @@ extern "C" cnn_status cuda_create(const struct cnn_config *cfg, cnn_state **out)
 }
 
 extern "C" int cuda_is_group(const cnn_state *s) { return s->group != NULL; }
+
+extern "C" cnn_status cuda_device_bus_id(cnn_state *s, int i, char *buf, size_t len)
+{
+    return gpu_device_bus_id("cuda", s->device, i, buf, len);
+}
 
 /* ---- parameters in the canonical layout: one copy each way ---- */
 
@@ -241,6 +265,8 @@ extern "C" cnn_status cuda_load_batch(cnn_state *s, const float *x, const uint8_
 {
     if (n < 1 || n > s->cfg.batch)
         return cnn_fail(CNN_E_ARG, "cuda: batch of %d images, capacity %d", n, s->cfg.batch);
+    if (s->replay.deferring)
+        return cuda_replay_load_batch(s, x, y, n);
     CNN_TRY(upload(s, x, y, n));
     s->n = n;
     s->mean_over = n;
@@ -251,6 +277,8 @@ extern "C" cnn_status cuda_load_batch(cnn_state *s, const float *x, const uint8_
 
 extern "C" cnn_status cuda_read_metrics(cnn_state *s, double *loss, int *correct)
 {
+    if (s->replay.deferring)
+        return cuda_replay_read_metrics(s, loss, correct);
     if (s->n < 1)
         return cnn_fail(CNN_E_ARG, "cuda: read_metrics before any batch");
     GPU_CHECK(cudaMemcpyAsync(s->metrics_host, s->metrics, sizeof *s->metrics,
@@ -313,10 +341,14 @@ extern "C" cnn_status cuda_predict(cnn_state *s, const float *x, int n, uint8_t 
 
 extern "C" cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end)
 {
+    if (cuda_replay_owns_marks(s))
+        return cuda_replay_mark(s, r, end);
     return gpu_timer_mark(&s->timer, r, end);
 }
 
 extern "C" cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms)
 {
+    if (cuda_replay_owns_marks(s))
+        return cuda_replay_timer_read(s, ms, span_ms);
     return gpu_timer_read(&s->timer, ms, span_ms);
 }

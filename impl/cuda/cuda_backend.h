@@ -23,7 +23,9 @@ enum {
     CUDA_VARIANT_FUSED = 2, /* fused, tiled, deterministic kernels */
     CUDA_VARIANT_TUNED = 3, /* v2 reshaped for memory-level parallelism */
     CUDA_VARIANT_DM_IN_CONV = 4, /* v3 with dm formed in conv backward, never stored */
-    CUDA_VARIANT_COUNT = 4,
+    CUDA_VARIANT_RECOMPUTE = 5,  /* neither m nor dm stored: recomputed where consumed */
+    CUDA_VARIANT_GRAPH = 6,      /* v5's kernels, each timed step one CUDA graph */
+    CUDA_VARIANT_COUNT = 6,
     CUDA_VARIANT_DEFAULT = CUDA_VARIANT_TUNED,
 };
 
@@ -44,6 +46,9 @@ cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end);
 cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 /* 1 for the state a group mode create returned (rank 0, which leads it). */
 int cuda_is_group(const cnn_state *s);
+/* The replays_step slot (cnn.h): 1 for a one-GPU v6 state. */
+int cuda_replays_step(const cnn_state *s);
+cnn_status cuda_device_bus_id(cnn_state *s, int i, char *buf, size_t len);
 
 cnn_status cuda_batch_buffer(cnn_state *s, float **x, uint8_t **y);
 
@@ -84,6 +89,7 @@ cnn_status cuda_dp_get_pool_choice(cnn_state *s, uint8_t *choice);
 cnn_status cuda_dp_predict(cnn_state *s, const float *x, int n, uint8_t *pred);
 cnn_status cuda_dp_timer_mark(cnn_state *s, enum cnn_region r, int end);
 cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
+cnn_status cuda_dp_device_bus_id(cnn_state *s, int i, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

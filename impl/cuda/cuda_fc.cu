@@ -540,14 +540,22 @@ template <int V> static cnn_status fc_forward_launch(cnn_state *s)
             s->pooled, s->params.fc_w, n, K, slices, s->fc_fwd_part);
         CUDA_LAUNCHED(s, V == 4 ? "fc_forward_v3<4>" : "fc_forward_v3<1>");
     }
-    fc_forward_finish<<<gpu_div_up((size_t)n * CNN_CLASSES, 256), 256, 0, s->stream>>>(
-        s->fc_fwd_part, s->params.fc_b, n, slices, s->logits);
+    return cuda_fc_forward_sum(s, slices);
+}
+
+cnn_status cuda_fc_forward_sum(cnn_state *s, int slices)
+{
+    fc_forward_finish<<<gpu_div_up((size_t)s->n * CNN_CLASSES, 256), 256, 0, s->stream>>>(
+        s->fc_fwd_part, s->params.fc_b, s->n, slices, s->logits);
     CUDA_LAUNCHED(s, "fc_forward_finish");
     return CNN_OK;
 }
 
 extern "C" cnn_status cuda_fc_forward(cnn_state *s)
 {
+    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_FC_FWD);
+    if (s->variant == CUDA_VARIANT_RECOMPUTE)
+        return cuda_fused_fc_forward(s);
     if (s->variant == CUDA_VARIANT_NAIVE) {
         fc_forward_v1<<<gpu_div_up(s->n, FC_V1_THREADS), FC_V1_THREADS, 0, s->stream>>>(
             s->pooled, s->params.fc_w, s->params.fc_b, s->n, s->K, s->logits);
@@ -578,9 +586,14 @@ template <int V> static cnn_status fc_backward_launch(cnn_state *s)
             s->dpooled);
         CUDA_LAUNCHED(s, V == 4 ? "fc_backward_v4<4>" : "fc_backward_v4<1>");
     }
+    return cuda_fc_backward_sum(s, chunks);
+}
+
+cnn_status cuda_fc_backward_sum(cnn_state *s, int chunks)
+{
     unsigned wblocks = gpu_div_up(CNN_CLASSES * s->K, FC_FINISH_THREADS);
     fc_backward_finish<<<wblocks + 1, FC_FINISH_THREADS, 0, s->stream>>>(
-        s->fc_bwd_part, s->dlogits, n, s->K, chunks, (int)wblocks, s->grads.fc_w,
+        s->fc_bwd_part, s->dlogits, s->n, s->K, chunks, (int)wblocks, s->grads.fc_w,
         s->grads.fc_b);
     CUDA_LAUNCHED(s, "fc_backward_finish");
     return CNN_OK;
@@ -588,6 +601,9 @@ template <int V> static cnn_status fc_backward_launch(cnn_state *s)
 
 extern "C" cnn_status cuda_fc_backward(cnn_state *s)
 {
+    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_FC_BWD);
+    if (s->variant == CUDA_VARIANT_RECOMPUTE)
+        return cuda_fused_fc_backward(s);
     if (s->variant == CUDA_VARIANT_NAIVE) {
         fc_backward_v1_dm<<<gpu_div_up(s->n, FC_V1_THREADS), FC_V1_THREADS, 0, s->stream>>>(
             s->params.fc_w, s->dlogits, s->n, s->K, s->dpooled);

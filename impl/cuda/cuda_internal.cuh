@@ -29,9 +29,24 @@ extern "C" {
  * contract's CNN_POOL_NO_GRAD is another value: get_pool_choice translates. */
 #define CUDA_NO_ARGMAX 0xFFu
 
+/* A timed step replayed as one CUDA graph (v6, cuda_graph.cu): the
+ * boundaries of the step's regions are event record nodes of the graph. */
+enum { CUDA_REPLAY_REGIONS = 9, CUDA_REPLAY_BOUNDS = CUDA_REPLAY_REGIONS + 1 };
+struct cuda_replay {
+    int deferring;         /* a timed step is open: its slots enqueue nothing */
+    int next;              /* the step's next region, an index into its order */
+    int inside;            /* that region's start is marked, its end not yet */
+    int ran;               /* the graph ran in this step: timer_read reads it */
+    int images;            /* the batch the graph was captured for; 0: none */
+    cudaGraphExec_t exec;  /* the step's graph, instantiated */
+    cudaEvent_t bound[CUDA_REPLAY_BOUNDS];
+};
+
 struct cnn_state {
     struct cnn_config cfg;
-    int variant;     /* 1..CUDA_VARIANT_COUNT */
+    int variant;     /* the kernels: 1..CUDA_VARIANT_RECOMPUTE (v6 runs v5's) */
+    int graph;       /* v6: timed steps are replayed as one CUDA graph */
+    int device;      /* the CUDA device it was made on */
     int sync_debug;  /* CNNBENCH_CUDA_SYNC=1: synchronise after every launch */
     size_t K;        /* features per image, F*169 */
     size_t count;    /* floats in the parameter buffer */
@@ -78,7 +93,16 @@ struct cnn_state {
     cudaEvent_t staging_free;   /* the last upload out of staging has finished */
 
     struct gpu_timer timer;     /* the region clock on the training stream */
+    struct cuda_replay replay;  /* v6: the graph of a timed step */
 };
+
+/* At the top of every compute slot: inside a replayed timed step (v6) the
+ * slot only checks its place in the step, the graph does its work. */
+#define CUDA_DEFER_TO_GRAPH(s, region)                  \
+    do {                                                \
+        if ((s)->replay.deferring)                      \
+            return cuda_replay_defer((s), (region));    \
+    } while (0)
 
 /* After every kernel launch (gpu_check_launch on the state's stream). */
 #define CUDA_LAUNCHED(s, kernel) GPU_LAUNCHED((s)->stream, (s)->sync_debug, (kernel))
@@ -98,5 +122,38 @@ size_t cuda_conv_backward_groups(int filters);
 
 /* Writes pred [n] = argmax of logits [n][C] (first maximum wins). */
 cnn_status cuda_predict_classes(cnn_state *s, int n);
+
+/* The finish kernels of v2-v5, on the state's workspaces: logits from
+ * fc_fwd_part [n][slices][C] (slices in order, then fc_b); dfc_w from
+ * fc_bwd_part [chunks][C][K] (chunks in order) and dfc_b from dlogits;
+ * dconv from conv_bwd_part [chunks][F][10] (chunks in order). */
+cnn_status cuda_fc_forward_sum(cnn_state *s, int slices);
+cnn_status cuda_fc_backward_sum(cnn_state *s, int chunks);
+cnn_status cuda_conv_backward_sum(cnn_state *s, int chunks);
+
+/* cuda_fused.cu: v5, m and dm never stored. Workspaces in floats for a
+ * batch capacity B and F filters; setup as cuda_fc_setup. */
+size_t cuda_fused_fc_forward_workspace(int batch, int filters);
+size_t cuda_fused_fc_backward_workspace(int batch, int filters);
+size_t cuda_fused_conv_backward_workspace(int batch, int filters);
+cnn_status cuda_fused_setup(void);
+cnn_status cuda_fused_conv_forward(cnn_state *s);
+cnn_status cuda_fused_fc_forward(cnn_state *s);
+cnn_status cuda_fused_fc_backward(cnn_state *s);
+cnn_status cuda_fused_conv_backward(cnn_state *s);
+
+/* cuda_graph.cu: v6, a timed step replayed as one CUDA graph. The replay
+ * owns the region marks of a one-GPU v6 state (cuda_replay_owns_marks);
+ * a mark of h2d's start opens a step, whose load_batch stages the batch,
+ * whose compute slots defer (cuda_replay_defer), and whose read_metrics
+ * launches the graph (captured on first use, again when n changes). */
+cnn_status cuda_replay_create(cnn_state *s);
+void cuda_replay_destroy(cnn_state *s);
+int cuda_replay_owns_marks(const cnn_state *s);
+cnn_status cuda_replay_mark(cnn_state *s, enum cnn_region r, int end);
+cnn_status cuda_replay_defer(cnn_state *s, enum cnn_region r);
+cnn_status cuda_replay_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n);
+cnn_status cuda_replay_read_metrics(cnn_state *s, double *loss, int *correct);
+cnn_status cuda_replay_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 
 #endif

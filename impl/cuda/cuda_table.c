@@ -4,10 +4,12 @@
  * files (declared in cuda_backend.h). Written in C so the table can use
  * designated initialisers, and so the C side links it like any backend.
  *
- * One table, two modes, chosen by create from cfg->gpus: 0 makes a one-GPU
- * state (cuda_backend.cu), N >= 1 a data-parallel group of N one-GPU states
- * joined by NCCL (cuda_parallel.cu; NCCL builds only, where the table claims
- * CNN_CAP_DATA_PARALLEL). In an NCCL build each slot asks the state which
+ * One table, two modes, chosen by create from cfg->gpus and cfg->comm: 0 and
+ * no comm make a one-GPU state (cuda_backend.cu), N >= 1 a data-parallel
+ * group of N one-GPU states joined by NCCL, and a comm a group of this
+ * process's one GPU whose NCCL communicator spans the job's processes
+ * (cuda_parallel.cu; NCCL builds only, where the table claims
+ * CNN_CAP_DATA_PARALLEL and CNN_CAP_RANKS). In an NCCL build each slot asks the state which
  * mode it is in (one predictable branch a call, next to a kernel launch) and
  * calls that mode's function; without NCCL the slots are the one-GPU
  * functions themselves.
@@ -26,6 +28,11 @@ static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
     [CUDA_VARIANT_DM_IN_CONV - 1] = "v4: v3 with dm formed inside conv backward from dlogits "
                                     "and fc_w, so it is never stored (346 MB less traffic at "
                                     "B=1000 F=256)",
+    [CUDA_VARIANT_RECOMPUTE - 1] = "v5: neither m nor dm stored: conv+pool fused with the FC "
+                                   "products forward; backward recomputes m at the stored pool "
+                                   "decision and forms dm in registers",
+    [CUDA_VARIANT_GRAPH - 1] = "v6: v5's kernels, each timed step replayed as one CUDA graph "
+                               "(bitwise equal to v5; data-parallel: v5's slots)",
 };
 
 extern const struct cnn_backend cnn_backend_cuda;
@@ -34,7 +41,7 @@ static cnn_status create(const struct cnn_config *cfg, cnn_state **out)
 {
     CNN_TRY(cnn_config_check(&cnn_backend_cuda, cfg));
 #if CNN_HAVE_NCCL
-    if (cfg->gpus >= 1)
+    if (cfg->gpus >= 1 || cfg->comm)
         return cuda_dp_create(cfg, out);
 #endif
     return cuda_create(cfg, out);
@@ -101,6 +108,10 @@ static cnn_status timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *
 {
     return MODE(s, timer_read)(s, ms, span_ms);
 }
+static cnn_status device_bus_id(cnn_state *s, int i, char *buf, size_t len)
+{
+    return MODE(s, device_bus_id)(s, i, buf, len);
+}
 static int data_parallel(const cnn_state *s) { return cuda_is_group(s); }
 #define SLOT(name) name
 #else
@@ -110,9 +121,13 @@ static int data_parallel(const cnn_state *s) { return cuda_is_group(s); }
 const struct cnn_backend cnn_backend_cuda = {
     .name = "cuda",
     .description = "CUDA C kernels, GPU-resident training (hand-written, no cuDNN/cuBLAS)",
-    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE | (CNN_HAVE_NCCL ? CNN_CAP_DATA_PARALLEL : 0),
+    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE |
+            (CNN_HAVE_NCCL ? CNN_CAP_DATA_PARALLEL | CNN_CAP_RANKS : 0),
     .variant_count = CUDA_VARIANT_COUNT,
     .variant_names = cuda_variant_names,
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_CONV_FWD) | CNN_REGION_BIT(CNN_REGION_FC_FWD) |
+                   CNN_REGION_BIT(CNN_REGION_FC_BWD) | CNN_REGION_BIT(CNN_REGION_CONV_BWD), /* nvcc contracts (-fmad=true) */
+    .dm_in_conv_backward = 1u << CUDA_VARIANT_DM_IN_CONV,
     .probe = cuda_probe,
     .create = create,
     .destroy = SLOT(destroy),
@@ -135,6 +150,8 @@ const struct cnn_backend cnn_backend_cuda = {
     .predict = SLOT(predict),
     .timer_mark = SLOT(timer_mark),
     .timer_read = SLOT(timer_read),
+    .replays_step = cuda_replays_step,
+    .device_bus_id = SLOT(device_bus_id),
 #if CNN_HAVE_NCCL
     .allreduce = cuda_dp_allreduce,
     .data_parallel = data_parallel,

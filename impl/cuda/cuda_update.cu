@@ -10,7 +10,7 @@
  *   v1  one thread per parameter.
  *   v2  float4 loads and stores over a grid sized to the buffer, the last
  *       count % 4 parameters handled by the first threads.
- *   v3, v4  the v2 kernel.
+ *   v3-v5  the v2 kernel.
  */
 #include "cuda_internal.cuh"
 
@@ -45,6 +45,7 @@ __global__ void update_v2(float *p, const float *g, size_t count, float lr)
 
 extern "C" cnn_status cuda_update(cnn_state *s)
 {
+    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_UPDATE);
     size_t count = s->count;
     if (s->variant == CUDA_VARIANT_NAIVE) {
         update_v1<<<gpu_div_up(count, UPDATE_THREADS), UPDATE_THREADS, 0, s->stream>>>(

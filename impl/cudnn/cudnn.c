@@ -70,6 +70,7 @@ enum {
 struct cnn_state {
     struct cnn_config cfg;
     int variant;   /* 1..CUDNN_VARIANT_COUNT */
+    int device;    /* the CUDA device it was made on */
     int sync_debug; /* CNNBENCH_CUDA_SYNC=1: synchronise after each of our launches */
     size_t K;      /* features per image, F*169 */
     size_t count;  /* floats in the parameter buffer */
@@ -436,7 +437,9 @@ static cnn_status cudnn_create(const struct cnn_config *cfg, cnn_state **out)
     s->K = cnn_features(cfg->filters);
     s->count = cnn_param_count(cfg->filters);
     s->sync_debug = gpu_sync_debug();
-    cnn_status st = create_resources(s);
+    cnn_status st = gpu_current_device(&s->device);
+    if (st == CNN_OK)
+        st = create_resources(s);
     if (st != CNN_OK) {
         cudnn_destroy(s);
         return st;
@@ -700,6 +703,11 @@ static cnn_status cudnn_timer_mark(cnn_state *s, enum cnn_region r, int end)
     return gpu_timer_mark(&s->timer, r, end);
 }
 
+static cnn_status cudnn_device_bus_id(cnn_state *s, int i, char *buf, size_t len)
+{
+    return gpu_device_bus_id("cudnn", s->device, i, buf, len);
+}
+
 static cnn_status cudnn_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms)
 {
     return gpu_timer_read(&s->timer, ms, span_ms);
@@ -719,6 +727,9 @@ const struct cnn_backend cnn_backend_cudnn = {
     .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE,
     .variant_count = CUDNN_VARIANT_COUNT,
     .variant_names = cudnn_variant_names,
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_CONV_FWD) | CNN_REGION_BIT(CNN_REGION_FC_FWD) |
+                   CNN_REGION_BIT(CNN_REGION_FC_BWD) | CNN_REGION_BIT(CNN_REGION_CONV_BWD), /* CUDNN_FMA_MATH, cuBLAS SGEMM */
+    .dm_in_conv_backward = 0,
     .probe = cudnn_probe,
     .create = cudnn_create,
     .destroy = cudnn_destroy,
@@ -741,4 +752,5 @@ const struct cnn_backend cnn_backend_cudnn = {
     .predict = cudnn_predict,
     .timer_mark = cudnn_timer_mark,
     .timer_read = cudnn_timer_read,
+    .device_bus_id = cudnn_device_bus_id,
 };

@@ -57,6 +57,25 @@ cnn_status gpu_probe(const char *who)
     return gpu_check_kernel_image(who);
 }
 
+/* ---- which card ---- */
+
+cnn_status gpu_current_device(int *device)
+{
+    GPU_CHECK(cudaGetDevice(device));
+    return CNN_OK;
+}
+
+cnn_status gpu_device_bus_id(const char *who, int device, int i, char *buf, size_t len)
+{
+    if (i != 0)
+        return cnn_fail(CNN_E_ARG, "%s: a one-GPU state has no device %d", who, i);
+    if (len < CNN_BUS_ID)
+        return cnn_fail(CNN_E_ARG, "%s: %zu bytes for a PCI bus id, %d needed", who, len,
+                        (int)CNN_BUS_ID);
+    GPU_CHECK(cudaDeviceGetPCIBusId(buf, (int)len, device));
+    return CNN_OK;
+}
+
 /* ---- parameters ---- */
 
 cnn_status gpu_copy_and_wait(cudaStream_t stream, void *dst, const void *src, size_t bytes,

@@ -84,6 +84,15 @@ cnn_status gpu_probe(const char *who);
  * build is compiled for the same architecture, so one kernel stands for all). */
 cnn_status gpu_check_kernel_image(const char *who);
 
+/* ---- which card a state runs on ---- */
+
+/* The current CUDA device, which a state made now runs on: kept for
+ * gpu_device_bus_id. */
+cnn_status gpu_current_device(int *device);
+/* The device_bus_id slot (cnn.h) of a one-GPU state made on CUDA device
+ * `device`: i must be 0. */
+cnn_status gpu_device_bus_id(const char *who, int device, int i, char *buf, size_t len);
+
 /* ---- parameters on the device, canonical layout (cnn.h) ---- */
 
 /* One copy on the stream, then waits for it. */

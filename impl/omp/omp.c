@@ -2,7 +2,10 @@
  * omp.c — the OpenMP backend: the network of docs/DESIGN.md §1 on every core, SIMD
  * across filters (impl/omp/omp_vec.h), and parameters that are bitwise the
  * same for every thread count. Functions carry the prefix ompb_ ("omp
- * backend"): omp_ itself belongs to the OpenMP runtime.
+ * backend"): omp_ itself belongs to the OpenMP runtime. This file holds the
+ * parallel regions, and so the work split below; the hot kernels each region
+ * calls per work item are in omp_kernels.c, compiled once per ISA level, and
+ * create picks the level (omp_kernels.h, docs/DESIGN.md §4).
  *
  * Internal layouts (set_params/get_params/get_grads convert to and from the
  * canonical one). Filters are padded to Fp, a multiple of 16, so that one
@@ -37,28 +40,26 @@
  */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnn.h"
+#include "comm.h"
 #include "error.h"
+#include "omp_kernels.h"
 #include "omp_vec.h"
 #include "params.h"
 #include "softmax.h"
 
 enum {
-    OMPB_CHUNK = 4,                    /* images per conv-gradient partial: fixed, so the
-                                          reduction order never follows the thread count */
-    OMPB_CONV_TILE = 4,                /* filter vectors per conv forward register tile */
-    OMPB_FC_TILE = 4096,               /* K' columns per fc_forward tile (fc_w tile 160 KB) */
-    OMPB_FC_COLS = 256,                /* dfc_w columns per fc_backward tile (10 KB) */
-    OMPB_FC_AHEAD = 8,                 /* images of m that fc_backward prefetches ahead */
-    OMPB_INACTIVE = CNN_POOL_NO_GRAD,  /* code of a pooled output with m <= 0 */
-    OMPB_ALIGN = 64,                   /* cache line: no two threads' rows share one */
+    OMPB_FC_TILE = 4096, /* K' columns per fc_forward tile (fc_w tile 160 KB) */
+    OMPB_ALIGN = 64,     /* cache line: no two threads' rows share one */
 };
 
 struct cnn_state {
     struct cnn_config cfg;
+    const struct ompb_kernels *k; /* the hot kernels of the ISA level chosen at create */
     int threads;              /* OpenMP threads of every parallel region */
     int fpad;                 /* Fp */
     size_t kpad;              /* K' = 169 Fp */
@@ -132,13 +133,105 @@ static void ompb_first_touch(cnn_state *s)
 
 extern const struct cnn_backend cnn_backend_omp;
 
+/* ---- the ISA level of the hot kernels ---- */
+
+/* The kernel copies this build carries, best first (impl/omp/meson.build
+ * defines OMPB_HAVE_<LEVEL> for each), with the CPU features their target
+ * flags enable; the last one runs on any CPU the build runs on. */
+struct ompb_level {
+    const struct ompb_kernels *k;
+    int (*runs_here)(void);
+    const char *needs; /* the features runs_here checks, for the error message */
+};
+
+static int ompb_cpu_any(void) { return 1; }
+
+#if OMPB_HAVE_AVX2 || OMPB_HAVE_AVX512
+/* __builtin_cpu_supports also checks that the OS saves the wider registers */
+static int ompb_cpu_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+#if OMPB_HAVE_AVX512
+static int ompb_cpu_avx512(void)
+{
+    return ompb_cpu_avx2() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+}
+#endif
+
+static const struct ompb_level ompb_levels[] = {
+#if OMPB_HAVE_NATIVE
+    {&ompb_kernels_native, ompb_cpu_any, "the build machine's CPU"},
+#endif
+#if OMPB_HAVE_AVX512
+    {&ompb_kernels_avx512, ompb_cpu_avx512, "AVX-512 F, BW, DQ and VL, AVX2 and FMA"},
+#endif
+#if OMPB_HAVE_AVX2
+    {&ompb_kernels_avx2, ompb_cpu_avx2, "AVX2 and FMA"},
+#endif
+#if OMPB_HAVE_BASELINE
+    {&ompb_kernels_baseline, ompb_cpu_any, "nothing beyond the compiler's default target"},
+#endif
+};
+enum { OMPB_LEVELS = sizeof ompb_levels / sizeof *ompb_levels };
+
+/* The best level this CPU runs, or the one CNNBENCH_ISA names, which must
+ * be built in and run on this CPU: a lower level is there to compare with
+ * and for tools that cannot decode the higher ones (valgrind: AVX-512). */
+static cnn_status ompb_pick_kernels(const struct ompb_kernels **out)
+{
+    const char *want = getenv("CNNBENCH_ISA");
+    int forced = want && *want;
+    for (int i = 0; i < OMPB_LEVELS; i++) {
+        const struct ompb_level *l = &ompb_levels[i];
+        if (forced && strcmp(want, l->k->isa) != 0)
+            continue;
+        if (l->runs_here()) {
+            *out = l->k;
+            return CNN_OK;
+        }
+        if (forced)
+            return cnn_fail(CNN_E_ARG, "omp: CNNBENCH_ISA=%s: this CPU cannot run that level "
+                            "(it needs %s)", want, l->needs);
+    }
+    char names[64] = "";
+    for (int i = 0; i < OMPB_LEVELS; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                 ompb_levels[i].k->isa);
+    return cnn_fail(CNN_E_ARG, "omp: CNNBENCH_ISA=%s names no kernel level of this build "
+                    "(it has: %s)", want, names);
+}
+
+/* The run-time fact meta.json records (cnn.h, library_version): which
+ * kernel level a state created now would run, since levels differ in
+ * their last bits (docs/DESIGN.md §4). */
+static int ompb_library_version(const char *library, char *buf, size_t len)
+{
+    if (strcmp(library, "omp_kernels") != 0)
+        return 0;
+    const struct ompb_kernels *k = NULL;
+    if (ompb_pick_kernels(&k) != CNN_OK)
+        snprintf(buf, len, "none (CNNBENCH_ISA=%s is not runnable here)", getenv("CNNBENCH_ISA"));
+    else
+        snprintf(buf, len, "%s", k->isa);
+    return 1;
+}
+
 static cnn_status ompb_create(const struct cnn_config *cfg, cnn_state **out)
 {
     CNN_TRY(cnn_config_check(&cnn_backend_omp, cfg));
+    const struct ompb_kernels *k = NULL;
+    CNN_TRY(ompb_pick_kernels(&k));
     cnn_state *s = calloc(1, sizeof *s);
     if (!s)
         return cnn_fail(CNN_E_NOMEM, "omp: cannot allocate state");
     s->cfg = *cfg;
+    s->k = k;
     s->threads = cfg->threads > 0 ? cfg->threads : omp_get_max_threads();
     s->fpad = (cfg->filters + OVEC_LANES - 1) / OVEC_LANES * OVEC_LANES;
     s->kpad = CNN_POOL_AREA * (size_t)s->fpad;
@@ -254,127 +347,18 @@ static cnn_status ompb_load_batch(cnn_state *s, const float *x, const uint8_t *y
 
 /* ---- conv + bias + ReLU + max-pool, forward ---- */
 
-/*
- * One pool window (i, j) of one image for G filter vectors (16 G filters):
- *   z[d] = cb + sum_{t = (p,q)} cw[t] * x[2i + di + p][2j + dj + q]   d = (di, dj)
- *   m    = max_d max(z[d], 0), code = the first d reaching it, or OMPB_INACTIVE
- * xw points at x[2i][2j]; cw [9][Fp], cb, m and code at the first filter.
- * The 4 G accumulators stay in registers; the 26x26 z plane never exists.
- */
-static inline __attribute__((always_inline)) void
-ompb_conv_window(const float *xw, const float *cw, const float *cb, int Fp, int G, float *m,
-                 uint8_t *code)
-{
-    ovec z[4][OMPB_CONV_TILE];
-    for (int g = 0; g < G; g++) {
-        ovec bias = ovec_load(cb + g * OVEC_LANES);
-        for (int d = 0; d < 4; d++)
-            z[d][g] = bias;
-    }
-    for (int t = 0; t < CNN_KTAPS; t++) {
-        int p = t / CNN_KSIZE, q = t % CNN_KSIZE;
-        ovec w[OMPB_CONV_TILE];
-        for (int g = 0; g < G; g++)
-            w[g] = ovec_load(cw + t * Fp + g * OVEC_LANES);
-        for (int d = 0; d < 4; d++) {
-            ovec xs = ovec_set1(xw[(d / CNN_POOLW + p) * CNN_IMG + d % CNN_POOLW + q]);
-            for (int g = 0; g < G; g++)
-                z[d][g] = ovec_add(z[d][g], ovec_mul(w[g], xs));
-        }
-    }
-    for (int g = 0; g < G; g++) {
-        /* strict '>' keeps the first maximum, as seq does */
-        ovec best = ovec_max0(z[0][g]);
-        ovec_i arg = ovec_i_set1(0);
-        for (int d = 1; d < 4; d++) {
-            ovec a = ovec_max0(z[d][g]);
-            ovec_mask win = ovec_gt(a, best);
-            best = ovec_blend(win, best, a);
-            arg = ovec_i_blend(win, arg, ovec_i_set1(d));
-        }
-        ovec_mask active = ovec_gt(best, ovec_zero());
-        arg = ovec_i_blend(active, ovec_i_set1(OMPB_INACTIVE), arg);
-        ovec_store(m + g * OVEC_LANES, best);
-        ovec_i_store_u8(code + g * OVEC_LANES, arg);
-    }
-}
-
-/* One image: x [28][28] -> m [169][Fp], code [169][Fp]. */
-static void ompb_conv_image(const float *x, const float *cw, const float *cb, int Fp, float *m,
-                            uint8_t *code)
-{
-    int blocks = Fp / OVEC_LANES;
-    for (int i = 0; i < CNN_POOL; i++)
-        for (int j = 0; j < CNN_POOL; j++) {
-            const float *xw = x + 2 * i * CNN_IMG + 2 * j;
-            size_t at = (size_t)(i * CNN_POOL + j) * Fp;
-            /* G is a constant in each call, so each is compiled for its tile */
-            for (int blk = 0; blk < blocks;) {
-                size_t f = (size_t)blk * OVEC_LANES;
-                int left = blocks - blk;
-                if (left >= OMPB_CONV_TILE) {
-                    ompb_conv_window(xw, cw + f, cb + f, Fp, OMPB_CONV_TILE, m + at + f,
-                                     code + at + f);
-                    blk += OMPB_CONV_TILE;
-                } else if (left >= 2) {
-                    ompb_conv_window(xw, cw + f, cb + f, Fp, 2, m + at + f, code + at + f);
-                    blk += 2;
-                } else {
-                    ompb_conv_window(xw, cw + f, cb + f, Fp, 1, m + at + f, code + at + f);
-                    blk += 1;
-                }
-            }
-        }
-}
-
 /* Images over threads. */
 static cnn_status ompb_conv_forward(cnn_state *s)
 {
     size_t row = s->kpad;
 #pragma omp parallel for num_threads(s->threads) schedule(static)
     for (int b = 0; b < s->n; b++)
-        ompb_conv_image(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b, s->fpad,
-                        s->pooled + b * row, s->code + b * row);
+        s->k->conv_image(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b, s->fpad,
+                         s->pooled + b * row, s->code + b * row);
     return CNN_OK;
 }
 
 /* ---- fully connected layer ---- */
-
-/*
- * Partial logits of NI (1 or 2) consecutive images over the columns
- * [k0, k1) of K': acc[i][c] += fc_w[c][k] * m[i][k], one vector accumulator
- * per (image, class), carried between column tiles in acc [NI][C][16].
- * Each fc_w vector loaded serves NI images. w [C][K'], m [NI][K'].
- * With 20 FMAs per 128 bytes of m the loop is too long for the
- * out-of-order window to keep enough misses in flight, and each tile's
- * 16 KB run of a row restarts the hardware prefetcher; so when `ahead`,
- * the same columns of the next pair's rows are prefetched.
- */
-static inline __attribute__((always_inline)) void
-ompb_fc_tile(const float *w, const float *m, size_t kp, size_t k0, size_t k1, int NI, int ahead,
-             float *acc)
-{
-    ovec a[2][CNN_CLASSES];
-    for (int i = 0; i < NI; i++)
-        for (int c = 0; c < CNN_CLASSES; c++)
-            a[i][c] = ovec_load(acc + (i * CNN_CLASSES + c) * OVEC_LANES);
-    for (size_t k = k0; k < k1; k += OVEC_LANES) {
-        ovec mv[2];
-        for (int i = 0; i < NI; i++) {
-            if (ahead)
-                __builtin_prefetch(m + (i + 2) * kp + k);
-            mv[i] = ovec_load(m + i * kp + k);
-        }
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            ovec wv = ovec_load(w + c * kp + k);
-            for (int i = 0; i < NI; i++)
-                a[i][c] = ovec_fma(wv, mv[i], a[i][c]);
-        }
-    }
-    for (int i = 0; i < NI; i++)
-        for (int c = 0; c < CNN_CLASSES; c++)
-            ovec_store(acc + (i * CNN_CLASSES + c) * OVEC_LANES, a[i][c]);
-}
 
 /*
  * logits[b][c] = fc_b[c] + sum_k fc_w[c][k] * m[b][k].
@@ -397,70 +381,13 @@ static cnn_status ompb_fc_forward(cnn_state *s)
 #pragma omp for schedule(static) nowait
             for (int pr = 0; pr < pairs; pr++) {
                 int b = 2 * pr, ni = b + 1 < s->n ? 2 : 1;
-                float *acc = s->fc_acc + (size_t)b * CNN_CLASSES * OVEC_LANES;
-                if (k0 == 0)
-                    memset(acc, 0, (size_t)ni * CNN_CLASSES * OVEC_LANES * sizeof *acc);
-                int ahead = b + 3 < s->n;
-                if (ni == 2)
-                    ompb_fc_tile(s->p.fc_w, s->pooled + b * kp, kp, k0, k1, 2, ahead, acc);
-                else
-                    ompb_fc_tile(s->p.fc_w, s->pooled + b * kp, kp, k0, k1, 1, 0, acc);
-                if (k1 == kp)
-                    for (int e = 0; e < ni * CNN_CLASSES; e++) {
-                        float dot = ovec_sum(ovec_load(acc + e * OVEC_LANES));
-                        s->logits[b * CNN_CLASSES + e] = s->p.fc_b[e % CNN_CLASSES] + dot;
-                    }
+                s->k->fc_pair(s->p.fc_w, s->p.fc_b, s->pooled + b * kp, kp, k0, k1, ni,
+                              b + 3 < s->n, s->fc_acc + (size_t)b * CNN_CLASSES * OVEC_LANES,
+                              s->logits + b * CNN_CLASSES);
             }
         }
     }
     return CNN_OK;
-}
-
-/*
- * dfc_w[c][k] = sum_b dlogits[b][c] * m[b][k] for the columns [k0, k0 + nv
- * vectors): the accumulators (10 x nv vectors, 10 KB) live in L1 while the
- * rows of m stream through in runs of nv vectors, two images per pass over
- * the accumulators (half the load/store traffic of one). A run of 1 KB is
- * too short for the hardware prefetcher to ramp up in, so the same run
- * OMPB_FC_AHEAD images ahead is prefetched. The sum of every element still
- * runs over the images in order. m [B][K'], dl [B][C], dw [C][K'].
- */
-static void ompb_fc_wgrad_tile(const float *m, const float *dl, int n, size_t kp, size_t k0,
-                               int nv, float *dw)
-{
-    ovec acc[CNN_CLASSES][OMPB_FC_COLS / OVEC_LANES];
-    for (int c = 0; c < CNN_CLASSES; c++)
-        for (int v = 0; v < nv; v++)
-            acc[c][v] = ovec_zero();
-    int b = 0;
-    for (; b + 1 < n; b += 2) {
-        const float *m0 = m + b * kp + k0, *m1 = m0 + kp;
-        ovec g0[CNN_CLASSES], g1[CNN_CLASSES];
-        for (int c = 0; c < CNN_CLASSES; c++) {
-            g0[c] = ovec_set1(dl[b * CNN_CLASSES + c]);
-            g1[c] = ovec_set1(dl[(b + 1) * CNN_CLASSES + c]);
-        }
-        for (int v = 0; v < nv; v++) {
-            if (b + OMPB_FC_AHEAD + 1 < n) {
-                __builtin_prefetch(m0 + OMPB_FC_AHEAD * kp + v * OVEC_LANES);
-                __builtin_prefetch(m1 + OMPB_FC_AHEAD * kp + v * OVEC_LANES);
-            }
-            ovec x0 = ovec_load(m0 + v * OVEC_LANES), x1 = ovec_load(m1 + v * OVEC_LANES);
-            for (int c = 0; c < CNN_CLASSES; c++)
-                acc[c][v] = ovec_fma(g1[c], x1, ovec_fma(g0[c], x0, acc[c][v]));
-        }
-    }
-    if (b < n) {
-        const float *m0 = m + b * kp + k0;
-        for (int v = 0; v < nv; v++) {
-            ovec x0 = ovec_load(m0 + v * OVEC_LANES);
-            for (int c = 0; c < CNN_CLASSES; c++)
-                acc[c][v] = ovec_fma(ovec_set1(dl[b * CNN_CLASSES + c]), x0, acc[c][v]);
-        }
-    }
-    for (int c = 0; c < CNN_CLASSES; c++)
-        for (int v = 0; v < nv; v++)
-            ovec_store(dw + c * kp + k0 + v * OVEC_LANES, acc[c][v]);
 }
 
 /* dfc_w and dfc_b; dm is left to conv_backward (see the top of the file).
@@ -476,8 +403,8 @@ static cnn_status ompb_fc_backward(cnn_state *s)
     for (long kt = 0; kt < tiles; kt++) {
         size_t k0 = (size_t)kt * cols;
         size_t width = kp - k0 < cols ? kp - k0 : cols;
-        ompb_fc_wgrad_tile(s->pooled, s->dlogits, s->n, kp, k0, (int)(width / OVEC_LANES),
-                           s->g.fc_w);
+        s->k->fc_wgrad_tile(s->pooled, s->dlogits, s->n, kp, k0, (int)(width / OVEC_LANES),
+                            s->g.fc_w);
     }
     for (int c = 0; c < CNN_CLASSES; c++) {
         float sum = 0.0f;
@@ -516,72 +443,12 @@ static cnn_status ompb_loss_forward(cnn_state *s)
  * waking the threads for */
 static cnn_status ompb_loss_backward(cnn_state *s)
 {
-    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, cnn_comm_mean_over(&s->cfg, s->n),
+                          s->dlogits);
     return CNN_OK;
 }
 
 /* ---- conv backward, through the pool argmax ---- */
-
-/*
- * For tap t = (p, q), lane d = (di, dj) < 4 picks the pixel (di + p, dj + q)
- * of a window's 4x4 input patch; other lanes pick pixel 0 (any finite value:
- * they are only ever multiplied by a zero gradient).
- */
-static const int32_t ompb_tap_pick[CNN_KTAPS][OVEC_LANES] = {
-#define OMPB_PICK(p, q) \
-    {(p) * 4 + (q), (p) * 4 + (q) + 1, ((p) + 1) * 4 + (q), ((p) + 1) * 4 + (q) + 1}
-    OMPB_PICK(0, 0), OMPB_PICK(0, 1), OMPB_PICK(0, 2),
-    OMPB_PICK(1, 0), OMPB_PICK(1, 1), OMPB_PICK(1, 2),
-    OMPB_PICK(2, 0), OMPB_PICK(2, 1), OMPB_PICK(2, 2),
-#undef OMPB_PICK
-};
-
-/*
- * One pool window (i, j) = pos of the images [b0, b0 + nb) of one chunk
- * (nb <= OMPB_CHUNK), added into the chunk's partial part [10][Fp] (rows
- * 0..8 the taps, row 9 the bias):
- *   dm[b][pos][f]  = sum_c fc_w[c][pos][f] * dlogits[b][c]
- *   part[t][f]    += dm * x[b][2i + di + p][2j + dj + q]   if code = d < 4
- *   part[9][f]    += dm                                    if code < 4
- * Each lane (filter) has its own argmax d, so the pixel under tap t differs
- * per lane: one permute of the precomputed tap vector with the code as
- * index fetches it (16 filters in one instruction instead of a gather).
- */
-static void ompb_conv_backward_window(const cnn_state *s, const ovec_i pick[CNN_KTAPS], int pos,
-                                      int b0, int nb, float *part)
-{
-    int Fp = s->fpad, blocks = Fp / OVEC_LANES;
-    int i = pos / CNN_POOL, j = pos % CNN_POOL;
-    ovec taps[OMPB_CHUNK][CNN_KTAPS];
-    for (int bi = 0; bi < nb; bi++) {
-        const float *xw = s->x + (size_t)(b0 + bi) * CNN_PIXELS + 2 * i * CNN_IMG + 2 * j;
-        ovec patch = ovec_load4x4(xw, CNN_IMG);
-        for (int t = 0; t < CNN_KTAPS; t++)
-            taps[bi][t] = ovec_permute(patch, pick[t]);
-    }
-    for (int blk = 0; blk < blocks; blk++) {
-        size_t f0 = (size_t)blk * OVEC_LANES;
-        ovec w[CNN_CLASSES], acc[CNN_KTAPS + 1];
-        for (int c = 0; c < CNN_CLASSES; c++)
-            w[c] = ovec_load(s->p.fc_w + ((size_t)c * CNN_POOL_AREA + pos) * Fp + f0);
-        for (int t = 0; t <= CNN_KTAPS; t++)
-            acc[t] = ovec_load(part + t * Fp + f0);
-        for (int bi = 0; bi < nb; bi++) {
-            const float *dl = s->dlogits + (b0 + bi) * CNN_CLASSES;
-            ovec dm = ovec_mul(w[0], ovec_set1(dl[0]));
-            for (int c = 1; c < CNN_CLASSES; c++)
-                dm = ovec_fma(w[c], ovec_set1(dl[c]), dm);
-            size_t at = ((size_t)(b0 + bi) * CNN_POOL_AREA + pos) * Fp + f0;
-            ovec_i code = ovec_i_load_u8(s->code + at);
-            ovec gz = ovec_keep(ovec_i_lt(code, ovec_i_set1(OMPB_INACTIVE)), dm);
-            for (int t = 0; t < CNN_KTAPS; t++)
-                acc[t] = ovec_fma(gz, ovec_permute(taps[bi][t], code), acc[t]);
-            acc[CNN_KTAPS] = ovec_add(acc[CNN_KTAPS], gz);
-        }
-        for (int t = 0; t <= CNN_KTAPS; t++)
-            ovec_store(part + t * Fp + f0, acc[t]);
-    }
-}
 
 /*
  * dconv_w, dconv_b: each chunk's partial is summed over the windows, then
@@ -596,17 +463,12 @@ static cnn_status ompb_conv_backward(cnn_state *s)
     long vecs = (long)(stride / OVEC_LANES);
 #pragma omp parallel num_threads(s->threads)
     {
-        ovec_i pick[CNN_KTAPS];
-        for (int t = 0; t < CNN_KTAPS; t++)
-            pick[t] = ovec_i_load(ompb_tap_pick[t]);
 #pragma omp for schedule(static)
         for (int ch = 0; ch < chunks; ch++) {
             int b0 = ch * OMPB_CHUNK;
             int nb = s->n - b0 < OMPB_CHUNK ? s->n - b0 : OMPB_CHUNK;
-            float *part = s->partial + ch * stride;
-            memset(part, 0, stride * sizeof *part);
-            for (int pos = 0; pos < CNN_POOL_AREA; pos++)
-                ompb_conv_backward_window(s, pick, pos, b0, nb, part);
+            s->k->conv_grad_chunk(s->x, s->p.fc_w, s->dlogits, s->code, s->fpad, b0, nb,
+                                  s->partial + ch * stride);
         }
 #pragma omp for schedule(static)
         for (long v = 0; v < vecs; v++) {
@@ -621,6 +483,15 @@ static cnn_status ompb_conv_backward(cnn_state *s)
 }
 
 /* ---- update, metrics, hooks ---- */
+
+/* One process of a job (cfg.comm): the gradient summed over every process,
+ * the whole internal buffer at once (padding is zero on every process). */
+static cnn_status ompb_allreduce(cnn_state *s)
+{
+    return cnn_comm_sum(&s->cfg, s->grads, s->count);
+}
+
+static int ompb_data_parallel(const cnn_state *s) { return cnn_comm_joined(&s->cfg); }
 
 /* theta -= lr * grad over the whole internal buffer (padding stays zero) */
 static cnn_status ompb_update(cnn_state *s)
@@ -655,7 +526,7 @@ static cnn_status ompb_set_logit_grad(cnn_state *s, const float *dlogits)
 }
 
 /* code [n][169][Fp] -> choice [n][F][169], the canonical order; the codes
- * are the contract's decisions already (OMPB_INACTIVE == CNN_POOL_NO_GRAD). */
+ * are the contract's decisions already (0..3 or CNN_POOL_NO_GRAD). */
 static cnn_status ompb_get_pool_choice(cnn_state *s, uint8_t *choice)
 {
     int F = s->cfg.filters, Fp = s->fpad;
@@ -685,8 +556,12 @@ static cnn_status ompb_predict(cnn_state *s, const float *x, int n, uint8_t *pre
 const struct cnn_backend cnn_backend_omp = {
     .name = "omp",
     .description = "OpenMP threads + SIMD over filters; bitwise the same for every thread count",
-    .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE,
+    .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE | CNN_CAP_RANKS,
     .variant_count = 1,
+    /* conv forward rounds like seq (verify compares it bitwise); the rest fuses */
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_FC_FWD) | CNN_REGION_BIT(CNN_REGION_FC_BWD) |
+                   CNN_REGION_BIT(CNN_REGION_CONV_BWD),
+    .dm_in_conv_backward = 1u << 0 | 1u << 1, /* its one variant, as 0 and as 1 */
     .probe = ompb_probe,
     .create = ompb_create,
     .destroy = ompb_destroy,
@@ -706,4 +581,7 @@ const struct cnn_backend cnn_backend_omp = {
     .set_logit_grad = ompb_set_logit_grad,
     .get_pool_choice = ompb_get_pool_choice,
     .predict = ompb_predict,
+    .allreduce = ompb_allreduce,
+    .data_parallel = ompb_data_parallel,
+    .library_version = ompb_library_version,
 };

@@ -7,6 +7,10 @@
  * of the power samples taken meanwhile within a factor of two (the power
  * reading is a moving average, the counter exact). Prints the power at open,
  * the limit and how often the counter moved, for the lead's H100 check.
+ * Then the run engine's own metering (bench/engine/run.h): a configuration
+ * of that backend trained through run_config for over a second names its
+ * card by the device_bus_id slot, and its GPU joules over its metered
+ * window are again a power between zero and 1.1 x the limit.
  * Exits 77 where NVML is not built or sees no GPU.
  */
 #include <math.h>
@@ -22,6 +26,7 @@
 #include "cnn.h"
 #include "energy.h"
 #include "params.h"
+#include "run.h"
 #include "step.h"
 
 enum {
@@ -102,6 +107,43 @@ static int busy_window(struct energy_meters *m, struct energy_reading *r)
     return n;
 }
 
+/* run_config's energy on the first device backend, over a window long
+ * enough to give a figure. */
+static void engine_window(const struct energy_meters *m)
+{
+    const struct cnn_backend *be = device_backend();
+    if (!be) {
+        printf("  engine: no device backend runs here: not checked\n");
+        return;
+    }
+    enum { N = BATCH * BATCHES };
+    struct data_set data = {.train_n = N, .test_n = BATCH};
+    random_batches(13, BATCH, BATCHES, &data.train_x, &data.train_y);
+    data.test_x = data.train_x;
+    data.test_y = data.train_y;
+    struct cnn_params init;
+    CHECK_OK(cnn_params_alloc(&init, FILTERS));
+    cnn_params_init(&init, 3);
+    /* as many steps as take about 2 s; max_time ends it sooner if they are slower */
+    struct run_spec spec = {.be = be, .cfg = {.batch = BATCH, .filters = FILTERS, .lr = 0.05f},
+                            .steps = 1000000, .max_noise_pct = 1e-9, .min_steps = 1,
+                            .max_time_s = 2.0, .warmup = 2, .shuffle = 1, .seed = 5,
+                            .init = &init};
+    struct run_result r;
+    CHECK_OK(run_config(&spec, &data, NULL, &r));
+    double j = r.energy.joules[ENERGY_GPU], w = j / r.energy.window_s;
+    printf("  engine: %s, %ld steps: %.3f J in a %.3f s window = %.1f W (samples %.1f W), "
+           "%.4f J/step\n", be->name, r.done, j, r.energy.window_s, w, r.energy.gpu_sampled_w,
+           j / r.done);
+    check(r.energy.window_s >= RUN_ENERGY_MIN_WINDOW_S, "engine: metered %.3f s",
+          r.energy.window_s);
+    check(w > 0 && w <= LIMIT_MARGIN * m->meter[0].power_limit_w,
+          "engine: 0 < %.1f W <= 1.1 x limit %.1f W", w, m->meter[0].power_limit_w);
+    run_result_free(&r);
+    cnn_params_free(&init);
+    free(data.train_x);
+    free(data.train_y);
+}
 
 int main(void)
 {
@@ -149,6 +191,7 @@ int main(void)
           energy_reason(&m, ENERGY_GPU));
     double total = energy_device_joules(&m, &r[0], &r[n - 1], ENERGY_GPU);
     check(isfinite(total) && total > 0, "GPU total %.3f J", total);
+    engine_window(&m);
     energy_close(&m);
     return check_finish();
 }

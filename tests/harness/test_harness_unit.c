@@ -386,6 +386,7 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->verified, sizeof r->verified, "%s", i ? "yes" : "reference");
         snprintf(r->status, sizeof r->status, "ok");
         snprintf(r->timer, sizeof r->timer, "wall");
+        r->ranks = 1 + i;
     }
     const char *message = "cuda: \"conv\" failed, twice,\nthen \"\" at line 2\r";
     snprintf(rows[1].message, sizeof rows[1].message, "%s", message);
@@ -394,6 +395,12 @@ static void test_summary_roundtrip(const char *dir)
     rows[1].t.noise_pct = 0.75;
     rows[1].max_noise_pct = 1.5;
     snprintf(rows[1].stop, sizeof rows[1].stop, "converged");
+    /* seq without a meter; omp with a CPU figure of 2.5 J per step of 100 images */
+    for (int d = 0; d < ENERGY_DEVICES; d++)
+        rows[0].joules_per_step[d] = rows[1].joules_per_step[d] = NAN;
+    rows[0].energy_window_s = rows[0].gpu_sampled_w = rows[1].gpu_sampled_w = NAN;
+    rows[1].joules_per_step[ENERGY_CPU] = 2.5;
+    rows[1].energy_window_s = 1.5;
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     CHECK_OK(summary_write(path, rows, 2));
@@ -410,6 +417,11 @@ static void test_summary_roundtrip(const char *dir)
               !strcmp(back[1].stop, "converged") && isnan(back[0].t.noise_pct) &&
               isnan(back[0].max_noise_pct) && !strcmp(back[0].stop, "steps"),
           "noise_pct, max_noise_pct and stop survive the round trip");
+    check(n == 2 && back[1].joules_per_step[ENERGY_CPU] == 2.5 &&
+              isnan(back[1].joules_per_step[ENERGY_GPU]) && back[1].energy_window_s == 1.5 &&
+              isnan(back[0].joules_per_step[ENERGY_CPU]) && isnan(back[0].energy_window_s),
+          "the energy figures survive the round trip, missing ones as NaN");
+    check(n == 2 && back[0].ranks == 1 && back[1].ranks == 2, "ranks survives the round trip");
     check(n == 2 && !strcmp(back[1].message, message) && !strcmp(back[1].timer, "wall") &&
               back[1].wall_s == rows[1].wall_s,
           "a message with commas, quotes and line breaks comes back as it was, and the "
@@ -425,9 +437,15 @@ static void test_summary_roundtrip(const char *dir)
     check(strstr(text, ",2,1,yes,ok,\"cuda: \"\"conv\"\" failed, twice,\nthen \"\"\"\" at "
                        "line 2\r\",wall,") != NULL,
           "omp t1: speedups 2 and 1, the message quoted with its quotes doubled (RFC 4180)");
-    check(strstr(text, ",noise_pct,max_noise_pct,stop\n") != NULL &&
-              strstr(text, ",0.75,1.5,converged\n") != NULL && strstr(text, ",,,steps\n"),
-          "the noise columns come last, empty where unknown");
+    check(strstr(text, ",noise_pct,max_noise_pct,stop,") != NULL &&
+              strstr(text, ",0.75,1.5,converged,") != NULL && strstr(text, ",,,steps,"),
+          "the noise columns, empty where unknown");
+    check(strstr(text, ",stop,joules_per_step_cpu,images_per_joule_cpu,joules_per_step_gpu,"
+                       "images_per_joule_gpu,energy_window_s,gpu_sampled_w,ranks\n") != NULL &&
+              strstr(text, ",converged,2.5,40,,,1.5,,2\n") != NULL &&
+              strstr(text, ",steps,,,,,,,1\n") != NULL,
+          "the energy columns, then ranks, come last: images per joule is batch / joules per "
+          "step, and every cell without a figure is empty");
     free(text);
     remove(path);
 }

@@ -4,7 +4,11 @@
 # the GPU scaling chart is rendered from made-up rows added to that sweep.
 # The charts draw without gnuplot warnings, put their ticks at the sizes
 # run, draw every size of a thread sweep, mark unstable points, and give a
-# one-step run's single points a real range.
+# one-step run's single points a real range. The roofline chart draws
+# every region of every configuration under the CPU ceilings of the run's
+# ceilings.txt (made-up peak_flops figures here: a real measurement is the
+# machine's, scripts/ceilings.sh); the energy chart, without a meter on
+# this machine, is skipped with a note and REPORT.md says why.
 # Skips (77) only when gnuplot, or its pngcairo or svg terminal, is missing.
 #
 # Usage: test_render.sh CNNBENCH MAKE_IDX RENDER_SH
@@ -20,7 +24,7 @@ done
 . "$(dirname "$0")/../common/check.sh"
 mkdir -p "$scratch/data" && "$make_idx" "$scratch/data" 300 100 || exit 99
 
-charts="time_vs_params breakdown_share breakdown_seq step_times learning filters feature_maps"
+charts="time_vs_params breakdown_share breakdown_seq step_times learning filters feature_maps roofline"
 impls=seq
 if "$cnnbench" list | grep -q "^omp "; then
     impls=seq,omp
@@ -30,6 +34,10 @@ run=$scratch/run
 "$cnnbench" sweep --data "$scratch/data" --impl $impls --threads 1,2 --batch 8,16 --filters 2,4 \
     --steps 6 --eval-every 3 --out "$run" >"$scratch/out" 2>"$scratch/err" ||
     fatal "sweep: $(cat "$scratch/err")"
+printf '%s\n' "isa test" "fma_gflops threads=1 100.0" "mul_add_gflops threads=1 50.0" \
+    "read_gbs threads=1 20.0" "write_gbs threads=1 15.0" "fma_gflops threads=2 200.0" \
+    "mul_add_gflops threads=2 100.0" "read_gbs threads=2 30.0" "write_gbs threads=2 20.0" \
+    >"$run/ceilings.txt"
 CNNBENCH=$cnnbench sh "$render" "$run" >"$scratch/render" 2>&1 ||
     fatal "render.sh: $(cat "$scratch/render")"
 cat "$scratch/render"
@@ -88,6 +96,40 @@ check $? "scaling_gpus.png is a PNG"
 check $? "scaling_gpus.svg written"
 grep -q "](plots/scaling_gpus.png)" "$gpus_run/REPORT.md"
 check $? "REPORT.md embeds scaling_gpus.png"
+# the roofline's table: a row for every region every configuration timed
+# (summary.csv's median_<region>_ms), each with finite numbers
+roof=$run/plots/data/roofline.csv
+awk -F, -v roof="$roof" '
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^median_.*_ms$/ && $i != "median_step_ms") {
+                  r = $i; sub(/^median_/, "", r); sub(/_ms$/, "", r); region[i] = r }
+              for (i = 1; i <= NF; i++) if ($i == "status") s = i
+              next }
+    $s == "ok" { for (i in region) if ($i != "") { want[$1 " " region[i]] = 1; n++ } }
+    END {
+        while ((getline line < roof) > 0) {
+            k = split(line, f, ",")
+            if (k != 11 || f[1] == "intensity_flop_per_byte") continue
+            for (j = 1; j <= 11; j++)
+                if (j != 3 && j != 5 && j != 10 && f[j] !~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/) {
+                    print "not finite: " line; bad = 1 }
+            delete want[f[5] " " f[3]]
+        }
+        for (w in want) { print "missing: " w; bad = 1 }
+        exit bad || n == 0
+    }' "$run/summary.csv" >"$scratch/roof_check"
+check $? "roofline.csv lists every region of every configuration, finite" \
+    "$(head -5 "$scratch/roof_check")"
+grep -q "^## Roofline" "$run/REPORT.md" && grep -q "| conv_fwd | .* | memory bandwidth\|| conv_fwd | .* | multiply-and-add peak" "$run/REPORT.md"
+check $? "REPORT.md names the ceiling that bounds each region"
+# no energy meter here (meta.json says why): the chart is skipped with a note
+if grep -q '"cpu_meters": \[\]' "$run/meta.json"; then
+    grep -q "skipped energy: no readable energy meter" "$scratch/render"
+    check $? "render.sh skips the energy chart, saying why" "$(cat "$scratch/render")"
+    [ ! -e "$run/plots/energy.png" ] && [ ! -e "$run/plots/data/energy.csv" ]
+    check $? "no energy table or chart without a meter"
+    grep -q "^- CPU: no meter: " "$run/REPORT.md" && grep -q "No configuration has an energy figure" "$run/REPORT.md"
+    check $? "REPORT.md says why there is no energy figure"
+fi
 # without a GPU sweep the chart is skipped, with a note
 grep -q "skipped scaling_gpus" "$scratch/render"
 check $? "render.sh notes the missing GPU sweep"

@@ -29,10 +29,10 @@ expected=4
 [ "$configs" = "$expected" ]
 check $? "sweep announces $expected configurations" "sweep announced '$configs'"
 
-want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus"
+want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus,ranks"
 [ "$(head -1 "$run/steps.csv")" = "$want_steps" ]
 check $? "steps.csv header" "$(head -1 "$run/steps.csv")"
-want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus"
+want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus,ranks"
 [ "$(head -1 "$run/evals.csv")" = "$want_evals" ]
 check $? "evals.csv header" "$(head -1 "$run/evals.csv")"
 head -1 "$run/summary.csv" | grep -q "^config_key,impl,"
@@ -54,7 +54,7 @@ check $? "evals.csv has one final evaluation per configuration"
 # summary columns by name: statuses, timers, the baseline speedup of seq is 1
 col() { head -1 "$run/summary.csv" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
 for c in median_step_ms q1_step_ms q3_step_ms iqr_step_ms n_steps images_per_s gflop_per_s \
-    final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified; do
+    final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified ranks; do
     [ -n "$(col $c)" ]
     check $? "summary.csv has column $c"
 done
@@ -87,6 +87,32 @@ for f in conv_w.npy conv_b.npy fc_w.npy fc_b.npy filters.csv feature_maps.csv di
     [ -s "$run/showcase/$f" ]
     check $? "showcase/$f written"
 done
+
+# energy (results/README.md): the columns exist, at the end of the row; where
+# no meter is readable (a VM without RAPL, a build without NVML: meta.json's
+# energy reasons) they are empty, never estimated
+energy_cols="joules_per_step_cpu images_per_joule_cpu joules_per_step_gpu images_per_joule_gpu energy_window_s gpu_sampled_w"
+for c in $energy_cols; do
+    [ -n "$(col $c)" ]
+    check $? "summary.csv has column $c"
+done
+grep -q '"energy":' "$run/meta.json"
+check $? "meta.json has the energy object"
+# CPU backends ask for no GPU meter, whatever the machine has
+for c in joules_per_step_gpu images_per_joule_gpu gpu_sampled_w; do
+    k=$(col $c)
+    awk -F, -v k="$k" 'NR > 1 && $k != "" { bad = 1 } END { exit bad }' "$run/summary.csv"
+    check $? "CPU backends: $c is empty in every row"
+done
+if grep -q '"cpu_meters": \[\]' "$run/meta.json" && grep -q '"gpu_meters": \[\]' "$run/meta.json"; then
+    for c in $energy_cols; do
+        k=$(col $c)
+        awk -F, -v k="$k" 'NR > 1 && $k != "" { bad = 1 } END { exit bad }' "$run/summary.csv"
+        check $? "no meter here: $c is empty in every row"
+    done
+else
+    echo "  note: this machine has an energy meter; the empty-column checks do not apply"
+fi
 
 # every column of every CSV and every top-level meta.json key is documented
 readme=$root/results/README.md
