@@ -33,6 +33,8 @@ int csv_write_field(FILE *fp, const char *s)
     return fputc('"', fp) == EOF ? -1 : 0;
 }
 
+int csv_ranks(const struct plan_config *c) { return c->ranks > 0 ? c->ranks : 1; }
+
 static int write_step_row(FILE *fp, const struct plan_config *c, const char *timer, long step,
                           const char *region, double ms, const struct run_step *rec)
 {
@@ -40,9 +42,9 @@ static int write_step_row(FILE *fp, const struct plan_config *c, const char *tim
     csv_format_number(t, sizeof t, ms);
     csv_format_number(loss, sizeof loss, rec->loss);
     double acc = 100.0 * rec->correct / c->batch;
-    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%s,%s,%s,%.4f,%s,%d\n", c->key, c->be->name,
+    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%s,%s,%s,%.4f,%s,%d,%d\n", c->key, c->be->name,
                 c->variant, c->threads, c->batch, c->filters, c->rep, step, region, t, loss, acc,
-                timer, c->gpus) < 0)
+                timer, c->gpus, csv_ranks(c)) < 0)
         return -1;
     return fflush(fp) == 0 ? 0 : -1;
 }
@@ -67,9 +69,9 @@ int csv_write_step_rows(FILE *fp, const struct plan_config *c, const char *timer
 int csv_write_eval_row(FILE *fp, const struct plan_config *c, const struct run_eval *e,
                        uint32_t test_images)
 {
-    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%.4f,%u,%.6g,%d\n", c->key, c->be->name,
+    if (fprintf(fp, "%s,%s,%d,%d,%d,%d,%d,%ld,%.4f,%u,%.6g,%d,%d\n", c->key, c->be->name,
                 c->variant, c->threads, c->batch, c->filters, c->rep, e->step, 100.0 * e->accuracy,
-                test_images, e->ms, c->gpus) < 0)
+                test_images, e->ms, c->gpus, csv_ranks(c)) < 0)
         return -1;
     return fflush(fp) == 0 ? 1 : -1;
 }

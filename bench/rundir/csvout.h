@@ -7,8 +7,9 @@
  *              alone;
  *   evals.csv  one row per test-set evaluation.
  *
- * The gpus column came last, after the files had readers: columns are found
- * by name, and a file written before it still reads (gpus 0).
+ * The gpus and ranks columns came last, after the files had readers: columns
+ * are found by name, and a file written before them still reads (gpus 0,
+ * ranks 1).
  *
  * Quoting follows RFC 4180: a field holding a comma, a double quote, CR or
  * LF is written in double quotes with its quotes doubled, so free text (the
@@ -29,10 +30,13 @@
 
 #define CSV_STEPS_HEADER                                                                    \
     "config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,"          \
-    "batch_accuracy_pct,timer,gpus"
+    "batch_accuracy_pct,timer,gpus,ranks"
 #define CSV_EVALS_HEADER                                                                    \
     "config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images," \
-    "eval_ms,gpus"
+    "eval_ms,gpus,ranks"
+
+/* The ranks column of c: its process count, 1 where it was left 0. */
+int csv_ranks(const struct plan_config *c);
 
 /* Rows of one timed step (1-based) of configuration c, each flushed; c
  * gives the identifying columns every row of it repeats, timer how it was

@@ -23,6 +23,7 @@ void summary_from_run(struct summary_row *row, const struct plan_config *c, cons
     row->variant = c->variant;
     row->threads = c->threads;
     row->gpus = c->gpus;
+    row->ranks = csv_ranks(c);
     row->batch = c->batch;
     row->filters = c->filters;
     row->rep = c->rep;
@@ -145,6 +146,7 @@ static const struct column columns[] = {
     OPT_I("gpus", gpus), OPT_F("median_allreduce_ms", region_ms[CNN_REGION_ALLREDUCE]),
     OPT_F("verify_windows", verify_windows), OPT_F("verify_tie_flips", verify_tie_flips),
     OPT_F("noise_pct", t.noise_pct), OPT_F("max_noise_pct", max_noise_pct), OPT_S("stop", stop),
+    OPT_I("ranks", ranks),
 };
 enum { N_COLUMNS = sizeof columns / sizeof *columns };
 
@@ -295,7 +297,7 @@ static const struct {
     const char *name;
     double lo, hi;
 } limits[] = {
-    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024},
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 1, 4096},
     {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
     {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
     {"test_accuracy_pct", 0, 100},
@@ -404,11 +406,16 @@ static cnn_status check_row(const struct summary_row *r, const char *path, long 
         for (const char *p = unit + 1; p < rep && length >= 0; p++)
             length = *p >= '0' && *p <= '9' ? length * 10 + (*p - '0') : -1;
     }
-    char expected[PLAN_KEY_MAX] = "";
-    if (length >= 0)
-        plan_key(expected, sizeof expected, r->impl, r->variant, r->threads, r->gpus, r->batch,
-                 r->filters, *unit, (int)length, r->rep);
-    if (length < 0 || strcmp(r->key, expected) != 0 || (*unit == 's' && length != r->steps))
+    /* one rank: run in the sweep's process (no :np), or by mpirun -np 1 */
+    char expected[PLAN_KEY_MAX] = "", launched[PLAN_KEY_MAX] = "";
+    if (length >= 0) {
+        plan_key(expected, sizeof expected, r->impl, r->variant, r->threads, r->gpus,
+                 r->ranks > 1 ? r->ranks : 0, r->batch, r->filters, *unit, (int)length, r->rep);
+        plan_key(launched, sizeof launched, r->impl, r->variant, r->threads, r->gpus, r->ranks,
+                 r->batch, r->filters, *unit, (int)length, r->rep);
+    }
+    if (length < 0 || (strcmp(r->key, expected) != 0 && strcmp(r->key, launched) != 0) ||
+        (*unit == 's' && length != r->steps))
         return field_fail(at_column(&at, map, "config_key"),
                           "'%s' is not the key of this row's fields and steps", r->key);
     return CNN_OK;
@@ -467,6 +474,8 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             struct field_pos at = {path, lineno, map[c] + 1, columns[c].name};
             st = parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r, &at);
         }
+        if (st == CNN_OK && r->ranks == 0)
+            r->ranks = 1; /* a file from before the column: one process */
         if (st == CNN_OK)
             st = check_row(r, path, lineno, map);
     }

@@ -26,6 +26,7 @@ struct summary_row {
     char impl[32];
     int variant, threads, batch, filters, rep;
     int gpus;                /* 0: one GPU (or none); N >= 1: data-parallel */
+    int ranks;               /* processes of the job (csv_ranks); 1 in older files */
     long steps;              /* planned timed steps */
     double epochs;           /* steps * batch / training images */
     int warmup;

@@ -29,10 +29,10 @@ expected=4
 [ "$configs" = "$expected" ]
 check $? "sweep announces $expected configurations" "sweep announced '$configs'"
 
-want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus"
+want_steps="config_key,impl,variant,threads,batch,filters,rep,step,region,time_ms,loss,batch_accuracy_pct,timer,gpus,ranks"
 [ "$(head -1 "$run/steps.csv")" = "$want_steps" ]
 check $? "steps.csv header" "$(head -1 "$run/steps.csv")"
-want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus"
+want_evals="config_key,impl,variant,threads,batch,filters,rep,step,test_accuracy_pct,test_images,eval_ms,gpus,ranks"
 [ "$(head -1 "$run/evals.csv")" = "$want_evals" ]
 check $? "evals.csv header" "$(head -1 "$run/evals.csv")"
 head -1 "$run/summary.csv" | grep -q "^config_key,impl,"
