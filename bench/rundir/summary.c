@@ -297,7 +297,7 @@ static const struct {
     const char *name;
     double lo, hi;
 } limits[] = {
-    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 1, 4096},
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 0, 4096},
     {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
     {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
     {"test_accuracy_pct", 0, 100},

@@ -424,9 +424,9 @@ static void test_summary_roundtrip(const char *dir)
     check(strstr(text, ",2,1,yes,ok,\"cuda: \"\"conv\"\" failed, twice,\nthen \"\"\"\" at "
                        "line 2\r\",wall,") != NULL,
           "omp t1: speedups 2 and 1, the message quoted with its quotes doubled (RFC 4180)");
-    check(strstr(text, ",noise_pct,max_noise_pct,stop\n") != NULL &&
-              strstr(text, ",0.75,1.5,converged\n") != NULL && strstr(text, ",,,steps\n"),
-          "the noise columns come last, empty where unknown");
+    check(strstr(text, ",noise_pct,max_noise_pct,stop,ranks\n") != NULL &&
+              strstr(text, ",0.75,1.5,converged,0\n") != NULL && strstr(text, ",,,steps,0\n"),
+          "the noise columns come after the older ones, empty where unknown, then ranks");
     free(text);
     remove(path);
 }
