@@ -385,7 +385,8 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
     meta_utc_now(started, sizeof started);
     s.meta = (struct meta_run){
         .command = "sweep", .argc = argc, .argv = argv, .state = "running",
-        .started_utc = started, .preset = o->preset, .seed = o->seed, .lr = o->lr,
+        .started_utc = started, .preset = o->preset, .scaling = sweep_ranks_scaling(&s),
+        .seed = o->seed, .lr = o->lr,
         .shuffle = o->shuffle, .warmup = o->warmup, .reps = o->reps, .eval_final = o->eval,
         .verify = o->verify, .cupti = o->cupti, .length_unit = o->by_epochs ? "epochs" : "steps",
         .data_spec = o->data, .configurations = s.plan.n, .config_keys = s.config_keys,

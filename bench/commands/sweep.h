@@ -92,6 +92,8 @@ cnn_status sweep_resume_begin(struct sweep *s, const char *meta_text);
  * this binary; run runs configuration i (ranks >= 1) under the launcher
  * into r, as run_config would (r->wall_s includes the launch). */
 cnn_status sweep_ranks_check(struct sweep *s);
+/* meta.json's settings.scaling: "strong", "weak" or "both"; NULL without ranks. */
+const char *sweep_ranks_scaling(const struct sweep *s);
 cnn_status sweep_ranks_run(struct sweep *s, int i, long steps, int keep_final,
                            struct run_result *r);
 

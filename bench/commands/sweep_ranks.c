@@ -77,6 +77,17 @@ static int plan_has_ranks(const struct plan *p)
     return 0;
 }
 
+const char *sweep_ranks_scaling(const struct sweep *s)
+{
+    if (!plan_has_ranks(&s->plan))
+        return NULL;
+    switch (s->o->scaling) {
+    case PLAN_WEAK: return "weak";
+    case PLAN_STRONG | PLAN_WEAK: return "both";
+    default: return "strong"; /* the default, and the scaling preset's */
+    }
+}
+
 cnn_status sweep_ranks_check(struct sweep *s)
 {
     const struct sweep_opts *o = s->o;
@@ -236,22 +247,26 @@ static cnn_status launch(const struct child_argv *a, const char *log, int *statu
 }
 
 /* The last "error:" line of the child's log (the failing rank's, as train
- * prints it), or "" where there is none. */
+ * prints it); else the first line of text (the launcher's own complaint,
+ * which comes in a box of dashes); "" for an empty log. */
 static void last_error(const char *log, char *buf, size_t len)
 {
     buf[0] = '\0';
     FILE *fp = fopen(log, "r");
     if (!fp)
         return;
-    char line[1024];
+    char line[1024], first[1024] = "";
     while (fgets(line, sizeof line, fp)) {
-        const char *e = strstr(line, "error: ");
-        if (!e)
-            continue;
         line[strcspn(line, "\r\n")] = '\0';
-        snprintf(buf, len, "%s", e + 7);
+        const char *e = strstr(line, "error: ");
+        if (e)
+            snprintf(buf, len, "%s", e + 7);
+        else if (!first[0] && line[strspn(line, "- \t")])
+            snprintf(first, sizeof first, "%s", line);
     }
     fclose(fp);
+    if (!buf[0])
+        snprintf(buf, len, "%s", first);
 }
 
 /* Column index of name in the header, or a failure naming the file. */
