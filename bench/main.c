@@ -10,10 +10,19 @@
  *        NaN or infinite); compare: runs of different machines or builds
  *   130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM: 128 + the signal, as a
  *        shell reports it; finished results are kept
+ *
+ * Under a parallel launcher (mpirun, srun: docs/MPI.md) only train runs,
+ * as every process of the job; rank 0 alone prints to stdout. A failure
+ * that only some processes met is printed by each of them as one line
+ * naming its rank and host, and ends the whole job (ranks_abort), so no
+ * process waits forever for a failed one. Every other command refuses to
+ * run as several copies.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backends.h"
 #include "cnnbench_config.h"
@@ -21,6 +30,7 @@
 #include "compare.h"
 #include "error.h"
 #include "interrupt.h"
+#include "ranks.h"
 
 static const char main_help[] =
     "Usage: cnnbench COMMAND [OPTIONS]\n"
@@ -66,42 +76,9 @@ static enum cli_outcome no_argument_command(const char *cmd, int argc, char **ar
     return CLI_DONE;
 }
 
-int main(int argc, char **argv)
+/* The exit status of a command's outcome, after its message where it has one. */
+static int report(enum cli_outcome out, const char *cmd)
 {
-    if (backends_validate_all() != CNN_OK) {
-        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
-        return CLI_EXIT_FAILED;
-    }
-    if (argc < 2) {
-        fputs(main_help, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    const char *cmd = argv[1];
-    enum cli_outcome out;
-    if (!strcmp(cmd, "train")) {
-        out = train_command(argc - 2, argv + 2);
-    } else if (!strcmp(cmd, "sweep")) {
-        out = sweep_command(argc - 2, argv + 2);
-    } else if (!strcmp(cmd, "plotdata")) {
-        out = plotdata_command(argc - 2, argv + 2);
-    } else if (!strcmp(cmd, "report")) {
-        out = report_command(argc - 2, argv + 2);
-    } else if (!strcmp(cmd, "compare")) {
-        out = compare_command(argc - 2, argv + 2);
-    } else if (!strcmp(cmd, "list")) {
-        out = no_argument_command(cmd, argc - 2, argv + 2, backends_print,
-                                  "Shows the backends in this build and whether they run here.");
-    } else if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        out = no_argument_command(cmd, argc - 2, argv + 2, print_version,
-                                  "Shows the version and the build settings.");
-    } else if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        fputs(main_help, stdout);
-        return 0;
-    } else {
-        fprintf(stderr, "cnnbench: error: unknown command '%s'\n\n%s", cmd, main_help);
-        return CLI_EXIT_USAGE;
-    }
-
     switch (out) {
     case CLI_DONE:
         return 0;
@@ -131,4 +108,102 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
     return CLI_EXIT_FAILED;
+}
+
+/* The exit status of an outcome without its message (a process that is not
+ * the one to report it). */
+static int exit_status(enum cli_outcome out)
+{
+    switch (out) {
+    case CLI_DONE: return 0;
+    case CLI_USAGE: case CLI_BAD_INPUT: return CLI_EXIT_USAGE;
+    case CLI_INTERRUPTED: return CLI_EXIT_SIGNAL_BASE + (interrupt_flag ? (int)interrupt_flag
+                                                                        : SIGINT);
+    case CLI_DIVERGED: return CLI_EXIT_DIVERGED;
+    case CLI_INCOMPARABLE: return CLI_EXIT_INCOMPARABLE;
+    case CLI_FAILED: break;
+    }
+    return CLI_EXIT_FAILED;
+}
+
+/* train as every process of the job its launcher started (a job of one
+ * without a launcher). */
+static int train_main(int argc, char **argv)
+{
+    ranks *job = NULL;
+    if (ranks_init(&argc, &argv, &job) != CNN_OK) {
+        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        ranks_abort(CLI_EXIT_FAILED);
+    }
+    const struct ranks_info *info = ranks_info(job);
+    /* every process runs the same code; the others' lines would repeat rank 0's */
+    if (info->rank != 0 && !freopen("/dev/null", "w", stdout)) {
+        fprintf(stderr, "cnnbench: error: rank %d of %d: cannot silence its output\n",
+                info->rank, info->size);
+        ranks_abort(CLI_EXIT_FAILED);
+    }
+    int together = 0;
+    enum cli_outcome out = train_command(argc - 2, argv + 2, job, &together);
+    if (info->size > 1 && out != CLI_DONE && !together) {
+        /* this process failed alone: say who and where (the name MPI gives
+         * a host on Linux), then end every process */
+        char host[256] = "unknown host";
+        if (gethostname(host, sizeof host) != 0)
+            snprintf(host, sizeof host, "unknown host");
+        host[sizeof host - 1] = '\0';
+        fprintf(stderr, "cnnbench: error: rank %d of %d (%s): %s\n", info->rank, info->size,
+                host, cnn_last_error());
+        fflush(stderr);
+        ranks_abort(exit_status(out));
+    }
+    int status = info->rank == 0 ? report(out, "train") : exit_status(out);
+    ranks_finalize(job);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (backends_validate_all() != CNN_OK) {
+        fprintf(stderr, "cnnbench: error: %s\n", cnn_last_error());
+        return CLI_EXIT_FAILED;
+    }
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train"))
+        return train_main(argc, argv);
+    const char *variable = NULL;
+    int copies = ranks_launcher_size(&variable);
+    if (copies > 1) {
+        fprintf(stderr, "cnnbench: error: %s runs as one process, but a parallel launcher "
+                "started %d (%s); only train runs as the processes of mpirun or srun "
+                "(docs/MPI.md)\n", cmd, copies, variable);
+        return CLI_EXIT_FAILED;
+    }
+    enum cli_outcome out;
+    if (!strcmp(cmd, "sweep")) {
+        out = sweep_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "plotdata")) {
+        out = plotdata_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "report")) {
+        out = report_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "compare")) {
+        out = compare_command(argc - 2, argv + 2);
+    } else if (!strcmp(cmd, "list")) {
+        out = no_argument_command(cmd, argc - 2, argv + 2, backends_print,
+                                  "Shows the backends in this build and whether they run here.");
+    } else if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        out = no_argument_command(cmd, argc - 2, argv + 2, print_version,
+                                  "Shows the version and the build settings.");
+    } else if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(main_help, stdout);
+        return 0;
+    } else {
+        fprintf(stderr, "cnnbench: error: unknown command '%s'\n\n%s", cmd, main_help);
+        return CLI_EXIT_USAGE;
+    }
+
+    return report(out, cmd);
 }

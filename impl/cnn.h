@@ -54,6 +54,28 @@ typedef enum cnn_status {
     CNN_E_DIVERGED = 9,     /* the loss or a parameter became NaN or infinite */
 } cnn_status;
 
+/* ---- the processes of a data-parallel job (optional) ----
+ * Training over the N processes of mpirun or srun (docs/MPI.md): every
+ * process makes one state with cfg->comm set, trains on its contiguous
+ * share of the global batch (cfg->batch images, batch_share.h's split),
+ * divides the loss gradient by the global batch, and sums the gradients of
+ * every process in its allreduce slot, so that every process applies the
+ * same update. The harness fills this struct from its MPI layer; impl/
+ * never sees MPI, only these function pointers. sum and broadcast are
+ * collective: every process calls them, in the same order. */
+struct cnn_comm {
+    int rank;          /* this process, 0..size-1 */
+    int size;          /* N >= 1 (the harness passes no comm for a job of one) */
+    int local_rank;    /* among the processes of this host, in rank order: picks the GPU */
+    int global_batch;  /* B, the images of one step over all processes */
+    void *ctx;         /* the harness's, passed back to sum and broadcast */
+    /* buf [n] replaced by its sum over the processes: the same bits on every
+     * process, and from run to run for a fixed N */
+    cnn_status (*sum)(void *ctx, float *buf, size_t n);
+    /* rank 0's buf [bytes] copied to every process */
+    cnn_status (*broadcast)(void *ctx, void *buf, size_t bytes);
+};
+
 /* ---- configuration of one training run ---- */
 struct cnn_config {
     int batch;     /* B: images per step, 1..CNN_MAX_BATCH */
@@ -70,6 +92,10 @@ struct cnn_config {
                       fixed N is bitwise reproducible on the same GPUs, NCCL
                       version and NCCL environment; different N agree within
                       docs/DESIGN.md §4. */
+    const struct cnn_comm *comm; /* NULL: one process (the plain path). Set: this
+                      state is one process of a data-parallel job, cfg->batch
+                      its share; only for a backend with CNN_CAP_RANKS, and
+                      never together with gpus >= 1 */
 };
 
 /* ---- parameters: one contiguous buffer with typed views ----
@@ -103,7 +129,8 @@ enum cnn_region {
     CNN_REGION_CONV_BWD = 6,
     CNN_REGION_UPDATE = 7,
     CNN_REGION_D2H = 8,
-    CNN_REGION_ALLREDUCE = 9, /* gradient sum over GPUs, between conv_bwd and update */
+    CNN_REGION_ALLREDUCE = 9, /* gradient sum over GPUs or processes, between conv_bwd
+                                 and update */
     CNN_REGION_COUNT = 10,
 };
 const char *cnn_region_name(enum cnn_region r);
@@ -130,6 +157,8 @@ enum {
                                         fills allreduce and data_parallel */
     CNN_CAP_THREAD_BASELINE = 1u << 5, /* its one-thread run is the baseline of the
                                           speedup_omp1 column (exactly one: omp) */
+    CNN_CAP_RANKS = 1u << 6, /* trains as one process of a data-parallel job when
+                                cfg->comm is set: fills allreduce and data_parallel */
 };
 
 /* Opaque per-run state of a backend. */
@@ -182,7 +211,8 @@ struct cnn_backend {
     cnn_status (*conv_forward)(cnn_state *s);  /* x -> pooled m [B][K] + argmax */
     cnn_status (*fc_forward)(cnn_state *s);    /* m -> logits [B][C] */
     cnn_status (*loss_forward)(cnn_state *s);  /* logits -> probs, loss, correct */
-    cnn_status (*loss_backward)(cnn_state *s); /* -> dlogits = (p - onehot)/B */
+    cnn_status (*loss_backward)(cnn_state *s); /* -> dlogits = (p - onehot)/B, B the
+                                                  global batch under a comm */
     cnn_status (*fc_backward)(cnn_state *s);   /* -> dfc_w, dfc_b, dm (a backend may
                                                   form dm inside conv_backward,
                                                   where it is consumed) */
@@ -221,13 +251,14 @@ struct cnn_backend {
     cnn_status (*timer_mark)(cnn_state *s, enum cnn_region r, int end);
     cnn_status (*timer_read)(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
 
-    /* CNN_CAP_DATA_PARALLEL: data-parallel training. data_parallel says
-     * whether a state was made with cfg->gpus >= 1; for such a state
-     * cnn_step calls allreduce after conv_backward, which sums the gradients
-     * of every device, so that update applies the same gradient everywhere
-     * (region allreduce). Any other state, and every state of a backend
-     * without the capability (both slots NULL), reports the region as not
-     * run (-1). */
+    /* CNN_CAP_DATA_PARALLEL, CNN_CAP_RANKS: data-parallel training.
+     * data_parallel says whether a state was made with cfg->gpus >= 1 or a
+     * cfg->comm; for such a state cnn_step calls allreduce after
+     * conv_backward, which sums the gradients of every device or process,
+     * so that update applies the same gradient everywhere (region
+     * allreduce). Any other state, and every state of a backend without
+     * either capability (both slots NULL), reports the region as not run
+     * (-1). */
     cnn_status (*allreduce)(cnn_state *s);
     int (*data_parallel)(const cnn_state *s);
 
@@ -251,7 +282,8 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be);
 /* CNN_E_ARG, naming the backend and the field, where cfg is out of range or
  * asks what be does not claim: threads > 0 without CNN_CAP_THREADS, a
  * variant outside 1..variant_count or without CNN_CAP_VARIANTS, gpus >= 1
- * without CNN_CAP_DATA_PARALLEL. Every create calls it first; a caller may
+ * without CNN_CAP_DATA_PARALLEL, a comm without CNN_CAP_RANKS or with
+ * gpus >= 1 or a share or global batch out of range. Every create calls it first; a caller may
  * call it to refuse a configuration before it loads any data. */
 cnn_status cnn_config_check(const struct cnn_backend *be, const struct cnn_config *cfg);
 /* The first answer of a backend's library_version for `library`, else

@@ -82,12 +82,12 @@ cnn_status cnn_backend_validate(const struct cnn_backend *be)
         REQUIRE_SLOT(be, timer_mark);
         REQUIRE_SLOT(be, timer_read);
     }
-    if (be->caps & CNN_CAP_DATA_PARALLEL) {
+    if (be->caps & (CNN_CAP_DATA_PARALLEL | CNN_CAP_RANKS)) {
         REQUIRE_SLOT(be, allreduce);
         REQUIRE_SLOT(be, data_parallel);
     } else if (be->allreduce || be->data_parallel) {
         return cnn_fail(CNN_E_ARG, "backend '%s' fills allreduce or data_parallel without "
-                        "claiming CNN_CAP_DATA_PARALLEL", be->name);
+                        "claiming CNN_CAP_DATA_PARALLEL or CNN_CAP_RANKS", be->name);
     }
     if (be->variant_count < 1)
         return cnn_fail(CNN_E_ARG, "backend '%s' has no variants", be->name);
@@ -109,6 +109,32 @@ static int names_with_cap(unsigned cap, char *buf, size_t len)
         n++;
     }
     return n;
+}
+
+/* The communicator of a data-parallel job of processes, if any (cnn.h). */
+static cnn_status comm_check(const struct cnn_backend *be, const struct cnn_config *cfg)
+{
+    const struct cnn_comm *c = cfg->comm;
+    const char *name = be->name;
+    if (!c)
+        return CNN_OK;
+    if (!(be->caps & CNN_CAP_RANKS)) {
+        char able[256];
+        names_with_cap(CNN_CAP_RANKS, able, sizeof able);
+        return cnn_fail(CNN_E_ARG, "%s: backend %s does not train as one of several processes "
+                        "(mpirun, srun); these do: %s", name, name, able[0] ? able : "none");
+    }
+    if (cfg->gpus != 0)
+        return cnn_fail(CNN_E_ARG, "%s: gpus = %d in a job of %d processes: each process "
+                        "drives one GPU; leave gpus at 0", name, cfg->gpus, c->size);
+    if (c->size < 1 || c->rank < 0 || c->rank >= c->size || c->local_rank < 0 || !c->sum ||
+        !c->broadcast)
+        return cnn_fail(CNN_E_ARG, "%s: an invalid communicator (rank %d of %d)", name, c->rank,
+                        c->size);
+    if (c->global_batch < cfg->batch || c->global_batch > CNN_MAX_BATCH)
+        return cnn_fail(CNN_E_ARG, "%s: a share of %d images of a global batch of %d", name,
+                        cfg->batch, c->global_batch);
+    return CNN_OK;
 }
 
 cnn_status cnn_config_check(const struct cnn_backend *be, const struct cnn_config *cfg)
@@ -148,7 +174,7 @@ cnn_status cnn_config_check(const struct cnn_backend *be, const struct cnn_confi
                         "several GPUs; only cuda trains over several GPUs, built with NCCL "
                         "(meson setup -Dnccl=enabled [-Dnccl_root=DIR])", name, cfg->gpus);
     }
-    return CNN_OK;
+    return comm_check(be, cfg);
 }
 
 int cnn_library_version(const char *library, char *buf, size_t len)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agree.h"
+#include "batch_share.h"
 #include "backends.h"
 #include "commands.h"
 #include "csvout.h"
@@ -45,6 +46,13 @@ static const char train_help[] =
     "  conv_bwd, update (SGD); device backends add h2d (batch upload) and d2h\n"
     "  (metrics download), and with --gpus N allreduce (the gradient sum over\n"
     "  the GPUs, timed on GPU 0). 'step' is the wall time of the whole step.\n"
+    "\n"
+    "  Under mpirun or srun (N processes, docs/MPI.md) every process trains on a\n"
+    "  contiguous share of each batch of B images (B/N, the first B mod N one\n"
+    "  more) and allreduce sums the gradients of all processes, in a fixed order\n"
+    "  (bitwise reproducible for a fixed N). Rank 0 alone prints and writes\n"
+    "  files; loss, accuracy and images/s are the whole batch's, region times\n"
+    "  rank 0's. cuda takes one GPU per process (the local rank).\n"
     "\n"
     "Options:\n"
     "  --impl NAME        backend (default seq, the reference), one of this\n"
@@ -111,6 +119,7 @@ static const char train_help_rest[] =
     "  cnnbench train --impl omp --threads 2 --batch 1000 --filters 256 --steps 20\n"
     "  cnnbench train --impl omp --batch 1000 --filters 256 --max-noise 1 --max-time 60\n"
     "  cnnbench train --impl cuda --gpus 2 --batch 4000 --filters 256 --steps 100\n"
+    "  mpirun -np 2 cnnbench train --impl omp --threads 1 --batch 1000 --filters 256\n"
     "  cnnbench train --epochs 1 --shuffle off --save-params params --csv steps.csv\n";
 
 struct train_opts {
@@ -222,13 +231,14 @@ struct train_table {
     long every;       /* a row every N steps; 0: at powers of two, for a run
                          whose length --max-noise decides */
     int device;       /* show h2d and d2h */
+    int ranks;        /* processes of the job */
     long last_shown;  /* the step of the last row printed */
 };
 
 static int region_shown(const struct train_table *t, int r)
 {
     if (r == CNN_REGION_ALLREDUCE)
-        return t->o->gpus > 0;
+        return t->o->gpus > 0 || t->ranks > 1;
     return t->device || (r != CNN_REGION_H2D && r != CNN_REGION_D2H);
 }
 
@@ -347,17 +357,19 @@ static void print_summary(const struct train_opts *o, const struct run_spec *spe
 /* The one configuration train runs, as a sweep's plan lists one: the run
  * takes its backend configuration (plan_cnn_config), the CSV its key and
  * identifying columns. */
-static void train_config(const struct train_opts *o, const struct cnn_backend *be,
+static void train_config(const struct train_opts *o, const struct cnn_backend *be, int ranks,
                          struct plan_config *c)
 {
     *c = (struct plan_config){
         .be = be, .variant = o->variant, .threads = o->threads, .batch = o->batch,
-        .filters = o->filters, .gpus = o->gpus,
+        .filters = o->filters, .gpus = o->gpus, .ranks = ranks,
         .length = (int)(o->epochs ? o->epochs : o->steps), .rep = 1,
         .eval_every = o->eval_every, .block = "train",
     };
-    plan_key(c->key, sizeof c->key, be->name, c->variant, c->threads, c->gpus, c->ranks,
-             c->batch, c->filters, o->epochs ? 'e' : 's', c->length, c->rep);
+    /* a job of one keeps the key of a run without ranks */
+    plan_key(c->key, sizeof c->key, be->name, c->variant, c->threads, c->gpus,
+             c->ranks > 1 ? c->ranks : 0, c->batch, c->filters, o->epochs ? 'e' : 's',
+             c->length, c->rep);
 }
 
 /* Writes every finished step of c in the steps.csv schema into the output
@@ -393,42 +405,96 @@ static cnn_status probe_params_dir(const char *dir)
     return CNN_OK;
 }
 
-/* Opens the outputs the user named, so an unwritable one fails before work. */
-static cnn_status open_outputs(const struct train_opts *o, struct csv_output *csv)
+/* The job train runs in: its size and this process's place and share. */
+struct train_job {
+    ranks *ranks;            /* NULL for a job of one process */
+    const struct ranks_info *info;
+    int lead;                /* 1: rank 0 (or alone): prints and writes files */
+    struct cnn_comm comm;    /* a job of several: the backend's view of it */
+    struct cnn_share share;  /* this process's images of each batch */
+};
+
+static cnn_status job_setup(const struct train_opts *o, ranks *r, struct train_job *job)
 {
-    if (o->csv)
-        CNN_TRY(csv_output_open(csv, o->csv));
-    if (o->save_params) {
-        cnn_status st = probe_params_dir(o->save_params);
-        if (st != CNN_OK && o->csv)
-            csv_output_abort(csv);
-        return st;
-    }
+    const struct ranks_info *info = ranks_info(r);
+    *job = (struct train_job){.info = info, .lead = info->rank == 0,
+                              .share = {0, (size_t)o->batch}};
+    if (info->size == 1)
+        return CNN_OK;
+    if (o->batch < info->size)
+        return cnn_fail(CNN_E_ARG, "--batch %d over %d processes: each needs at least one "
+                        "image", o->batch, info->size);
+    if (o->gpus)
+        return cnn_fail(CNN_E_ARG, "--gpus %d under a launcher of %d processes: each process "
+                        "drives one GPU (its local rank); leave --gpus out", o->gpus,
+                        info->size);
+    job->ranks = r;
+    ranks_comm(r, o->batch, &job->comm);
+    job->share = cnn_share_of((size_t)o->batch, info->size, info->rank);
     return CNN_OK;
 }
 
+/* A job of several: every process must train on the same data, from the
+ * same parameters. Rank 0's data fingerprint goes to all, and a process
+ * whose data differ fails (a host with other files); rank 0's initial
+ * parameters replace every other's (drawn alike from --seed, but
+ * --load-params reads each host's own files). */
+static cnn_status job_same_start(const struct train_job *job, const struct data_set *data,
+                                 struct cnn_params *init)
+{
+    if (!job->ranks)
+        return CNN_OK;
+    uint64_t mine[3] = {data->fnv1a64, data->train_n, data->test_n};
+    uint64_t lead[3];
+    memcpy(lead, mine, sizeof lead);
+    CNN_TRY(ranks_broadcast(job->ranks, lead, sizeof lead));
+    if (memcmp(lead, mine, sizeof lead) != 0)
+        return cnn_fail(CNN_E_DATA, "%s: this host's data set (%u + %u images, fnv1a64 %016llx) "
+                        "differs from rank 0's (%llu + %llu images, fnv1a64 %016llx); every "
+                        "host must hold the same files", data->spec, data->train_n,
+                        data->test_n, (unsigned long long)mine[0], (unsigned long long)lead[1],
+                        (unsigned long long)lead[2], (unsigned long long)lead[0]);
+    return ranks_broadcast(job->ranks, init->buf, init->count * sizeof *init->buf);
+}
+
 /* Everything after option parsing; returns a status, the caller maps it. */
-static cnn_status train_run(const struct train_opts *o, int *usage)
+static cnn_status train_run(const struct train_opts *o, ranks *r, int *usage, int *together)
 {
     const struct cnn_backend *be;
     *usage = 1;
+    *together = 0;
     const char *impl = o->impl ? o->impl : backends_name_with_cap(CNN_CAP_REFERENCE);
     if (!impl)
         return cnn_fail(CNN_E_ARG, "no --impl, and no reference backend in this build to "
                         "default to");
     CNN_TRY(backends_find(impl, &be));
     CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
-    CNN_TRY(cnn_config_check(be, &(struct cnn_config){.batch = o->batch, .filters = o->filters,
-                                                      .gpus = o->gpus}));
+    struct train_job job;
+    CNN_TRY(job_setup(o, r, &job));
+    const struct cnn_comm *comm = job.ranks ? &job.comm : NULL;
+    CNN_TRY(cnn_config_check(be, &(struct cnn_config){.batch = (int)job.share.count,
+                                                      .filters = o->filters, .gpus = o->gpus,
+                                                      .comm = comm}));
     *usage = 0;
     CNN_TRY(backends_probe(be));
     struct csv_output csv;
-    CNN_TRY(open_outputs(o, &csv));
+    const char *csv_path = job.lead ? o->csv : NULL;
+    const char *params_dir = job.lead ? o->save_params : NULL;
+    if (csv_path)
+        CNN_TRY(csv_output_open(&csv, csv_path));
+    if (params_dir) {
+        cnn_status pst = probe_params_dir(params_dir);
+        if (pst != CNN_OK) {
+            if (csv_path)
+                csv_output_abort(&csv);
+            return pst;
+        }
+    }
 
     struct data_set data;
     cnn_status st = data_load(o->data, &data);
     if (st != CNN_OK) {
-        if (o->csv)
+        if (csv_path)
             csv_output_abort(&csv);
         return st;
     }
@@ -451,20 +517,29 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         else
             cnn_params_init(&init, o->seed);
     }
+    if (st == CNN_OK)
+        st = job_same_start(&job, &data, &init);
     struct plan_config config;
-    train_config(o, be, &config);
+    train_config(o, be, job.info->size, &config);
     struct run_spec spec = {
         .be = be,
         .cfg = plan_cnn_config(&config, o->lr),
+        .ranks = job.ranks,
         .steps = steps, .max_noise_pct = o->sampling.max_noise,
         .min_steps = o->sampling.min_steps, .max_time_s = o->sampling.max_time,
         .warmup = o->warmup, .shuffle = o->shuffle, .seed = o->seed,
         .eval_every = o->eval_every, .eval_final = o->eval, .init = &init,
-        .keep_final = o->save_params != NULL,
+        .keep_final = params_dir != NULL,
     };
-    if (st == CNN_OK && o->verify && !(be->caps & CNN_CAP_REFERENCE))
-        st = reference_cache_step(&refs, &data, &spec.cfg, &init, o->shuffle, o->seed,
-                                  &spec.ref);
+    spec.cfg.batch = (int)job.share.count;
+    spec.cfg.comm = comm;
+    /* in a job, rank 0 verifies its share (the stream's first images) alone:
+     * seq's one-process step on them is the reference (run.h) */
+    if (st == CNN_OK && job.lead && o->verify && !(be->caps & CNN_CAP_REFERENCE)) {
+        struct cnn_config alone = spec.cfg;
+        alone.comm = NULL;
+        st = reference_cache_step(&refs, &data, &alone, &init, o->shuffle, o->seed, &spec.ref);
+    }
     if (st == CNN_OK) {
         printf("cnnbench train: %s, B=%d F=%d", be->name, o->batch, o->filters);
         if (o->threads)
@@ -474,6 +549,10 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         if (o->gpus)
             printf(" gpus=%d (B/N = %d..%d images per GPU)", o->gpus, o->batch / o->gpus,
                    (o->batch + o->gpus - 1) / o->gpus);
+        if (job.ranks)
+            printf(" ranks=%d on %d host%s (B/N = %d..%d images per process)", job.info->size,
+                   job.info->host_count, job.info->host_count == 1 ? "" : "s",
+                   o->batch / job.info->size, (o->batch + job.info->size - 1) / job.info->size);
         printf("\n  backend: %s\n  length:  %s%ld steps (%s", be->description,
                o->sampling.max_noise > 0 ? "at most " : "", steps,
                o->epochs ? "--epochs" : "--steps");
@@ -494,6 +573,7 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
         long every = steps <= 30 ? 1 : (steps + 19) / 20;
         struct train_table table = {
             .o = o, .steps = steps, .device = (be->caps & CNN_CAP_DEVICE) != 0,
+            .ranks = job.info->size,
             .every = o->print_every ? o->print_every : o->sampling.max_noise > 0 ? 0 : every,
         };
         struct run_hooks hooks = {.on_step = table_row, .ctx = &table, .stop = &interrupt_flag};
@@ -509,19 +589,29 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
             print_summary(o, &spec, &result, &data, &load);
     }
     /* a partial CSV is still worth keeping after Ctrl-C */
-    if ((st == CNN_OK || st == CNN_E_INTERRUPTED) && o->csv) {
+    if ((st == CNN_OK || st == CNN_E_INTERRUPTED) && csv_path) {
         cnn_status wst = write_csv(&csv, o, &config, &result);
         if (wst != CNN_OK)
             st = wst;
         else
             printf("  wrote %s\n", o->csv);
-    } else if (o->csv) {
+    } else if (csv_path) {
         csv_output_abort(&csv);
     }
-    if (st == CNN_OK && o->save_params) {
-        st = cnn_params_save(o->save_params, &result.final);
+    if (st == CNN_OK && params_dir) {
+        st = cnn_params_save(params_dir, &result.final);
         if (st == CNN_OK)
-            printf("  wrote %s/{conv_w,conv_b,fc_w,fc_b}.npy\n", o->save_params);
+            printf("  wrote %s/{conv_w,conv_b,fc_w,fc_b}.npy\n", params_dir);
+    }
+    /* Every process left the run at the same step: they meet once more, so
+     * that none ends (and makes the launcher end the job) before rank 0's
+     * files are written; then each returns on its own. */
+    if (job.ranks && result.left_together) {
+        double met = 1;
+        cnn_status mst = ranks_sum_double(job.ranks, &met, 1);
+        *together = mst == CNN_OK;
+        if (st == CNN_OK)
+            st = mst;
     }
     run_result_free(&result);
     cnn_params_free(&init);
@@ -530,10 +620,11 @@ static cnn_status train_run(const struct train_opts *o, int *usage)
     return st;
 }
 
-enum cli_outcome train_command(int argc, char **argv)
+enum cli_outcome train_command(int argc, char **argv, ranks *job, int *together)
 {
     struct train_opts o;
     int help, usage;
+    *together = 0;
     if (parse_options(argc, argv, &o, &help) != CNN_OK)
         return CLI_USAGE;
     if (help) {
@@ -542,7 +633,7 @@ enum cli_outcome train_command(int argc, char **argv)
         printf("%s%s%s", train_help, names, train_help_rest);
         return CLI_DONE;
     }
-    cnn_status st = train_run(&o, &usage);
+    cnn_status st = train_run(&o, job, &usage, together);
     if (st == CNN_OK)
         return CLI_DONE;
     if (usage)

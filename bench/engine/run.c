@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch_share.h"
 #include "error.h"
 #include "params.h"
 #include "roofline.h"
@@ -55,14 +56,18 @@ cnn_status run_first_batch(const struct data_set *data, int batch, int shuffle, 
 
 /* Batch buffers and the sampler of one run. Batches are gathered into x, y:
  * the backend's batch buffer where it offers one (page-locked memory for a
- * GPU, so the upload is a DMA), else our own. */
+ * GPU, so the upload is a DMA), else our own. In a job of several
+ * processes the sampler draws the global batch and only this process's
+ * share of it is gathered. */
 struct run_batch {
     struct cnn_sampler sampler;
-    uint32_t *idx;  /* [B] */
-    float *own_x;   /* [B][P] */
-    uint8_t *own_y; /* [B] */
-    float *x;       /* [B][P] own_x or the backend's */
-    uint8_t *y;     /* [B] */
+    int global;             /* B: indices drawn per step */
+    struct cnn_share share; /* the images of them this process trains on */
+    uint32_t *idx;          /* [B] */
+    float *own_x;           /* [share][P] */
+    uint8_t *own_y;         /* [share] */
+    float *x;               /* [share][P] own_x or the backend's */
+    uint8_t *y;             /* [share] */
 };
 
 static void batch_free(struct run_batch *b)
@@ -86,8 +91,12 @@ static cnn_status batch_init(struct run_batch *b, const struct run_spec *spec,
                              const struct data_set *data)
 {
     memset(b, 0, sizeof *b);
-    size_t n = (size_t)spec->cfg.batch;
-    b->idx = malloc(n * sizeof *b->idx);
+    const struct cnn_comm *comm = spec->cfg.comm;
+    b->global = comm ? comm->global_batch : spec->cfg.batch;
+    b->share = comm ? cnn_share_of((size_t)b->global, comm->size, comm->rank)
+                    : (struct cnn_share){0, (size_t)b->global};
+    size_t n = b->share.count;
+    b->idx = malloc((size_t)b->global * sizeof *b->idx);
     b->own_x = malloc(n * CNN_PIXELS * sizeof *b->own_x);
     b->own_y = malloc(n);
     b->x = b->own_x;
@@ -110,10 +119,11 @@ static cnn_status batch_rewind(struct run_batch *b, const struct run_spec *spec,
     return cnn_sampler_init(&b->sampler, data->train_n, spec->shuffle, spec->seed);
 }
 
-static void batch_next(struct run_batch *b, const struct data_set *data, int n)
+static void batch_next(struct run_batch *b, const struct data_set *data)
 {
-    cnn_sampler_next(&b->sampler, b->idx, n);
-    cnn_gather(data->train_x, data->train_y, b->idx, n, b->x, b->y);
+    cnn_sampler_next(&b->sampler, b->idx, b->global);
+    cnn_gather(data->train_x, data->train_y, b->idx + b->share.offset, (int)b->share.count,
+               b->x, b->y);
 }
 
 static cnn_status evaluate(const struct run_spec *spec, cnn_state *state,
@@ -132,6 +142,53 @@ static cnn_status evaluate(const struct run_spec *spec, cnn_state *state,
 static int stop_requested(const struct run_hooks *hooks)
 {
     return hooks && hooks->stop && *hooks->stop;
+}
+
+/* Whether this process records the run: the only process, or rank 0 of a job. */
+static int run_lead(const struct run_spec *spec)
+{
+    return !spec->cfg.comm || spec->cfg.comm->rank == 0;
+}
+
+/* What the processes of a job agree on after each timed step (run.h), in
+ * the order of the one sum that carries it. */
+enum { AGREE_LOSS, AGREE_CORRECT, AGREE_STOP, AGREE_STEP_MS, AGREE_CLOCK_S, AGREE_COUNT };
+
+/* Replaces this process's loss and correct count of step sr by the global
+ * batch's, and its step time by rank 0's; *stop: some process was asked to
+ * stop; *clock_s: rank 0's sampling clock. A NaN loss anywhere makes the
+ * sum NaN, so every process sees a divergence at the same step. */
+static cnn_status agree_step(const struct run_spec *spec, const struct run_hooks *hooks,
+                             int share, double clock_s, struct cnn_step_result *sr, int *stop,
+                             double *agreed_clock_s)
+{
+    int lead = run_lead(spec);
+    double v[AGREE_COUNT] = {
+        [AGREE_LOSS] = sr->loss * share, [AGREE_CORRECT] = sr->correct,
+        [AGREE_STOP] = stop_requested(hooks), [AGREE_STEP_MS] = lead ? sr->step_ms : 0,
+        [AGREE_CLOCK_S] = lead ? clock_s : 0,
+    };
+    CNN_TRY(ranks_sum_double(spec->ranks, v, AGREE_COUNT));
+    sr->loss = v[AGREE_LOSS] / spec->cfg.comm->global_batch;
+    sr->correct = (int)v[AGREE_CORRECT];
+    sr->step_ms = v[AGREE_STEP_MS];
+    *stop = v[AGREE_STOP] > 0;
+    *agreed_clock_s = v[AGREE_CLOCK_S];
+    return CNN_OK;
+}
+
+/* Rank 0 of a job verifies on a state of its own, without the communicator:
+ * a step of the job's state would sum the other processes' gradients in,
+ * which seq's one-process step on the same images does not. */
+static cnn_status verify_alone(const struct run_spec *spec, struct verify_report *rep)
+{
+    struct cnn_config cfg = spec->cfg;
+    cfg.comm = NULL;
+    cnn_state *state = NULL;
+    CNN_TRY(spec->be->create(&cfg, &state));
+    cnn_status st = verify_backend_step(spec->be, state, spec->ref, rep);
+    spec->be->destroy(state);
+    return st;
 }
 
 /* Makes room for the record of timed step k (1-based, k <= cap). */
@@ -198,7 +255,8 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
     int n = spec->cfg.batch;
 
     if (spec->ref) {
-        cnn_status st = verify_backend_step(be, state, spec->ref, &r->verify);
+        cnn_status st = spec->cfg.comm ? verify_alone(spec, &r->verify)
+                                       : verify_backend_step(be, state, spec->ref, &r->verify);
         if (st != CNN_OK)
             return cnn_fail_context(st, "verifying against seq");
         if (!r->verify.agree) {
@@ -211,10 +269,10 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
 
     CNN_TRY(be->set_params(state, spec->init));
     for (int w = 0; w < spec->warmup; w++) {
-        if (stop_requested(hooks))
+        if (!spec->ranks && stop_requested(hooks))
             return cnn_fail(CNN_E_INTERRUPTED, "interrupted during warm-up");
         struct cnn_step_result sr;
-        batch_next(batch, data, n);
+        batch_next(batch, data);
         CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
         if (w == 0)
             r->first_warmup_ms = sr.step_ms;
@@ -229,15 +287,26 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
     long next_check = min_steps;
     /* max_time_s counts the sampling loop, not the evaluations inside it */
     double loop_t0 = cnn_now_ms(), eval_ms = 0;
+    int job_stop = 0;       /* a job: some process was asked to stop */
+    double job_clock_s = 0; /* a job: rank 0's sampling clock after the step */
+    int lead = run_lead(spec);
     for (long k = 1; k <= spec->steps && r->stop == RUN_STOP_NONE; k++) {
-        if (stop_requested(hooks))
+        if (spec->ranks ? job_stop : stop_requested(hooks)) {
+            r->left_together = job_stop;
             return cnn_fail(CNN_E_INTERRUPTED, "interrupted after %ld of %ld steps", k - 1,
                             spec->steps);
+        }
         CNN_TRY(reserve_step(r, k, spec->steps));
         struct cnn_step_result sr;
-        batch_next(batch, data, n);
+        batch_next(batch, data);
         CNN_TRY(cnn_step(be, state, batch->x, batch->y, n, &sr));
+        if (spec->ranks)
+            CNN_TRY(agree_step(spec, hooks, n, (cnn_now_ms() - loop_t0 - eval_ms) / 1e3, &sr,
+                               &job_stop, &job_clock_s));
+        /* the loss is the job's: every process diverges at the same step */
+        r->left_together = spec->ranks != NULL;
         CNN_TRY(cnn_step_check_loss(&sr, k));
+        r->left_together = 0;
         struct run_step *rec = &r->steps[k - 1];
         rec->loss = sr.loss;
         rec->correct = sr.correct;
@@ -246,17 +315,23 @@ static cnn_status run_state(const struct run_spec *spec, const struct data_set *
         r->done = k;
         if (hooks && hooks->on_step)
             hooks->on_step(hooks->ctx, k, rec);
-        if (spec->eval_every > 0 && k % spec->eval_every == 0) {
+        if (lead && spec->eval_every > 0 && k % spec->eval_every == 0) {
             CNN_TRY(evaluate(spec, state, data, k, r));
             eval_ms += r->evals[r->n_evals - 1].ms;
         }
+        /* a job samples on rank 0's clock, agreed before the evaluation:
+         * every process decides alike on the same step times */
         if (adaptive)
             CNN_TRY(noise_check(spec, hooks, min_steps,
-                                (cnn_now_ms() - loop_t0 - eval_ms) / 1e3, &next_check, r));
+                                spec->ranks ? job_clock_s
+                                            : (cnn_now_ms() - loop_t0 - eval_ms) / 1e3,
+                                &next_check, r));
     }
     if (r->stop == RUN_STOP_NONE)
         r->stop = adaptive ? RUN_STOP_CAP : RUN_STOP_STEPS;
-    if (spec->eval_final && (spec->eval_every <= 0 || r->done % spec->eval_every != 0))
+    /* the loop's collectives are over, whatever rank 0 does after them */
+    r->left_together = spec->ranks != NULL;
+    if (lead && spec->eval_final && (spec->eval_every <= 0 || r->done % spec->eval_every != 0))
         CNN_TRY(evaluate(spec, state, data, r->done, r));
     if (spec->keep_final) {
         CNN_TRY(cnn_params_alloc(&r->final, spec->cfg.filters));

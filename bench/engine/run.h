@@ -22,6 +22,20 @@
  *
  * The loop checks *stop between steps, so Ctrl-C ends a run at a step
  * boundary with every finished step kept.
+ *
+ * A job of several processes (spec->ranks, docs/MPI.md): every process runs
+ * this with cfg.comm set and cfg.batch its share of the global batch B.
+ * Every process draws the same stream of global batches and gathers only
+ * its contiguous share of each (batch_share.h). Rank 0 alone verifies, on a
+ * state without the communicator, on its share of the first batch (its
+ * reference is seq's step on the same images), and alone evaluates; the
+ * others wait for it in the next collective. After every timed step the
+ * processes agree, in one sum (ranks_sum_double, fixed order), on the
+ * batch's loss and correct count over B, on whether any was interrupted,
+ * and on rank 0's step time and sampling clock, so that every process
+ * records the same step, sees the same divergence, and stops sampling at
+ * the same step. Warm-up steps do not look at *stop: a process may not
+ * leave a collective step alone.
  */
 #ifndef BENCH_RUN_H
 #define BENCH_RUN_H
@@ -31,6 +45,7 @@
 
 #include "cnn.h"
 #include "data.h"
+#include "ranks.h"
 #include "verify.h"
 
 /* --max-noise without a length: the cap, so the noise or the time decides. */
@@ -42,7 +57,9 @@
 struct run_spec {
     const struct cnn_backend *be;   /* the registry's table; run_config picks the
                                        data-parallel one for cfg.gpus >= 1 */
-    struct cnn_config cfg;          /* batch, filters, lr, threads, variant, gpus */
+    struct cnn_config cfg;          /* batch, filters, lr, threads, variant, gpus, comm */
+    ranks *ranks;                   /* NULL: one process; else the job of cfg.comm,
+                                       cfg.batch this process's share */
     long steps;                     /* timed steps; the cap with max_noise_pct > 0 */
     double max_noise_pct;           /* > 0: stop once stats' noise_pct is at most this */
     long min_steps;                 /* with max_noise_pct: at least this many (or all) */
@@ -53,15 +70,16 @@ struct run_spec {
     int eval_every;                 /* evaluate every N steps; 0: never */
     int eval_final;                 /* evaluate after the last step */
     const struct cnn_params *init;  /* initial parameters, canonical layout */
-    const struct verify_reference *ref; /* seq's step from init, or NULL: no check */
+    const struct verify_reference *ref; /* seq's step from init, or NULL: no check;
+                                           in a job, rank 0's share only */
     int keep_final;                 /* copy the final parameters into the result */
 };
 
 struct run_step {
-    double loss;                        /* mean cross-entropy of the batch */
-    int correct;                        /* right predictions in the batch */
-    double step_ms;                     /* wall time of the whole step */
-    double region_ms[CNN_REGION_COUNT]; /* < 0: region does not apply */
+    double loss;                        /* mean cross-entropy of the (global) batch */
+    int correct;                        /* right predictions in the (global) batch */
+    double step_ms;                     /* wall time of the whole step (rank 0's) */
+    double region_ms[CNN_REGION_COUNT]; /* < 0: region does not apply; this process's */
 };
 
 struct run_eval {
@@ -95,6 +113,10 @@ struct run_result {
     double first_warmup_ms;   /* the first warm-up step (slow first sample), or -1 */
     struct cnn_params final;  /* when keep_final and the run finished */
     double wall_s;            /* everything, setup and evaluations included */
+    int left_together;        /* a job: every process left the timed loop at the same
+                                 step (finished, stopped, or diverged, as agreed) and
+                                 makes no further collective here, so all may meet once
+                                 more; 0 where this process failed alone */
 };
 
 /* Called after every timed step (1-based), e.g. to draw progress. */

@@ -71,6 +71,14 @@ cnn_status ranks_sum_double(ranks *r, double *buf, size_t n);
 cnn_status ranks_broadcast(ranks *r, void *buf, size_t bytes);
 
 /*
+ * The contract's view of this job (impl/cnn.h, struct cnn_comm) for a
+ * global batch of global_batch images: rank, size, local rank, and the sum
+ * and broadcast above behind its function pointers. r must outlive every
+ * state made with it.
+ */
+void ranks_comm(ranks *r, int global_batch, struct cnn_comm *out);
+
+/*
  * Ends every process of the job with exit_code, within seconds
  * (MPI_Abort on MPI_COMM_WORLD; without MPI, exit). For a failure on any
  * one rank: it prints its error first, then calls this, so no rank waits

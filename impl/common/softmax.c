@@ -26,9 +26,10 @@ double cnn_softmax_xent(const float *z, int label, float *p, int *top)
     return (double)logf(sum) - (double)(z[label] - z[t]);
 }
 
-void cnn_softmax_xent_grad(const float *probs, const uint8_t *y, int n, float *dlogits)
+void cnn_softmax_xent_grad(const float *probs, const uint8_t *y, int n, int mean_over,
+                           float *dlogits)
 {
-    float inv_n = 1.0f / (float)n;
+    float inv_n = 1.0f / (float)mean_over;
     for (int b = 0; b < n; b++)
         for (int c = 0; c < CNN_CLASSES; c++) {
             float onehot = c == y[b] ? 1.0f : 0.0f;

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "comm.h"
 #include "error.h"
 #include "omp_vec.h"
 #include "params.h"
@@ -516,7 +517,8 @@ static cnn_status ompb_loss_forward(cnn_state *s)
  * waking the threads for */
 static cnn_status ompb_loss_backward(cnn_state *s)
 {
-    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, cnn_comm_mean_over(&s->cfg, s->n),
+                          s->dlogits);
     return CNN_OK;
 }
 
@@ -622,6 +624,15 @@ static cnn_status ompb_conv_backward(cnn_state *s)
 
 /* ---- update, metrics, hooks ---- */
 
+/* One process of a job (cfg.comm): the gradient summed over every process,
+ * the whole internal buffer at once (padding is zero on every process). */
+static cnn_status ompb_allreduce(cnn_state *s)
+{
+    return cnn_comm_sum(&s->cfg, s->grads, s->count);
+}
+
+static int ompb_data_parallel(const cnn_state *s) { return cnn_comm_joined(&s->cfg); }
+
 /* theta -= lr * grad over the whole internal buffer (padding stays zero) */
 static cnn_status ompb_update(cnn_state *s)
 {
@@ -685,7 +696,7 @@ static cnn_status ompb_predict(cnn_state *s, const float *x, int n, uint8_t *pre
 const struct cnn_backend cnn_backend_omp = {
     .name = "omp",
     .description = "OpenMP threads + SIMD over filters; bitwise the same for every thread count",
-    .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE,
+    .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE | CNN_CAP_RANKS,
     .variant_count = 1,
     .probe = ompb_probe,
     .create = ompb_create,
@@ -706,4 +717,6 @@ const struct cnn_backend cnn_backend_omp = {
     .set_logit_grad = ompb_set_logit_grad,
     .get_pool_choice = ompb_get_pool_choice,
     .predict = ompb_predict,
+    .allreduce = ompb_allreduce,
+    .data_parallel = ompb_data_parallel,
 };

@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "comm.h"
 #include "error.h"
 #include "params.h"
 #include "softmax.h"
@@ -869,7 +870,8 @@ static cnn_status onednn_loss_forward(cnn_state *s)
 /* dlogits[b][c] = (p[b][c] - onehot(y_b)[c]) / n; padding rows stay zero */
 static cnn_status onednn_loss_backward(cnn_state *s)
 {
-    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, cnn_comm_mean_over(&s->cfg, s->n),
+                          s->dlogits);
     memset(s->dlogits + (size_t)s->n * CNN_CLASSES, 0,
            (size_t)(s->cfg.batch - s->n) * CNN_CLASSES * sizeof *s->dlogits);
     return CNN_OK;
@@ -912,6 +914,22 @@ static cnn_status onednn_conv_backward(cnn_state *s)
     sum_chunks(s, s->w_floats, s->b_floats, data_of(s, MEM_GRADS + PARAM_CONV_B));
     return CNN_OK;
 }
+
+/* One process of a job (cfg.comm): each gradient tensor summed over every
+ * process, in oneDNN's format (the same on every process: the same build
+ * makes the same choices; padding is zero and sums to zero). */
+static cnn_status onednn_allreduce(cnn_state *s)
+{
+    for (int p = 0; p < PARAM_COUNT; p++) {
+        const dnnl_memory_desc_t *md = NULL;
+        DNNL_CHECK(dnnl_memory_get_memory_desc(s->mem[MEM_GRADS + p], &md));
+        CNN_TRY(cnn_comm_sum(&s->cfg, data_of(s, MEM_GRADS + p),
+                             dnnl_memory_desc_get_size(md) / sizeof(float)));
+    }
+    return CNN_OK;
+}
+
+static int onednn_data_parallel(const cnn_state *s) { return cnn_comm_joined(&s->cfg); }
 
 /* theta -= lr * grad, tensor by tensor, in oneDNN's formats */
 static cnn_status onednn_update(cnn_state *s)
@@ -1004,7 +1022,7 @@ const struct cnn_backend cnn_backend_onednn = {
     .name = "onednn",
     .description = "vendor baseline: oneDNN primitives (conv, pool, ReLU, inner product, "
                    "update) on the CPU, formats chosen by the library",
-    .caps = CNN_CAP_THREADS,
+    .caps = CNN_CAP_THREADS | CNN_CAP_RANKS,
     .variant_count = 1,
     .probe = onednn_probe,
     .create = onednn_create,
@@ -1025,4 +1043,6 @@ const struct cnn_backend cnn_backend_onednn = {
     .set_logit_grad = onednn_set_logit_grad,
     .get_pool_choice = onednn_get_pool_choice,
     .predict = onednn_predict,
+    .allreduce = onednn_allreduce,
+    .data_parallel = onednn_data_parallel,
 };

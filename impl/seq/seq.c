@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "comm.h"
 #include "error.h"
 #include "params.h"
 #include "softmax.h"
@@ -245,10 +246,11 @@ static cnn_status seq_loss_forward(cnn_state *s)
     return CNN_OK;
 }
 
-/* dlogits[b][c] = (p[b][c] - onehot(y_b)[c]) / B */
+/* dlogits[b][c] = (p[b][c] - onehot(y_b)[c]) / B (the global B under a comm) */
 static cnn_status seq_loss_backward(cnn_state *s)
 {
-    cnn_softmax_xent_grad(s->probs, s->y, s->n, s->dlogits);
+    cnn_softmax_xent_grad(s->probs, s->y, s->n, cnn_comm_mean_over(&s->cfg, s->n),
+                          s->dlogits);
     return CNN_OK;
 }
 
@@ -327,6 +329,14 @@ static cnn_status seq_conv_backward(cnn_state *s)
     return CNN_OK;
 }
 
+/* One process of a job (cfg.comm): the gradient summed over every process. */
+static cnn_status seq_allreduce(cnn_state *s)
+{
+    return cnn_comm_sum(&s->cfg, s->grads.buf, s->grads.count);
+}
+
+static int seq_data_parallel(const cnn_state *s) { return cnn_comm_joined(&s->cfg); }
+
 /* theta -= lr * grad, over the whole contiguous buffer */
 static cnn_status seq_update(cnn_state *s)
 {
@@ -391,7 +401,7 @@ static cnn_status seq_predict(cnn_state *s, const float *x, int n, uint8_t *pred
 const struct cnn_backend cnn_backend_seq = {
     .name = "seq",
     .description = "sequential C reference (the oracle every backend is checked against)",
-    .caps = CNN_CAP_REFERENCE,
+    .caps = CNN_CAP_REFERENCE | CNN_CAP_RANKS,
     .variant_count = 1,
     .probe = seq_probe,
     .create = seq_create,
@@ -413,4 +423,6 @@ const struct cnn_backend cnn_backend_seq = {
     .get_pool_choice = seq_get_pool_choice,
     .set_pool_choice = seq_set_pool_choice,
     .predict = seq_predict,
+    .allreduce = seq_allreduce,
+    .data_parallel = seq_data_parallel,
 };
