@@ -454,6 +454,38 @@ static json_t *text_array(const char *const *v, int n)
     return a;
 }
 
+/* "mpi": the MPI library of this build (also in a build without one), the
+ * standard it implements, and the job's ranks and hosts. Without a job
+ * given, this process alone: a job of one never joins MPI (ranks.h), so
+ * asking costs no MPI_Init. */
+static int set_mpi(json_t *w, const struct ranks_info *given)
+{
+    ranks *alone = NULL;
+    const struct ranks_info *job = given;
+    int argc = 0;
+    char **argv = NULL;
+    if (!job) {
+        if (ranks_init(&argc, &argv, &alone) != CNN_OK)
+            return set(w, "mpi", json_null());
+        job = ranks_info(alone);
+    }
+    json_t *mpi = json_object(), *hosts = json_array();
+    int failed = !mpi || !hosts;
+    failed |= set(mpi, "library", json_text(job->library));
+    failed |= set(mpi, "standard", json_text(job->standard));
+    failed |= set(mpi, "ranks", json_integer(job->size));
+    for (int h = 0; h < job->host_count; h++) {
+        json_t *host = json_object();
+        failed |= set(host, "name", json_text(job->hosts[h].name));
+        failed |= set(host, "ranks", json_integer(job->hosts[h].ranks));
+        failed |= json_array_append_new(hosts, host);
+    }
+    failed |= set(mpi, "hosts", hosts);
+    if (alone)
+        ranks_finalize(alone);
+    return failed | set(w, "mpi", mpi);
+}
+
 cnn_status meta_write(const char *path, const struct meta_run *r, const struct meta_machine *m)
 {
     json_t *w = json_object();
@@ -471,6 +503,7 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
     failed |= set(w, "resumed_utc", text_array((const char *const *)r->resumed_utc, r->n_resumed));
 
     failed |= write_machine(w, m);
+    failed |= set_mpi(w, r->job);
 
     json_t *settings = json_object();
     failed |= set(settings, "preset", json_text(r->preset));

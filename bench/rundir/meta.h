@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cnn.h"
+#include "ranks.h"
 #include "data.h"
 
 #define META_SCHEMA_VERSION 1
@@ -74,6 +75,8 @@ struct meta_run {
     int finished_configs, failed_configs;
     const char *showcase_key;   /* configuration whose parameters are in showcase/ */
     int digit_index, digit_label;
+    const struct ranks_info *job; /* the MPI job that made the results; NULL: this
+                                     process alone (the "mpi" object, results/README.md) */
 };
 
 /* Fills m from the running system, probing every backend once (meta_write

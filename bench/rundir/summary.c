@@ -297,7 +297,7 @@ static const struct {
     const char *name;
     double lo, hi;
 } limits[] = {
-    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 0, 4096},
+    {"variant", 0, 1000}, {"threads", 0, 4096}, {"gpus", 0, 1024}, {"ranks", 0, 1 << 20},
     {"batch", 1, CNN_MAX_BATCH}, {"filters", 1, CNN_MAX_FILTERS}, {"rep", 1, 1000},
     {"steps", 1, 1e12}, {"n_steps", 0, 1e12}, {"warmup_steps", 0, 100000},
     {"test_accuracy_pct", 0, 100},
@@ -474,8 +474,10 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
             struct field_pos at = {path, lineno, map[c] + 1, columns[c].name};
             st = parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r, &at);
         }
-        if (st == CNN_OK && r->ranks == 0)
-            r->ranks = 1; /* a file from before the column: one process */
+        /* a file from before the ranks column, or a row made without a
+         * configuration: one process */
+        if (r->ranks == 0)
+            r->ranks = 1;
         if (st == CNN_OK)
             st = check_row(r, path, lineno, map);
     }

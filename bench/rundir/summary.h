@@ -26,7 +26,6 @@ struct summary_row {
     char impl[32];
     int variant, threads, batch, filters, rep;
     int gpus;                /* 0: one GPU (or none); N >= 1: data-parallel */
-    int ranks;               /* processes of the job (csv_ranks); 1 in older files */
     long steps;              /* planned timed steps */
     double epochs;           /* steps * batch / training images */
     int warmup;
@@ -44,6 +43,7 @@ struct summary_row {
     double wall_s;
     double max_noise_pct;    /* the --max-noise target; NaN without one */
     char stop[16];           /* run_stop_name: why sampling stopped; "" if it failed */
+    int ranks;               /* processes of the job (mpirun -np N); 1: one process */
 };
 
 /* Fills a row from a finished (or failed, or interrupted) run of c, timed

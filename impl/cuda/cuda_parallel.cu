@@ -1,8 +1,17 @@
 /*
- * cuda_parallel.cu — data-parallel training over N GPUs of one host through
- * NCCL (cfg.gpus = N >= 1): the group mode of the cuda backend, whose one
- * table (cuda_table.c) sends a state made with gpus >= 1 here. Built only
- * with NCCL (CNN_HAVE_NCCL), where the backend claims CNN_CAP_DATA_PARALLEL.
+ * cuda_parallel.cu — data-parallel training through NCCL, the group mode of
+ * the cuda backend, whose one table (cuda_table.c) sends a state made with
+ * gpus >= 1 or with a comm here. Built only with NCCL (CNN_HAVE_NCCL), where
+ * the backend claims CNN_CAP_DATA_PARALLEL and CNN_CAP_RANKS. Two shapes:
+ *   cfg.gpus = N >= 1   one process drives N GPUs of its host (below);
+ *   cfg.comm            one process of a job of several (mpirun, srun;
+ *                       docs/MPI.md) drives one GPU, its local rank's: a
+ *                       group of one local rank, whose communicator spans
+ *                       the job's processes (ncclGetUniqueId on rank 0, the
+ *                       id broadcast through comm, ncclCommInitRank), and
+ *                       whose batch is this process's share; the loss
+ *                       gradient divides by the job's global batch.
+ * Both run the same slots below; the text that follows describes the first.
  *
  * One process drives every GPU. Rank r is an ordinary one-GPU state of this
  * backend (cuda_backend.cu) made on device r, with its own stream, events
@@ -47,11 +56,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch_share.h"
 #include "cuda_internal.cuh"
 
 /* The ranks of one data-parallel state. */
 struct cuda_group {
-    int ranks;             /* N */
+    int ranks;             /* N: local ranks, driven by this process (1 in a job) */
+    int device0;           /* rank r runs on device device0 + r */
+    const struct cnn_comm *job; /* a job of processes (cfg.comm), or NULL */
     int batch;             /* B: the global batch capacity */
     int n;                 /* images of the current global batch */
     cnn_state **rank;      /* [N] one-GPU states, rank r on device r */
@@ -91,11 +103,11 @@ extern "C" int cuda_library_version(const char *library, char *buf, size_t len)
     return 1;
 }
 
-/* ---- the batch split ---- */
+/* ---- the batch split (batch_share.h) ---- */
 
 /* Images of rank r in a batch of n over N ranks, and the first of them. */
-static int share_size(int n, int N, int r) { return n / N + (r < n % N); }
-static int share_start(int n, int N, int r) { return r * (n / N) + (r < n % N ? r : n % N); }
+static int share_size(int n, int N, int r) { return (int)cnn_share_of((size_t)n, N, r).count; }
+static int share_start(int n, int N, int r) { return (int)cnn_share_of((size_t)n, N, r).offset; }
 
 /* ---- current device: every slot leaves it as the caller had it ---- */
 
@@ -114,9 +126,9 @@ static cnn_status device_leave(int prev, cnn_status st)
     return st;
 }
 
-static cnn_status use_rank(int r)
+static cnn_status use_rank(const struct cuda_group *g, int r)
 {
-    GPU_CHECK(cudaSetDevice(r));
+    GPU_CHECK(cudaSetDevice(g->device0 + r));
     return CNN_OK;
 }
 
@@ -128,7 +140,7 @@ static cnn_status each_rank(cnn_state *s, cnn_status (*fn)(cnn_state *))
     CNN_TRY(device_enter(&prev));
     cnn_status st = CNN_OK;
     for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
-        st = use_rank(r);
+        st = use_rank(g, r);
         if (st == CNN_OK)
             st = fn(g->rank[r]);
     }
@@ -152,7 +164,7 @@ static void group_free(struct cuda_group *g)
     }
     /* rank 0 is the handle: freed last, by the caller */
     for (int r = g->ranks - 1; r >= 1; r--) {
-        if (g->rank[r] && cudaSetDevice(r) == cudaSuccess)
+        if (g->rank[r] && cudaSetDevice(g->device0 + r) == cudaSuccess)
             cuda_destroy(g->rank[r]);
     }
     if (g->pinned)
@@ -169,13 +181,28 @@ extern "C" void cuda_dp_destroy(cnn_state *s)
     int prev = 0;
     int have_prev = cudaGetDevice(&prev) == cudaSuccess;
     struct cuda_group *g = s->group;
+    int device0 = g ? g->device0 : 0;
     if (g)
         group_free(g);
-    (void)cudaSetDevice(0);
+    (void)cudaSetDevice(device0);
     cuda_destroy(s);
     if (have_prev)
         (void)cudaSetDevice(prev);
     (void)cudaGetLastError();
+}
+
+/* A job of processes: one communicator over all of them, on this process's
+ * device (current). Rank 0 makes the id; the job's broadcast carries it. */
+static cnn_status job_comm(struct cuda_group *g)
+{
+    const struct cnn_comm *job = g->job;
+    ncclUniqueId id;
+    memset(&id, 0, sizeof id);
+    if (job->rank == 0)
+        NCCL_CHECK(ncclGetUniqueId(&id));
+    CNN_TRY(job->broadcast(job->ctx, &id, sizeof id));
+    NCCL_CHECK(ncclCommInitRank(&g->comm[0], job->size, id, job->rank));
+    return CNN_OK;
 }
 
 /* The ranks, the communicators and the batch buffer; on failure the caller
@@ -188,24 +215,28 @@ static cnn_status group_create(struct cuda_group *g, const struct cnn_config *cf
     rank_cfg.gpus = 0;
     rank_cfg.batch = share_size(cfg->batch, N, 0);
     for (int r = 0; r < N; r++) {
-        CNN_TRY(use_rank(r));
+        CNN_TRY(use_rank(g, r));
         cnn_status st = cuda_create(&rank_cfg, &g->rank[r]);
         if (st != CNN_OK)
             return cnn_fail_context(st, "cuda: creating rank %d of %d on device %d", r, N, r);
     }
-    int *devices = (int *)malloc((size_t)N * sizeof *devices);
-    if (!devices)
-        return cnn_fail(CNN_E_NOMEM, "cuda: cannot allocate %d device numbers", N);
-    for (int r = 0; r < N; r++)
-        devices[r] = r;
-    ncclResult_t res = ncclCommInitAll(g->comm, N, devices);
-    free(devices);
-    if (res != ncclSuccess)
-        return nccl_fail_call(res, __FILE__, __LINE__, "ncclCommInitAll");
+    if (g->job) {
+        CNN_TRY(job_comm(g));
+    } else {
+        int *devices = (int *)malloc((size_t)N * sizeof *devices);
+        if (!devices)
+            return cnn_fail(CNN_E_NOMEM, "cuda: cannot allocate %d device numbers", N);
+        for (int r = 0; r < N; r++)
+            devices[r] = r;
+        ncclResult_t res = ncclCommInitAll(g->comm, N, devices);
+        free(devices);
+        if (res != ncclSuccess)
+            return nccl_fail_call(res, __FILE__, __LINE__, "ncclCommInitAll");
+    }
     g->comms_made = 1;
     /* portable: every rank's DMA reads its share out of it */
     size_t bytes = (size_t)cfg->batch * CNN_PIXELS * sizeof(float) + (size_t)cfg->batch;
-    CNN_TRY(use_rank(0));
+    CNN_TRY(use_rank(g, 0));
     cudaError_t err = cudaHostAlloc(&g->pinned, bytes, cudaHostAllocPortable);
     if (err != cudaSuccess) {
         g->pinned = NULL;
@@ -216,16 +247,27 @@ static cnn_status group_create(struct cuda_group *g, const struct cnn_config *cf
     return CNN_OK;
 }
 
-/* A group for cfg->gpus = N >= 1, cfg passed by cnn_config_check (cuda_table.c). */
+/* A group for cfg->gpus = N >= 1 or cfg->comm, cfg passed by
+ * cnn_config_check (cuda_table.c). */
 extern "C" cnn_status cuda_dp_create(const struct cnn_config *cfg, cnn_state **out)
 {
-    int N = cfg->gpus;
+    const struct cnn_comm *job = cfg->comm;
+    int N = job ? 1 : cfg->gpus;
     if (cfg->batch < N)
         return cnn_fail(CNN_E_ARG, "cuda: a batch of %d cannot be split over %d GPUs (each "
                         "needs at least one image)", cfg->batch, N);
     CNN_TRY(cuda_probe());
     int devices = 0;
     GPU_CHECK(cudaGetDeviceCount(&devices));
+    /* a job: one GPU per process, the local rank's, or the only one a
+     * process sees (CUDA_VISIBLE_DEVICES set per process, as Slurm's
+     * --gpus-per-task does); NCCL refuses two processes on one GPU */
+    int device0 = job && devices > 1 ? job->local_rank : 0;
+    if (job && device0 >= devices)
+        return cnn_fail(CNN_E_UNAVAILABLE, "cuda: rank %d of %d is process %d on its host, "
+                        "which has %d GPU%s visible: start at most %d process%s per host (one "
+                        "GPU each)", job->rank, job->size, device0 + 1, devices,
+                        devices == 1 ? "" : "s", devices, devices == 1 ? "" : "es");
     if (devices < N)
         return cnn_fail(CNN_E_UNAVAILABLE, "cuda: --gpus %d needs %d GPUs, this machine has %d",
                         N, N, devices);
@@ -244,6 +286,8 @@ extern "C" cnn_status cuda_dp_create(const struct cnn_config *cfg, cnn_state **o
         return cnn_fail(CNN_E_NOMEM, "cuda: cannot allocate a group of %d GPUs", N);
     }
     g->ranks = N;
+    g->device0 = device0;
+    g->job = job;
     g->batch = cfg->batch;
 
     int prev = 0;
@@ -274,7 +318,7 @@ extern "C" cnn_status cuda_dp_set_params(cnn_state *s, const struct cnn_params *
     CNN_TRY(device_enter(&prev));
     cnn_status st = CNN_OK;
     for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
-        st = use_rank(r);
+        st = use_rank(g, r);
         if (st == CNN_OK)
             st = cuda_set_params(g->rank[r], p);
     }
@@ -285,7 +329,7 @@ extern "C" cnn_status cuda_dp_get_params(cnn_state *s, struct cnn_params *p)
 {
     int prev = 0;
     CNN_TRY(device_enter(&prev));
-    cnn_status st = use_rank(0);
+    cnn_status st = use_rank(s->group, 0);
     if (st == CNN_OK)
         st = cuda_get_params(s, p);
     return device_leave(prev, st);
@@ -296,7 +340,7 @@ extern "C" cnn_status cuda_dp_get_grads(cnn_state *s, struct cnn_params *g)
 {
     int prev = 0;
     CNN_TRY(device_enter(&prev));
-    cnn_status st = use_rank(0);
+    cnn_status st = use_rank(s->group, 0);
     if (st == CNN_OK)
         st = cuda_get_grads(s, g);
     return device_leave(prev, st);
@@ -325,13 +369,14 @@ extern "C" cnn_status cuda_dp_load_batch(cnn_state *s, const float *x, const uin
     g->n = 0;
     for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
         int first = share_start(n, g->ranks, r);
-        st = use_rank(r);
+        st = use_rank(g, r);
         if (st == CNN_OK)
             st = cuda_load_batch(g->rank[r], x + (size_t)first * CNN_PIXELS, y + first,
                                  share_size(n, g->ranks, r));
-        /* each share's loss gradient is its part of the mean over the batch */
+        /* each share's loss gradient is its part of the mean over the batch,
+         * in a job the batch of all its processes */
         if (st == CNN_OK)
-            g->rank[r]->mean_over = n;
+            g->rank[r]->mean_over = g->job ? g->job->global_batch : n;
     }
     if (st == CNN_OK)
         g->n = n;
@@ -398,7 +443,7 @@ extern "C" cnn_status cuda_dp_read_metrics(cnn_state *s, double *loss, int *corr
     for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
         double rank_loss = 0.0;
         int rank_hits = 0;
-        st = use_rank(r);
+        st = use_rank(g, r);
         if (st == CNN_OK)
             st = cuda_read_metrics(g->rank[r], &rank_loss, &rank_hits);
         if (st == CNN_OK) {
@@ -428,7 +473,7 @@ static cnn_status each_share(cnn_state *s, T *buf, size_t per_image,
     CNN_TRY(device_enter(&prev));
     cnn_status st = CNN_OK;
     for (int r = 0; r < g->ranks && st == CNN_OK; r++) {
-        st = use_rank(r);
+        st = use_rank(g, r);
         if (st == CNN_OK)
             st = hook(g->rank[r], buf + (size_t)share_start(g->n, g->ranks, r) * per_image);
     }
@@ -455,7 +500,7 @@ extern "C" cnn_status cuda_dp_predict(cnn_state *s, const float *x, int n, uint8
 {
     int prev = 0;
     CNN_TRY(device_enter(&prev));
-    cnn_status st = use_rank(0);
+    cnn_status st = use_rank(s->group, 0);
     if (st == CNN_OK)
         st = cuda_predict(s, x, n, pred);
     return device_leave(prev, st);
@@ -467,7 +512,7 @@ extern "C" cnn_status cuda_dp_timer_mark(cnn_state *s, enum cnn_region r, int en
 {
     int prev = 0;
     CNN_TRY(device_enter(&prev));
-    cnn_status st = use_rank(0);
+    cnn_status st = use_rank(s->group, 0);
     if (st == CNN_OK)
         st = cuda_timer_mark(s, r, end);
     return device_leave(prev, st);
@@ -478,7 +523,7 @@ extern "C" cnn_status cuda_dp_timer_read(cnn_state *s, double ms[CNN_REGION_COUN
 {
     int prev = 0;
     CNN_TRY(device_enter(&prev));
-    cnn_status st = use_rank(0);
+    cnn_status st = use_rank(s->group, 0);
     if (st == CNN_OK)
         st = cuda_timer_read(s, ms, span_ms);
     return device_leave(prev, st);

@@ -4,10 +4,12 @@
  * files (declared in cuda_backend.h). Written in C so the table can use
  * designated initialisers, and so the C side links it like any backend.
  *
- * One table, two modes, chosen by create from cfg->gpus: 0 makes a one-GPU
- * state (cuda_backend.cu), N >= 1 a data-parallel group of N one-GPU states
- * joined by NCCL (cuda_parallel.cu; NCCL builds only, where the table claims
- * CNN_CAP_DATA_PARALLEL). In an NCCL build each slot asks the state which
+ * One table, two modes, chosen by create from cfg->gpus and cfg->comm: 0 and
+ * no comm make a one-GPU state (cuda_backend.cu), N >= 1 a data-parallel
+ * group of N one-GPU states joined by NCCL, and a comm a group of this
+ * process's one GPU whose NCCL communicator spans the job's processes
+ * (cuda_parallel.cu; NCCL builds only, where the table claims
+ * CNN_CAP_DATA_PARALLEL and CNN_CAP_RANKS). In an NCCL build each slot asks the state which
  * mode it is in (one predictable branch a call, next to a kernel launch) and
  * calls that mode's function; without NCCL the slots are the one-GPU
  * functions themselves.
@@ -34,7 +36,7 @@ static cnn_status create(const struct cnn_config *cfg, cnn_state **out)
 {
     CNN_TRY(cnn_config_check(&cnn_backend_cuda, cfg));
 #if CNN_HAVE_NCCL
-    if (cfg->gpus >= 1)
+    if (cfg->gpus >= 1 || cfg->comm)
         return cuda_dp_create(cfg, out);
 #endif
     return cuda_create(cfg, out);
@@ -110,7 +112,8 @@ static int data_parallel(const cnn_state *s) { return cuda_is_group(s); }
 const struct cnn_backend cnn_backend_cuda = {
     .name = "cuda",
     .description = "CUDA C kernels, GPU-resident training (hand-written, no cuDNN/cuBLAS)",
-    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE | (CNN_HAVE_NCCL ? CNN_CAP_DATA_PARALLEL : 0),
+    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE |
+            (CNN_HAVE_NCCL ? CNN_CAP_DATA_PARALLEL | CNN_CAP_RANKS : 0),
     .variant_count = CUDA_VARIANT_COUNT,
     .variant_names = cuda_variant_names,
     .probe = cuda_probe,

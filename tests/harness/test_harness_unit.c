@@ -472,6 +472,7 @@ static void test_summary_roundtrip(const char *dir)
         snprintf(r->verified, sizeof r->verified, "%s", i ? "yes" : "reference");
         snprintf(r->status, sizeof r->status, "ok");
         snprintf(r->timer, sizeof r->timer, "wall");
+        r->ranks = 1 + i;
     }
     const char *message = "cuda: \"conv\" failed, twice,\nthen \"\" at line 2\r";
     snprintf(rows[1].message, sizeof rows[1].message, "%s", message);
@@ -496,6 +497,7 @@ static void test_summary_roundtrip(const char *dir)
               !strcmp(back[1].stop, "converged") && isnan(back[0].t.noise_pct) &&
               isnan(back[0].max_noise_pct) && !strcmp(back[0].stop, "steps"),
           "noise_pct, max_noise_pct and stop survive the round trip");
+    check(n == 2 && back[0].ranks == 1 && back[1].ranks == 2, "ranks survives the round trip");
     check(n == 2 && !strcmp(back[1].message, message) && !strcmp(back[1].timer, "wall") &&
               back[1].wall_s == rows[1].wall_s,
           "a message with commas, quotes and line breaks comes back as it was, and the "
@@ -512,8 +514,8 @@ static void test_summary_roundtrip(const char *dir)
                        "line 2\r\",wall,") != NULL,
           "omp t1: speedups 2 and 1, the message quoted with its quotes doubled (RFC 4180)");
     check(strstr(text, ",noise_pct,max_noise_pct,stop,ranks\n") != NULL &&
-              strstr(text, ",0.75,1.5,converged,0\n") != NULL && strstr(text, ",,,steps,0\n"),
-          "the noise columns come after the older ones, empty where unknown, then ranks");
+              strstr(text, ",0.75,1.5,converged,2\n") != NULL && strstr(text, ",,,steps,1\n"),
+          "the noise columns, then ranks, come last, empty where unknown");
     free(text);
     remove(path);
 }

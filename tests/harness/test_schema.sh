@@ -54,7 +54,7 @@ check $? "evals.csv has one final evaluation per configuration"
 # summary columns by name: statuses, timers, the baseline speedup of seq is 1
 col() { head -1 "$run/summary.csv" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
 for c in median_step_ms q1_step_ms q3_step_ms iqr_step_ms n_steps images_per_s gflop_per_s \
-    final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified; do
+    final_loss test_accuracy_pct speedup_vs_seq speedup_vs_omp_t1 status timer verified ranks; do
     [ -n "$(col $c)" ]
     check $? "summary.csv has column $c"
 done

@@ -122,7 +122,7 @@ whole_run() {
     ok=$(awk -F, 'NR > 1 && $0 ~ /,ok,/' "$1/summary.csv" | wc -l)
     rows=$(($(wc -l <"$1/steps.csv") - 1))
     dups=$(awk -F, 'NR > 1 { print $1, $8, $9 }' "$1/steps.csv" | sort | uniq -d | wc -l)
-    short=$(awk -F, 'NF != 14' "$1/steps.csv" | wc -l)
+    short=$(awk -F, 'NR == 1 { n = NF } NF != n' "$1/steps.csv" | wc -l)
     [ "$ok" -eq "$2" ] && [ "$rows" -eq $(($2 * $3 * 8)) ] && [ "$dups" -eq 0 ] &&
         [ "$short" -eq 0 ] && [ -z "$(tail -c 1 "$1/steps.csv")" ]
 }
