@@ -88,6 +88,14 @@ chart() {
 echo "charts of $run:"
 chart speedup_threads speedup_threads.csv "no thread sweep (a backend with --threads run at 1 and more threads)"
 chart scaling_gpus scaling_gpus.csv "no GPU sweep (cuda with --gpus at two or more counts)"
+# the mode is one of these two words, never text read from the run
+for mode in strong weak; do
+    if [ -s "$data/scaling_ranks_$mode.csv" ]; then
+        draw "scaling_ranks_$mode" scaling_ranks "mode='$mode'"
+    else
+        echo "  skipped scaling_ranks_$mode: no $mode scaling over ranks (sweep --ranks with 1 rank and more)"
+    fi
+done
 chart speedup_filters speedup_filters.csv "no filter sweep with seq and another backend at one batch size"
 chart speedup_batch speedup_batch.csv "no batch sweep with seq and another backend at one filter count"
 chart time_vs_params time_vs_params.csv "no finished configuration"

@@ -30,7 +30,9 @@
  *   - images/s vs GPUs uses the filter count with the most data-parallel
  *     configurations, one curve per (impl, variant, batch) with two or more
  *     GPU counts; the ideal is N times the images/s on one GPU: gpus 1 (NCCL
- *     with one rank), else the plain path (gpus 0).
+ *     with one rank), else the plain path (gpus 0);
+ *   - images/s vs ranks (sweep --ranks) draws scaling.h's curves, one chart
+ *     per scaling mode of the run, each with its ideal N x 1-rank images/s.
  * Multi-curve tables are gnuplot data blocks (two blank lines apart), each
  * opening with a header line whose second field names the curve.
  *
@@ -116,6 +118,7 @@ static cnn_status write_tables(struct pd *pd, const char *meta_path, const char 
     CNN_TRY(machine_info(pd, meta_path, meta));
     CNN_TRY(pd_table_threads(pd));
     CNN_TRY(pd_table_gpus(pd));
+    CNN_TRY(pd_table_ranks(pd, meta_path, meta));
     CNN_TRY(pd_table_speedup_size(pd, 1));
     CNN_TRY(pd_table_speedup_size(pd, 0));
     CNN_TRY(pd_table_time_params(pd));

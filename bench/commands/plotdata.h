@@ -28,10 +28,10 @@ enum {
     PD_MAX_TICKS = 12,  /* data values labelled on an axis; more crowd it */
 };
 
-/* One curve: a backend at a thread count, variant and GPU count. */
+/* One curve: a backend at a thread count, variant, GPU count and rank count. */
 struct label {
-    char name[PD_LABEL];                /* "omp t2", "cuda v3 g4" */
-    const struct summary_row *like;     /* a row of it: impl, variant, threads, gpus */
+    char name[PD_LABEL];                /* "omp t2", "cuda v3 g4", "omp t1 np4" */
+    const struct summary_row *like;     /* a row of it: impl, variant, threads, gpus, ranks */
     int rank;                           /* the impl's place in the run's order */
     int first_cell, n_cells;            /* its cells, by (batch, filters) */
 };
@@ -59,9 +59,9 @@ struct pd {
     FILE *info;               /* plotinfo.gp being written */
 };
 
-/* A sort record: up to six keys compared in order, then the index. */
+/* A sort record: up to seven keys compared in order, then the index. */
 struct ref {
-    long k[6];
+    long k[7];
     int idx;
 };
 
@@ -76,10 +76,10 @@ static const struct range range_empty = {INFINITY, 0};
 int pd_ref_cmp(const void *a, const void *b);
 int pd_same_keys(const struct ref *a, const struct ref *b, int n);
 struct ref *pd_refs_alloc(int n);
-/* Sorts the rows once by (impl rank, threads, variant, GPUs, batch,
- * filters): runs of the first four keys are the labels, in the order the
+/* Sorts the rows once by (impl rank, threads, variant, GPUs, ranks, batch,
+ * filters): runs of the first five keys are the labels, in the order the
  * charts list them (backends as the run lists them, then thread count,
- * variant, GPUs), and runs of all six are the cells. */
+ * variant, GPUs, ranks), and runs of all seven are the cells. */
 cnn_status pd_build_cells(struct pd *pd, const char *path);
 /* Whether a row is flagged in summary.csv's unstable column. The column is
  * derived when the file is written, so it is derived again here, by the
@@ -134,7 +134,7 @@ void pd_end_block(FILE *fp);
 
 /* plotdata_tables.c */
 /* speedup vs threads: a panel per family (impl, variant, GPUs) with a
- * thread sweep, a curve per (batch, filters) it ran at 1 thread and at
+ * thread sweep in one process, a curve per (batch, filters) it ran at 1 thread and at
  * more, each point relative to the same size at 1 thread. */
 cnn_status pd_table_threads(struct pd *pd);
 /* images/s vs GPUs at one filter count: a block per (impl, variant,
@@ -173,6 +173,10 @@ cnn_status pd_table_roofline(struct pd *pd, const char *meta_path, const char *m
 /* energy.csv: images per joule against images per second, a block per label
  * and device with a measured figure; plotinfo.gp's energy_* */
 cnn_status pd_table_energy(struct pd *pd);
+/* plotdata_scaling.c */
+/* images/s vs ranks, one table per scaling mode the run's meta.json names
+ * (settings.scaling): scaling.h's curves, each point with its ideal. */
+cnn_status pd_table_ranks(struct pd *pd, const char *meta_path, const char *meta);
 
 /* plotdata_showcase.c */
 cnn_status pd_table_showcase(struct pd *pd, const char *meta_path, const char *meta);

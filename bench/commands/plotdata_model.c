@@ -1,7 +1,7 @@
 /*
  * plotdata_model.c — the rows of summary.csv that plotdata draws (status
  * ok), sorted once into labels (one curve each: impl, threads, variant,
- * GPUs) and cells (a label at one batch and filter count, its repetitions
+ * GPUs, ranks) and cells (a label at one batch and filter count, its repetitions
  * pooled as the median of their medians and quartiles).
  */
 #include <errno.h>
@@ -17,12 +17,12 @@
 #include "plotdata.h"
 #include "stats.h"
 
-/* ---- sorting: records of up to six keys compared in order ---- */
+/* ---- sorting: records of up to seven keys compared in order ---- */
 
 int pd_ref_cmp(const void *a, const void *b)
 {
     const struct ref *x = a, *y = b;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         if (x->k[i] != y->k[i])
             return x->k[i] < y->k[i] ? -1 : 1;
     return (x->idx > y->idx) - (x->idx < y->idx);
@@ -54,7 +54,9 @@ void pd_label_of(const struct summary_row *r, char *buf, size_t len)
     if (r->variant > 0 && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " v%d", r->variant);
     if (r->gpus > 0 && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " g%d", r->gpus);
+        n += snprintf(buf + n, len - (size_t)n, " g%d", r->gpus);
+    if (r->ranks > 1 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " np%d", r->ranks);
 }
 
 const struct summary_row *pd_label_row(const struct pd *pd, int label)
@@ -133,7 +135,8 @@ cnn_status pd_build_cells(struct pd *pd, const char *path)
             }
             snprintf(impls[n_impls++], sizeof impls[0], "%s", r->impl);
         }
-        refs[i] = (struct ref){{rank, r->threads, r->variant, r->gpus, r->batch, r->filters}, i};
+        refs[i] = (struct ref){{rank, r->threads, r->variant, r->gpus, r->ranks, r->batch,
+                                r->filters}, i};
     }
     qsort(refs, (size_t)pd->n, sizeof *refs, pd_ref_cmp);
     pd->labels = calloc((size_t)(pd->n > 0 ? pd->n : 1), sizeof *pd->labels);
@@ -151,7 +154,7 @@ cnn_status pd_build_cells(struct pd *pd, const char *path)
     pd->reference = -1;
     for (int i = 0; i < pd->n; i++) {
         const struct summary_row *r = &pd->rows[refs[i].idx];
-        if (i == 0 || !pd_same_keys(&refs[i], &refs[i - 1], 4)) {
+        if (i == 0 || !pd_same_keys(&refs[i], &refs[i - 1], 5)) {
             struct label *l = &pd->labels[pd->n_labels];
             pd_label_of(r, l->name, sizeof l->name);
             l->like = r;
@@ -161,7 +164,7 @@ cnn_status pd_build_cells(struct pd *pd, const char *path)
                 pd->reference = pd->n_labels;
             pd->n_labels++;
         }
-        if (i == 0 || !pd_same_keys(&refs[i], &refs[i - 1], 6)) {
+        if (i == 0 || !pd_same_keys(&refs[i], &refs[i - 1], 7)) {
             struct cell *c = &pd->cells[pd->n_cells++];
             c->label = pd->n_labels - 1;
             c->batch = r->batch;

@@ -59,7 +59,7 @@ cnn_status pd_table_threads(struct pd *pd)
     for (int i = 0; i < pd->n_cells; i++) {
         const struct cell *c = &pd->cells[i];
         const struct summary_row *l = pd_label_row(pd, c->label);
-        if (l->threads > 0)
+        if (l->threads > 0 && l->ranks == 1)
             refs[nr++] = (struct ref){{pd->labels[c->label].rank, l->variant, l->gpus, c->batch,
                                        c->filters, l->threads}, i};
     }
@@ -142,17 +142,18 @@ cnn_status pd_table_threads(struct pd *pd)
 
 /* ---- images/s vs GPUs ---- */
 
-/* The label of (rank, threads, variant, gpus), or -1: labels are sorted so. */
+/* The one-process label of (rank, threads, variant, gpus), or -1: labels
+ * are sorted so. */
 static int label_find(const struct pd *pd, int rank, int threads, int variant, int gpus)
 {
     int lo = 0, hi = pd->n_labels - 1;
-    const long want[4] = {rank, threads, variant, gpus};
+    const long want[5] = {rank, threads, variant, gpus, 1};
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
         const struct summary_row *r = pd_label_row(pd, mid);
-        const long have[4] = {pd->labels[mid].rank, r->threads, r->variant, r->gpus};
+        const long have[5] = {pd->labels[mid].rank, r->threads, r->variant, r->gpus, r->ranks};
         int d = 0;
-        for (int k = 0; k < 4 && d == 0; k++)
+        for (int k = 0; k < 5 && d == 0; k++)
             d = (have[k] > want[k]) - (have[k] < want[k]);
         if (d == 0)
             return mid;
@@ -214,7 +215,7 @@ cnn_status pd_table_gpus(struct pd *pd)
     for (int i = 0; i < pd->n_cells; i++) {
         const struct cell *c = &pd->cells[i];
         const struct summary_row *l = pd_label_row(pd, c->label);
-        if (l->gpus >= 1 && c->filters == filters)
+        if (l->gpus >= 1 && l->ranks == 1 && c->filters == filters)
             refs[nr++] = (struct ref){{pd->labels[c->label].rank, l->variant, l->threads,
                                        c->batch, l->gpus}, i};
     }

@@ -3,7 +3,8 @@
  * reader can judge the run by: the machine and build (from meta.json), the
  * summary table (from summary.csv, failed configurations included) with
  * every figure of an unstable configuration marked, a section saying why
- * each is unstable, and every chart plots/render.sh produced, each with a
+ * each is unstable, the scaling over MPI ranks with its efficiency, and
+ * every chart plots/render.sh produced, each with a
  * caption saying what it shows and how it was measured.
  */
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include "meta.h"
 #include "report.h"
 #include "run.h"
+#include "scaling.h"
 #include "summary.h"
 
 /* Follows every figure computed from an unstable configuration's times. */
@@ -69,6 +71,16 @@ static const struct chart charts[] = {
      "Images per second of data-parallel training (cnnbench --gpus N: each GPU a B/N share of "
      "the batch, gradients summed by an NCCL all-reduce) against the number of GPUs, one curve "
      "per batch size; the dashed line of each is N times its one-GPU throughput. Bars span the "
+     "interquartile range."},
+    {"scaling_ranks_strong", "Throughput vs MPI ranks, strong scaling",
+     "Images per second of data-parallel training over N MPI ranks (sweep --ranks: each "
+     "configuration run as mpirun -np N cnnbench train, each rank a B/N share of the global "
+     "batch B, gradients summed in a fixed order), one curve per backend and batch size, and "
+     "one process with T threads on the same axis where the run has it; dashed: N (or T) times "
+     "the 1-rank (1-thread) throughput. Bars span the interquartile range."},
+    {"scaling_ranks_weak", "Throughput vs MPI ranks, weak scaling",
+     "Images per second over N MPI ranks at b images per rank (global batch N x b), one curve "
+     "per backend and b; dashed: N times the 1-rank throughput at batch b. Bars span the "
      "interquartile range."},
     {"speedup_filters", "Speedup vs filters",
      "Median step time of seq divided by each implementation's, at the batch size named in the "
@@ -258,6 +270,49 @@ static void write_unstable(FILE *fp, const struct summary_row *rows, int n,
     fputc('\n', fp);
 }
 
+/* The scaling curves over ranks with their efficiency (scaling.h). */
+static cnn_status write_scaling(FILE *fp, const char *meta, const struct summary_row *rows,
+                                int n)
+{
+    char mode[16] = "";
+    json_get_string(meta, "settings.scaling", mode, sizeof mode);
+    int modes = scaling_modes(mode);
+    if (!modes)
+        return CNN_OK;
+    struct summary_row *ok = malloc((size_t)(n > 0 ? n : 1) * sizeof *ok);
+    if (!ok)
+        return cnn_fail(CNN_E_NOMEM, "cannot allocate the scaling rows");
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].status, "ok"))
+            ok[m++] = rows[i];
+    struct scaling sc;
+    cnn_status st = scaling_build(ok, m, modes, &sc);
+    if (st == CNN_OK && sc.n_curves > 0) {
+        fputs("## Scaling over MPI ranks\n\nImages per second at the median step time; the "
+              "ideal is N (ranks, or threads of one process) times the throughput of the "
+              "curve's first point, and the efficiency is the throughput over the ideal. "
+              "Strong scaling keeps the global batch B, weak scaling b images per rank.\n\n"
+              "| curve | scaling | N | batch | images/s | ideal | efficiency |\n"
+              "|---|---|--:|--:|--:|--:|--:|\n", fp);
+        static const char *const kinds[] = {"strong", "weak", "strong (threads)"};
+        for (int c = 0; c < sc.n_curves; c++)
+            for (int i = sc.curves[c].first; i < sc.curves[c].first + sc.curves[c].count; i++) {
+                const struct scaling_point *p = &sc.points[i];
+                fprintf(fp, "| %s | %s | %d | %d |", sc.curves[c].name,
+                        kinds[sc.curves[c].kind], p->x, p->batch);
+                cell(fp, "%.0f", p->ips, p->unstable);
+                cell(fp, "%.0f", p->ideal, p->unstable);
+                cell(fp, "%.2f", p->ips / p->ideal, p->unstable);
+                fputc('\n', fp);
+            }
+        fputc('\n', fp);
+    }
+    scaling_free(&sc);
+    free(ok);
+    return st;
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -337,6 +392,8 @@ static cnn_status report_run(const char *run)
         report_energy(f.fp, meta, rows, n);
         snprintf(path, sizeof path, "%s/meta.json", run);
         st = report_roofline(f.fp, run, path, meta, rows, n);
+        if (st == CNN_OK)
+            st = write_scaling(f.fp, meta, rows, n);
         fputs("## Charts\n\n", f.fp);
         int drawn = 0;
         for (size_t i = 0; i < sizeof charts / sizeof *charts; i++) {

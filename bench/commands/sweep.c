@@ -51,6 +51,18 @@ static const char sweep_help[] =
     "  --gpus LIST        0: one GPU, the plain path (default); N >= 1: cuda\n"
     "                     data-parallel over N GPUs through NCCL, each GPU a\n"
     "                     B/N share of the batch (other backends run gpus 0)\n"
+    "  --ranks LIST       data-parallel over N MPI ranks: each configuration runs\n"
+    "                     as `mpirun -np N cnnbench train ...` (N = 1 too, so every\n"
+    "                     point of a curve is measured alike) and its steps are\n"
+    "                     folded into this run; keys gain :npN, the CSVs' ranks\n"
+    "                     column says N (1 for one run in the sweep's process)\n"
+    "  --scaling MODE     with --ranks: strong (default; --batch is the global\n"
+    "                     batch, each rank a B/N share), weak (--batch is per rank:\n"
+    "                     B = N x it) or both\n"
+    "  --mpirun CMD       the launcher (default: mpirun on PATH)\n"
+    "  --mpirun-args ARGS its options before the program, split at blanks, no shell\n"
+    "                     (default: --bind-to none, so a rank's threads are not\n"
+    "                     bound to one core; e.g. \"--oversubscribe --bind-to none\")\n"
     "  --batch LIST       images per step (default 100)\n"
     "  --filters LIST     conv filters (default 32)\n"
     "  --steps LIST       timed steps per configuration (default 20; with\n"
@@ -65,6 +77,10 @@ static const char sweep_help[] =
     "  --preset paper     batch 100,250,500,1000 x filters 32,64,128,256, 100 steps,\n"
     "                     every backend; thread and variant sweeps at B=1000 F=256;\n"
     "                     a 1000-step learning curve at B=100 F=32\n"
+    "  --preset scaling   strong scaling at B=1000,4000 F=256, 20 steps, all under\n"
+    "                     mpirun: one process (-np 1) at 1, 2, 4 ... CPUs threads\n"
+    "                     against 1, 2, 4 ... CPUs ranks of one thread each; give\n"
+    "                     --impl, not --threads or --ranks (they replace both)\n"
     "Settings:\n"
     "  --warmup N         untimed warm-up steps per configuration (default 2);\n"
     "                     the parameters are restored afterwards\n"
@@ -113,13 +129,14 @@ static const char sweep_help[] =
     "  cnnbench sweep --impl seq,omp --threads 1,2,4 --filters 32:256:x2 --batch 100,1000\n"
     "  cnnbench sweep --impl cuda --variant all --batch 1000 --filters 256 --steps 100\n"
     "  cnnbench sweep --impl omp --threads 1,2 --max-noise 1 --max-time 30\n"
-    "  cnnbench sweep --impl cuda --gpus 1,2,4,8 --batch 1000,4000 --filters 256\n";
+    "  cnnbench sweep --impl cuda --gpus 1,2,4,8 --batch 1000,4000 --filters 256\n"
+    "  cnnbench sweep --impl omp --threads 1 --ranks 1,2,4 --batch 1000 --filters 256\n";
 
 /* The options that take a value. */
 static const char *const valued[] = {
-    "preset", "impl", "variant", "threads", "gpus", "batch", "filters", "steps", "epochs",
-    "reps", "warmup", "lr", "seed", "data", "shuffle", "eval-every", "max-noise", "min-steps",
-    "max-time", "out", "resume", NULL,
+    "preset", "impl", "variant", "threads", "gpus", "ranks", "scaling", "mpirun",
+    "mpirun-args", "batch", "filters", "steps", "epochs", "reps", "warmup", "lr", "seed", "data",
+    "shuffle", "eval-every", "max-noise", "min-steps", "max-time", "out", "resume", NULL,
 };
 
 static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int *help)
@@ -176,6 +193,18 @@ static cnn_status parse_options(int argc, char **argv, struct sweep_opts *o, int
             CNN_TRY(cli_parse_axis(n, v, 1, 4096, &o->threads));
         else if (!strcmp(n, "gpus"))
             CNN_TRY(cli_parse_axis(n, v, 0, 1024, &o->gpus));
+        else if (!strcmp(n, "ranks"))
+            CNN_TRY(cli_parse_axis(n, v, 1, 4096, &o->ranks));
+        else if (!strcmp(n, "scaling")) {
+            o->scaling = !strcmp(v, "strong") ? PLAN_STRONG
+                         : !strcmp(v, "weak") ? PLAN_WEAK
+                         : !strcmp(v, "both") ? PLAN_STRONG | PLAN_WEAK : 0;
+            if (!o->scaling)
+                return cnn_fail(CNN_E_ARG, "--scaling: '%s' is not strong, weak or both", v);
+        } else if (!strcmp(n, "mpirun"))
+            o->mpirun = v;
+        else if (!strcmp(n, "mpirun-args"))
+            o->mpirun_args = v;
         else if (!strcmp(n, "batch"))
             CNN_TRY(cli_parse_axis(n, v, 1, CNN_MAX_BATCH, &o->batch));
         else if (!strcmp(n, "filters"))
@@ -223,9 +252,10 @@ static void print_plan(const struct plan *p, const struct sweep_opts *o)
         printf(" (%ld combination%s skipped by the rules: threads only for backends that take "
                "them, variants only where they exist, GPU counts only where a data-parallel "
                "mode exists%s)", p->skipped, p->skipped == 1 ? "" : "s",
-               p->duplicates ? "; some listed by two blocks, run once" : "");
+               p->duplicates ? "; some listed twice, run once" : "");
     else if (p->duplicates)
-        printf(" (%ld listed by two blocks, run once)", p->duplicates);
+        printf(" (%ld listed twice, by two blocks or both scaling modes, run once)",
+               p->duplicates);
     printf("; %d warm-up step%s each, excluded from the figures; %d repetition%s\n", o->warmup,
            o->warmup == 1 ? "" : "s", o->reps, o->reps == 1 ? "" : "s");
     if (o->sampling.max_noise > 0)
@@ -323,6 +353,12 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
     s.o = o;
     s.showcase = -1;
     CNN_TRY(sweep_plan(o, &s.plan, usage));
+    cnn_status st = sweep_ranks_check(&s);
+    if (st != CNN_OK) {
+        *usage = st == CNN_E_ARG;
+        plan_free(&s.plan);
+        return st;
+    }
     print_plan(&s.plan, o);
     if (o->dry_run) {
         for (int i = 0; i < s.plan.n; i++)
@@ -340,8 +376,8 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
     s.have = calloc((size_t)s.plan.n, sizeof *s.have);
     s.done = calloc((size_t)s.plan.n, sizeof *s.done);
     s.config_keys = calloc((size_t)s.plan.n, sizeof *s.config_keys);
-    cnn_status st = s.rows && s.have && s.done && s.config_keys
-                        ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate the sweep");
+    st = s.rows && s.have && s.done && s.config_keys
+             ? CNN_OK : cnn_fail(CNN_E_NOMEM, "cannot allocate the sweep");
     for (int i = 0; st == CNN_OK && i < s.plan.n; i++)
         s.config_keys[i] = s.plan.configs[i].key;
     meta_probe_machine(&s.machine);
@@ -349,7 +385,8 @@ static cnn_status sweep_main(const struct sweep_opts *o, int argc, char **argv,
     meta_utc_now(started, sizeof started);
     s.meta = (struct meta_run){
         .command = "sweep", .argc = argc, .argv = argv, .state = "running",
-        .started_utc = started, .preset = o->preset, .seed = o->seed, .lr = o->lr,
+        .started_utc = started, .preset = o->preset, .scaling = sweep_ranks_scaling(&s),
+        .seed = o->seed, .lr = o->lr,
         .shuffle = o->shuffle, .warmup = o->warmup, .reps = o->reps, .eval_final = o->eval,
         .verify = o->verify, .cupti = o->cupti, .length_unit = o->by_epochs ? "epochs" : "steps",
         .data_spec = o->data, .configurations = s.plan.n, .config_keys = s.config_keys,

@@ -5,6 +5,7 @@
  *   sweep_plan.c    the plan blocks the options and presets ask for;
  *   sweep_run.c     one configuration: run, rows, summary, showcase;
  *   sweep_resume.c  continuing an interrupted run;
+ *   sweep_ranks.c   a configuration of the ranks axis, run by mpirun;
  *   sweep_trace.c   CUPTI kernel tracing (--cupti), kept apart so that the
  *                   tracing module can replace it whole.
  */
@@ -27,7 +28,10 @@ struct sweep_opts {
     const char *preset;
     const char *impl_list;        /* as given, or NULL */
     int all_variants;
-    struct cli_axis variants, threads, gpus, batch, filters, length;
+    struct cli_axis variants, threads, gpus, ranks, batch, filters, length;
+    int scaling;                  /* PLAN_STRONG | PLAN_WEAK; 0: not given */
+    const char *mpirun;           /* launcher name or path; NULL: mpirun on PATH */
+    const char *mpirun_args;      /* its options, split at blanks; NULL: the default */
     int by_epochs;
     int reps, warmup;
     double lr;
@@ -56,6 +60,10 @@ struct sweep {
     char *first_started;       /* a resumed run's original start time */
     char run_name[4096];       /* meta.json's run_id: the run directory's name */
     long step_rows;
+    struct {
+        char mpirun[4096];     /* the launcher's path */
+        char self[4096];       /* this cnnbench, which the ranks run */
+    } launch;                  /* set by sweep_ranks_check when the plan has ranks */
 };
 
 /* sweep_plan.c: the plan of o, never empty; *usage says whether a failure is
@@ -77,6 +85,17 @@ cnn_status sweep_write_meta(struct sweep *s);
  * the rewrites of a resume. */
 cnn_status sweep_resume_read_meta(const char *dir, char **meta_text, char ***argv, int *argc);
 cnn_status sweep_resume_begin(struct sweep *s, const char *meta_text);
+
+/* sweep_ranks.c: check refuses, before anything is created, a ranks axis
+ * the build, the options or the machine cannot run (no MPI, no mpirun,
+ * --cupti, evaluations, --max-noise, --gpus), and finds the launcher and
+ * this binary; run runs configuration i (ranks >= 1) under the launcher
+ * into r, as run_config would (r->wall_s includes the launch). */
+cnn_status sweep_ranks_check(struct sweep *s);
+/* meta.json's settings.scaling: "strong", "weak" or "both"; NULL without ranks. */
+const char *sweep_ranks_scaling(const struct sweep *s);
+cnn_status sweep_ranks_run(struct sweep *s, int i, long steps, int keep_final,
+                           struct run_result *r);
 
 /* sweep_trace.c: --cupti. check refuses it in a build without CUPTI; start
  * and finish bracket the session (finish adds its kernels to kernels.csv);

@@ -101,6 +101,10 @@ static cnn_status build_blocks(const struct sweep_opts *o, const struct cnn_back
             blk->threads = o->threads;
         if (o->gpus.n)
             blk->gpus = o->gpus;
+        if (o->ranks.n)
+            blk->ranks = o->ranks;
+        if (o->scaling)
+            blk->scaling = o->scaling;
         if (o->batch.n)
             blk->batch = o->batch;
         if (o->filters.n)

@@ -186,16 +186,23 @@ cnn_status sweep_run_config(struct sweep *s, int i)
     struct run_hooks hooks = {.on_step = progress_hook, .on_noise = progress_noise_hook,
                               .ctx = &s->progress, .stop = &interrupt_flag};
     double load_start = meta_load_1min();
-    const struct cnn_params *init = NULL;
-    cnn_status st = reference_cache_params(&s->refs, c->filters, o->seed, &init);
-    if (st == CNN_OK)
-        st = sweep_trace_config(s, c->key);
-    spec.init = init;
-    if (st == CNN_OK && o->verify && !(c->be->caps & CNN_CAP_REFERENCE))
-        st = reference_cache_step(&s->refs, &s->data, &spec.cfg, init, o->shuffle, o->seed,
-                                  &spec.ref);
-    if (st == CNN_OK)
-        st = run_config(&spec, &s->data, &hooks, &result);
+    cnn_status st = CNN_OK;
+    if (c->ranks > 0) {
+        /* the job's train verifies, warms up and times as below */
+        st = sweep_ranks_run(s, i, steps, spec.keep_final, &result);
+        progress_step(&s->progress, result.done);
+    } else {
+        const struct cnn_params *init = NULL;
+        st = reference_cache_params(&s->refs, c->filters, o->seed, &init);
+        if (st == CNN_OK)
+            st = sweep_trace_config(s, c->key);
+        spec.init = init;
+        if (st == CNN_OK && o->verify && !(c->be->caps & CNN_CAP_REFERENCE))
+            st = reference_cache_step(&s->refs, &s->data, &spec.cfg, init, o->shuffle, o->seed,
+                                      &spec.ref);
+        if (st == CNN_OK)
+            st = run_config(&spec, &s->data, &hooks, &result);
+    }
 
     double load_end = meta_load_1min();
     struct summary_row *row = &s->rows[i];

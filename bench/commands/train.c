@@ -366,8 +366,10 @@ static void train_config(const struct train_opts *o, const struct cnn_backend *b
         .length = (int)(o->epochs ? o->epochs : o->steps), .rep = 1,
         .eval_every = o->eval_every, .block = "train",
     };
-    plan_key(c->key, sizeof c->key, be->name, c->variant, c->threads, c->gpus, c->batch,
-             c->filters, o->epochs ? 'e' : 's', c->length, c->rep);
+    /* a job of one keeps the key of a run without ranks */
+    plan_key(c->key, sizeof c->key, be->name, c->variant, c->threads, c->gpus,
+             c->ranks > 1 ? c->ranks : 0, c->batch, c->filters, o->epochs ? 'e' : 's',
+             c->length, c->rep);
 }
 
 /* Writes every finished step of c in the steps.csv schema into the output

@@ -10,12 +10,14 @@
 #include "hash.h"
 
 void plan_key(char *buf, size_t len, const char *impl, int variant, int threads, int gpus,
-              int batch, int filters, char unit, int length, int rep)
+              int ranks, int batch, int filters, char unit, int length, int rep)
 {
-    char g[16] = "";
+    char g[16] = "", np[16] = "";
     if (gpus > 0)
         snprintf(g, sizeof g, ":g%d", gpus);
-    snprintf(buf, len, "%s:v%d:t%d%s:b%d:f%d:%c%d:r%d", impl, variant, threads, g, batch,
+    if (ranks > 0)
+        snprintf(np, sizeof np, ":np%d", ranks);
+    snprintf(buf, len, "%s:v%d:t%d%s%s:b%d:f%d:%c%d:r%d", impl, variant, threads, g, np, batch,
              filters, unit, length, rep);
 }
 
@@ -85,6 +87,31 @@ static void effective_gpus(const struct plan_block *b, const struct cnn_backend 
         out->v[out->n++] = 0;
 }
 
+/* The rank counts of a block: none (0, this process) without the axis. */
+static void effective_ranks(const struct plan_block *b, struct cli_axis *out)
+{
+    if (b->ranks.n == 0) {
+        out->n = 1;
+        out->v[0] = 0;
+        return;
+    }
+    *out = b->ranks;
+}
+
+/* The scaling modes a block expands: one without a ranks axis. */
+static int mode_count(const struct plan_block *b)
+{
+    return b->ranks.n > 0 && b->scaling == (PLAN_STRONG | PLAN_WEAK) ? 2 : 1;
+}
+
+/* The batch of mode m (0: the first of the block's modes) at `ranks`. */
+static long mode_batch(const struct plan_block *b, int m, int ranks, int batch)
+{
+    int weak = b->ranks.n > 0 &&
+               (b->scaling == PLAN_WEAK || (m == 1 && (b->scaling & PLAN_WEAK)));
+    return weak ? (long)ranks * batch : batch;
+}
+
 static int block_takes(const struct plan_block *b, const struct cnn_backend *be)
 {
     if (b->threads_only && !(be->caps & CNN_CAP_THREADS))
@@ -137,7 +164,8 @@ static long block_size(const struct plan_block *b, const struct cnn_backend *be)
     effective_variants(b, be, &vs);
     effective_threads(b, be, &ts);
     effective_gpus(b, be, &gs);
-    return (long)vs.n * ts.n * gs.n * b->batch.n * b->filters.n * b->length.n;
+    return (long)vs.n * ts.n * gs.n * axis_len(&b->ranks) * mode_count(b) * b->batch.n *
+           b->filters.n * b->length.n;
 }
 
 /* ---- the set of keys already in the plan: open addressing, linear probing ---- */
@@ -178,7 +206,8 @@ static void expand_block(const struct plan_block *b, int rep, char unit, struct 
 {
     for (int i = 0; i < b->n_impls; i++) {
         const struct cnn_backend *be = b->impls[i];
-        long per_value = (long)b->batch.n * b->filters.n * b->length.n;
+        long per_value = (long)axis_len(&b->ranks) * mode_count(b) * b->batch.n *
+                         b->filters.n * b->length.n;
         long requested = (long)axis_len(&b->variants) * axis_len(&b->threads) *
                          axis_len(&b->gpus) * per_value;
         if (!block_takes(b, be)) {
@@ -190,24 +219,27 @@ static void expand_block(const struct plan_block *b, int rep, char unit, struct 
                                         : honoured_variants(b, be);
         honoured *= honoured_threads(b, be) * honoured_gpus(b, be) * per_value;
         p->skipped += requested - honoured;
-        struct cli_axis vs, ts, gs;
+        struct cli_axis vs, ts, gs, rs;
         effective_variants(b, be, &vs);
         effective_threads(b, be, &ts);
         effective_gpus(b, be, &gs);
+        effective_ranks(b, &rs);
         for (int vi = 0; vi < vs.n; vi++)
         for (int ti = 0; ti < ts.n; ti++)
         for (int gi = 0; gi < gs.n; gi++)
+        for (int ri = 0; ri < rs.n; ri++)
+        for (int m = 0; m < mode_count(b); m++)
         for (int bi = 0; bi < b->batch.n; bi++)
         for (int fi = 0; fi < b->filters.n; fi++)
         for (int li = 0; li < b->length.n; li++) {
             struct plan_config c = {
                 .be = be, .variant = vs.v[vi], .threads = ts.v[ti], .gpus = gs.v[gi],
-                .batch = b->batch.v[bi], .filters = b->filters.v[fi],
-                .length = b->length.v[li], .rep = rep, .eval_every = b->eval_every,
-                .block = b->name,
+                .ranks = rs.v[ri], .batch = (int)mode_batch(b, m, rs.v[ri], b->batch.v[bi]),
+                .filters = b->filters.v[fi], .length = b->length.v[li], .rep = rep,
+                .eval_every = b->eval_every, .block = b->name,
             };
-            plan_key(c.key, sizeof c.key, be->name, c.variant, c.threads, c.gpus, c.batch,
-                     c.filters, unit, c.length, rep);
+            plan_key(c.key, sizeof c.key, be->name, c.variant, c.threads, c.gpus, c.ranks,
+                     c.batch, c.filters, unit, c.length, rep);
             p->configs[p->n] = c;
             if (key_set_add(keys, p, c.key, p->n))
                 p->duplicates++;
@@ -231,6 +263,16 @@ cnn_status plan_build(const struct plan_block *blocks, int nblocks, int reps, in
                         "repetitions, before duplicates are dropped), more than the %d one sweep "
                         "may run; narrow the axes or split the sweep", per_rep * reps, per_rep,
                         reps, PLAN_MAX_CONFIGS);
+    for (int i = 0; i < nblocks; i++)
+        for (int r = 0; r < blocks[i].ranks.n; r++)
+            for (int k = 0; k < blocks[i].batch.n; k++)
+                for (int m = 0; m < mode_count(&blocks[i]); m++)
+                    if (mode_batch(&blocks[i], m, blocks[i].ranks.v[r], blocks[i].batch.v[k]) >
+                        CNN_MAX_BATCH)
+                        return cnn_fail(CNN_E_ARG, "weak scaling: %d ranks x %d images per rank "
+                                        "is a batch above the %d a step may take",
+                                        blocks[i].ranks.v[r], blocks[i].batch.v[k],
+                                        CNN_MAX_BATCH);
     long total = per_rep * reps;
     struct key_set keys;
     out->configs = malloc((size_t)(total > 0 ? total : 1) * sizeof *out->configs);
@@ -318,8 +360,25 @@ cnn_status plan_preset(const char *name, int cpus, struct plan_block *blocks, in
         blocks[n] = preset_block("grid", N_OF(b_grid), b_grid, N_OF(f_grid), f_grid, 1, s100);
         axis_set(&blocks[n++].threads, 2, ends);
         n = preset_studies(blocks, n, b1000, f256, s100, &ladder, cpus, s1000, 100);
+    } else if (strcmp(name, "scaling") == 0) {
+        /* one process with 1..cpus threads against 1..cpus ranks of one
+         * thread each, strong scaling, at the docs/DESIGN.md §7 anchor size
+         * and at four times its batch. Both blocks run under mpirun (the
+         * one process with -np 1), so every point is measured alike, and
+         * the point they share (1 thread, 1 rank) runs once */
+        static const int b_scaling[] = {1000, 4000}, f256[] = {256}, s20[] = {20}, one[] = {1};
+        blocks[n] = preset_block("threads", N_OF(b_scaling), b_scaling, 1, f256, 1, s20);
+        blocks[n].threads_only = 1;
+        blocks[n].threads = ladder;
+        axis_set(&blocks[n].ranks, 1, one);
+        blocks[n++].scaling = PLAN_STRONG;
+        blocks[n] = preset_block("ranks", N_OF(b_scaling), b_scaling, 1, f256, 1, s20);
+        axis_set(&blocks[n].threads, 1, one);
+        blocks[n].ranks = ladder;
+        blocks[n++].scaling = PLAN_STRONG;
     } else {
-        return cnn_fail(CNN_E_ARG, "--preset: unknown preset '%s' (quick or paper)", name);
+        return cnn_fail(CNN_E_ARG, "--preset: unknown preset '%s' (quick, paper or scaling)",
+                        name);
     }
     *nblocks = n;
     return CNN_OK;

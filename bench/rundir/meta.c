@@ -587,6 +587,7 @@ cnn_status meta_write(const char *path, const struct meta_run *r, const struct m
 
     json_t *settings = json_object();
     failed |= set(settings, "preset", json_text(r->preset));
+    failed |= set(settings, "scaling", json_text(r->scaling));
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
     failed |= set(settings, "seed", json_text(seed));

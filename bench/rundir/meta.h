@@ -84,6 +84,7 @@ struct meta_run {
     char **resumed_utc;
     int n_resumed;
     const char *preset;         /* NULL: none */
+    const char *scaling;        /* with a ranks axis: strong, weak or both; NULL: none */
     uint64_t seed;
     double lr;
     int shuffle, warmup, reps, eval_final, verify, cupti;

@@ -424,11 +424,16 @@ static cnn_status check_row(const struct summary_row *r, const char *path, long 
         for (const char *p = unit + 1; p < rep && length >= 0; p++)
             length = *p >= '0' && *p <= '9' ? length * 10 + (*p - '0') : -1;
     }
-    char expected[PLAN_KEY_MAX] = "";
-    if (length >= 0)
-        plan_key(expected, sizeof expected, r->impl, r->variant, r->threads, r->gpus, r->batch,
-                 r->filters, *unit, (int)length, r->rep);
-    if (length < 0 || strcmp(r->key, expected) != 0 || (*unit == 's' && length != r->steps))
+    /* one rank: run in the sweep's process (no :np), or by mpirun -np 1 */
+    char expected[PLAN_KEY_MAX] = "", launched[PLAN_KEY_MAX] = "";
+    if (length >= 0) {
+        plan_key(expected, sizeof expected, r->impl, r->variant, r->threads, r->gpus,
+                 r->ranks > 1 ? r->ranks : 0, r->batch, r->filters, *unit, (int)length, r->rep);
+        plan_key(launched, sizeof launched, r->impl, r->variant, r->threads, r->gpus, r->ranks,
+                 r->batch, r->filters, *unit, (int)length, r->rep);
+    }
+    if (length < 0 || (strcmp(r->key, expected) != 0 && strcmp(r->key, launched) != 0) ||
+        (*unit == 's' && length != r->steps))
         return field_fail(at_column(&at, map, "config_key"),
                           "'%s' is not the key of this row's fields and steps", r->key);
     return CNN_OK;

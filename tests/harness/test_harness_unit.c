@@ -332,6 +332,93 @@ static void test_plan(void)
     check(plan_preset("none", 2, blocks, &nb) == CNN_E_ARG, "unknown preset");
 }
 
+/* Index of key in p, or -1. */
+static int plan_find(const struct plan *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (!strcmp(p->configs[i].key, key))
+            return i;
+    return -1;
+}
+
+/* The ranks axis: keys, strong and weak batches, the configurations both
+ * modes list run once, the batch cap, and the scaling preset. No MPI is
+ * needed: the plan only names what mpirun will run. */
+static void test_plan_ranks(void)
+{
+    struct plan_block b;
+    memset(&b, 0, sizeof b);
+    b.name = "r";
+    b.impls[0] = &fake_seq;
+    b.impls[1] = &fake_omp;
+    b.n_impls = 2;
+    CHECK_OK(cli_parse_axis("threads", "1", 1, 64, &b.threads));
+    CHECK_OK(cli_parse_axis("ranks", "1,2,3", 1, 64, &b.ranks));
+    CHECK_OK(cli_parse_axis("batch", "100", 1, 64000, &b.batch));
+    CHECK_OK(cli_parse_axis("filters", "8", 1, 64, &b.filters));
+    CHECK_OK(cli_parse_axis("steps", "5", 1, 64, &b.length));
+    struct plan p;
+    b.scaling = PLAN_STRONG;
+    CHECK_OK(plan_build(&b, 1, 1, 0, &p));
+    int strong_ok = p.n == 6;
+    for (int i = 0; i < p.n; i++)
+        strong_ok &= p.configs[i].batch == 100 && p.configs[i].ranks == i % 3 + 1;
+    check(strong_ok, "strong: 2 backends x 3 rank counts, all at the global B=100 (%d)", p.n);
+    check(plan_find(&p, "omp:v0:t1:np3:b100:f8:s5:r1") >= 0 &&
+              plan_find(&p, "seq:v0:t0:np1:b100:f8:s5:r1") >= 0,
+          "keys name the rank count after the threads: %s", p.configs[0].key);
+    plan_free(&p);
+
+    b.scaling = PLAN_WEAK;
+    CHECK_OK(plan_build(&b, 1, 1, 0, &p));
+    check(p.n == 6 && plan_find(&p, "omp:v0:t1:np3:b300:f8:s5:r1") >= 0 &&
+              plan_find(&p, "omp:v0:t1:np2:b200:f8:s5:r1") >= 0 &&
+              plan_find(&p, "omp:v0:t1:np1:b100:f8:s5:r1") >= 0,
+          "weak: the batch axis is per rank, B = N x b");
+    plan_free(&p);
+
+    /* both: N = 1 is the same configuration in each mode, so 5 per backend */
+    b.scaling = PLAN_STRONG | PLAN_WEAK;
+    CHECK_OK(plan_build(&b, 1, 1, 0, &p));
+    check(p.n == 10 && p.duplicates == 2 && plan_find(&p, "seq:v0:t0:np2:b100:f8:s5:r1") >= 0 &&
+              plan_find(&p, "seq:v0:t0:np2:b200:f8:s5:r1") >= 0,
+          "both: strong and weak, the shared 1-rank points once: %d, %ld", p.n, p.duplicates);
+    plan_free(&p);
+
+    /* no ranks axis: ranks 0 (the sweep's own process), keys as before */
+    struct plan_block plain = b;
+    plain.ranks.n = 0;
+    CHECK_OK(plan_build(&plain, 1, 1, 0, &p));
+    check(p.n == 2 && p.configs[0].ranks == 0 &&
+              !strcmp(p.configs[0].key, "seq:v0:t0:b100:f8:s5:r1"),
+          "without the axis: one configuration per backend, the old key: %s", p.configs[0].key);
+    plan_free(&p);
+
+    struct plan_block heavy = b;
+    heavy.scaling = PLAN_WEAK;
+    CHECK_OK(cli_parse_axis("batch", "40000", 1, 64000, &heavy.batch));
+    check(plan_build(&heavy, 1, 1, 0, &p) == CNN_E_ARG && strstr(cnn_last_error(), "weak"),
+          "a weak batch above the cap is refused: %s", cnn_last_error());
+
+    struct plan_block blocks[PLAN_MAX_BLOCKS];
+    int nb;
+    CHECK_OK(plan_preset("scaling", 4, blocks, &nb));
+    for (int k = 0; k < nb; k++) {
+        blocks[k].impls[0] = &fake_omp;
+        blocks[k].n_impls = 1;
+    }
+    CHECK_OK(plan_build(blocks, nb, 1, 0, &p));
+    /* threads 1,2,4 at 1 rank and ranks 1,2,4 at 1 thread, at 2 batches;
+     * the 1-thread 1-rank point is in both blocks */
+    check(p.n == 10 && p.duplicates == 2 &&
+              plan_find(&p, "omp:v0:t4:np1:b4000:f256:s20:r1") >= 0 &&
+              plan_find(&p, "omp:v0:t1:np4:b1000:f256:s20:r1") >= 0 &&
+              plan_find(&p, "omp:v0:t4:np4:b1000:f256:s20:r1") < 0,
+          "scaling preset: threads of one process against ranks of one thread: %d, %ld", p.n,
+          p.duplicates);
+    plan_free(&p);
+}
+
 static void test_verify(void)
 {
     struct cnn_params a, b;
@@ -367,7 +454,8 @@ static void test_summary_roundtrip(const char *dir)
     for (int i = 0; i < 2; i++) {
         struct summary_row *r = &rows[i];
         snprintf(r->impl, sizeof r->impl, "%s", i ? "omp" : "seq");
-        plan_key(r->key, sizeof r->key, r->impl, 0, i, 0, 100, 32, 's', 10, 1);
+        /* omp as two ranks: its key names them */
+        plan_key(r->key, sizeof r->key, r->impl, 0, i, 0, i ? 2 : 0, 100, 32, 's', 10, 1);
         r->threads = i;
         r->batch = 100;
         r->filters = 32;
@@ -592,6 +680,7 @@ int main(void)
     test_axes();
     test_scan();
     test_plan();
+    test_plan_ranks();
     test_verify();
     test_csv_quoting();
     test_summary_roundtrip(dir);
