@@ -141,7 +141,7 @@ const char *cnn_region_name(enum cnn_region r);
  * maximum of relu(z) wins), or CNN_POOL_NO_GRAD where the pooled value is
  * <= 0, so ReLU stops the gradient. Two backends that sum a pre-activation z
  * in different orders may decide a near tie differently; the verification
- * (bench/verify.h) checks that such a flip lies within the rounding bound and
+ * (bench/engine/verify.h) checks that such a flip lies within the rounding bound and
  * then replays the reference with the candidate's decisions. */
 enum { CNN_POOL_NO_GRAD = 4 };
 

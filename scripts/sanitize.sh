@@ -113,9 +113,9 @@ run_fuzz() {
 }
 
 # memcheck on short runs over a tiny synthetic data set: one training run
-# per CPU backend of our own (seq, omp) that runs here, then a sweep over
-# them, which adds the run directory's writers. The onednn baseline is left
-# out: its JIT kernels load whole vectors past the end of oneDNN's own
+# per CPU backend (`cnnbench list`: device: no) that runs here, then a sweep
+# over them, which adds the run directory's writers. The onednn baseline is
+# left out: its JIT kernels load whole vectors past the end of oneDNN's own
 # scratch buffers, which memcheck reports inside libdnnl, not in our code.
 # Still-reachable blocks are not errors (libgomp and the dynamic loader keep
 # some to the end); every other leak kind is. libgomp keeps its thread pool
@@ -132,7 +132,7 @@ run_valgrind() {
     "$dir/tests/harness/make_idx" "$data" 200 50
     impls=$("$dir/bench/cnnbench" list | awk '
         /^[a-z]/ { name = $1 }
-        /runs here: yes/ && (name == "seq" || name == "omp") { print name }')
+        /device: no;/ && /runs here: yes/ && name != "onednn" { print name }')
     for impl in $impls; do
         memcheck train --impl "$impl" --batch 20 --filters 4 --steps 3 --eval --data "$data"
     done

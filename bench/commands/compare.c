@@ -21,6 +21,7 @@
 #include "compare.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,22 @@ static cnn_status compare_parse_options(int argc, char **argv, struct compare_op
     return CNN_OK;
 }
 
+/* A table cell: fmt with its arguments, or "-" where v was not computed
+ * (NaN). */
+static void cell_or_dash(char *buf, size_t len, double v, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void cell_or_dash(char *buf, size_t len, double v, const char *fmt, ...)
+{
+    if (isnan(v)) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
 /* "1.234", "<0.001", or "-" for a value not computed. */
 static void compare_format_p(char *buf, size_t len, double p)
 {
@@ -250,22 +267,10 @@ static void compare_print(FILE *out, const struct compare_opts *o,
         const struct compare_result *r = &t->lines[i].r;
         char counts[32], mb[32], mn[32], ratio[32], ci[48], p[16], noise[32];
         snprintf(counts, sizeof counts, "%ld/%ld", r->n_base, r->n_new);
-        if (isnan(r->median_base))
-            snprintf(mb, sizeof mb, "-");
-        else
-            snprintf(mb, sizeof mb, "%.4g", r->median_base);
-        if (isnan(r->median_new))
-            snprintf(mn, sizeof mn, "-");
-        else
-            snprintf(mn, sizeof mn, "%.4g", r->median_new);
-        if (isnan(r->ratio))
-            snprintf(ratio, sizeof ratio, "-");
-        else
-            snprintf(ratio, sizeof ratio, "%.3f", r->ratio);
-        if (isnan(r->lo))
-            snprintf(ci, sizeof ci, "-");
-        else
-            snprintf(ci, sizeof ci, "[%.3f, %.3f]", r->lo, r->hi);
+        cell_or_dash(mb, sizeof mb, r->median_base, "%.4g", r->median_base);
+        cell_or_dash(mn, sizeof mn, r->median_new, "%.4g", r->median_new);
+        cell_or_dash(ratio, sizeof ratio, r->ratio, "%.3f", r->ratio);
+        cell_or_dash(ci, sizeof ci, r->lo, "[%.3f, %.3f]", r->lo, r->hi);
         compare_format_p(p, sizeof p, r->p);
         compare_format_noise(noise, sizeof noise, r->noise_base, r->noise_new);
         fprintf(out, "%-*s  %9s  %11s  %11s  %7s  %-17s  %8s  %-13s  %-7s  %s\n", kw,

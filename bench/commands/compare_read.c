@@ -14,13 +14,10 @@
 #include <sys/stat.h>
 
 #include "compare_runs.h"
-#include "csvout.h"
 #include "error.h"
+#include "runfile.h"
 
-enum {
-    COMPARE_LINE_MAX = 4096, /* longer lines are damage, not data */
-    COMPARE_COLS_MAX = 128,
-};
+enum { COMPARE_LINE_MAX = 4096 }; /* longer lines are damage, not data */
 
 void compare_run_free(struct compare_run *r)
 {
@@ -93,59 +90,31 @@ struct compare_row_id {
     long line;
 };
 
-/* A whole CSV file, read into memory and cut into records in place. */
+/* A CSV file being read (runfile.h: strict, as every row is a sample),
+ * with the identity of every data row read so far. */
 struct compare_text {
-    const char *path;
-    char *buf;
-    size_t len;
-    struct csv_records records;
-    long line;                  /* where the record last returned starts, from 1 */
-    struct compare_row_id *ids; /* every data row read so far */
+    struct runfile f;
+    struct compare_row_id *ids;
     long n_ids, cap_ids;
 };
 
 static cnn_status compare_text_open(struct compare_text *t, const char *path)
 {
-    *t = (struct compare_text){.path = path};
-    CNN_TRY(csv_read_file(path, &t->buf, &t->len));
-    if (t->len == 0)
-        return cnn_fail(CNN_E_DATA, "%s: empty file", path);
-    if (memchr(t->buf, '\0', t->len))
-        return cnn_fail(CNN_E_DATA, "%s: contains NUL bytes: not a CSV file", path);
-    csv_records_init(&t->records, t->buf, t->len);
-    return CNN_OK;
+    /* A plotting reader may drop a half-written last row (results/README.md);
+     * a comparison may not: the rows it would lose are samples, and a gate
+     * fed part of a run must not say SAME. */
+    const struct runfile_rules rules = {
+        .voice = RUNFILE_SAMPLES, .whole = 1, .max_record = COMPARE_LINE_MAX};
+    t->ids = NULL;
+    t->n_ids = t->cap_ids = 0;
+    return runfile_open(&t->f, path, &rules);
 }
 
 static void compare_text_close(struct compare_text *t)
 {
-    free(t->buf);
+    runfile_close(&t->f);
     free(t->ids);
-    t->buf = NULL;
     t->ids = NULL;
-}
-
-/* The next record into *line with *more = 1; *more = 0 at the end. */
-static cnn_status compare_text_next(struct compare_text *t, char **line, int *more)
-{
-    *more = 0;
-    int got = csv_records_next(&t->records, line);
-    t->line = t->records.line;
-    if (got == 0)
-        return CNN_OK;
-    /* A plotting reader may drop a half-written last row (results/README.md);
-     * a comparison may not: the rows it would lose are samples, and a gate
-     * fed part of a run must not say SAME. */
-    if (got < 0 && memchr(t->records.pos, '\n', (size_t)(t->records.end - t->records.pos)))
-        return cnn_fail(CNN_E_DATA, "%s: line %ld opens a quote that never closes", t->path,
-                        t->line);
-    if (got < 0)
-        return cnn_fail(CNN_E_DATA, "%s: line %ld ends without a newline: the file was cut off",
-                        t->path, t->line);
-    if (strlen(*line) > COMPARE_LINE_MAX)
-        return cnn_fail(CNN_E_DATA, "%s: line %ld is longer than %d bytes: not a cnnbench CSV",
-                        t->path, t->line, COMPARE_LINE_MAX);
-    *more = 1;
-    return CNN_OK;
 }
 
 static cnn_status compare_text_remember(struct compare_text *t, const char *key,
@@ -155,11 +124,11 @@ static cnn_status compare_text_remember(struct compare_text *t, const char *key,
         long cap = t->cap_ids ? 2 * t->cap_ids : 1024;
         struct compare_row_id *g = realloc(t->ids, (size_t)cap * sizeof *g);
         if (!g)
-            return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate %ld row positions", t->path, cap);
+            return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate %ld row positions", t->f.path, cap);
         t->ids = g;
         t->cap_ids = cap;
     }
-    t->ids[t->n_ids++] = (struct compare_row_id){key, region, step, t->line};
+    t->ids[t->n_ids++] = (struct compare_row_id){key, region, step, t->f.line};
     return CNN_OK;
 }
 
@@ -198,31 +167,29 @@ static cnn_status compare_text_unique(struct compare_text *t)
             return cnn_fail(CNN_E_DATA,
                             "%s: line %ld repeats configuration %s of line %ld: a file copied "
                             "or appended twice? (a repeated row would count as another sample)",
-                            t->path, b->line, b->key, a->line);
+                            t->f.path, b->line, b->key, a->line);
         return cnn_fail(CNN_E_DATA,
                         "%s: line %ld repeats configuration %s, step %ld, region %s of line "
                         "%ld: a file copied or appended twice? (a repeated row would count as "
                         "another sample)",
-                        t->path, b->line, b->key, b->step, b->region, a->line);
+                        t->f.path, b->line, b->key, b->step, b->region, a->line);
     }
     return CNN_OK;
 }
 
 /* Columns a reader needs, found by name in the header. */
 struct compare_columns {
-    int ncols;
     int key, impl, variant, threads, batch, filters, rep, step, region, time, timer;
     int loss, accuracy, status, median, n_steps;
 };
 
-static cnn_status compare_need(const struct compare_text *t, char *const *hdr, int n,
-                               const char *name, int *col)
+static cnn_status compare_need(const struct compare_text *t, const char *name, int *col)
 {
-    *col = csv_find_column(hdr, n, name);
+    *col = runfile_column(&t->f, name);
     if (*col < 0)
         return cnn_fail(CNN_E_DATA, "%s: no column '%s' in the header: not a cnnbench %s",
-                        t->path, name,
-                        csv_find_column(hdr, n, "region") >= 0 ? "steps.csv" : "summary.csv");
+                        t->f.path, name,
+                        runfile_column(&t->f, "region") >= 0 ? "steps.csv" : "summary.csv");
     return CNN_OK;
 }
 
@@ -260,8 +227,8 @@ static int compare_parse_value(const char *s, int allow_empty, double *out)
 static cnn_status compare_bad_field(const struct compare_text *t, const char *col,
                                     const char *value, const char *want)
 {
-    return cnn_fail(CNN_E_DATA, "%s: line %ld: column '%s' holds '%.40s', not %s", t->path,
-                    t->line, col, value, want);
+    return cnn_fail(CNN_E_DATA, "%s: line %ld: column '%s' holds '%.40s', not %s", t->f.path,
+                    t->f.line, col, value, want);
 }
 
 /* Checks the identifying columns every row carries and builds the cell key:
@@ -282,11 +249,11 @@ static cnn_status compare_row_key(const struct compare_text *t, const struct com
             rep = v;
     }
     if (!f[c->key][0] || !f[c->impl][0] || !f[c->timer][0])
-        return cnn_fail(CNN_E_DATA, "%s: line %ld: empty config_key, impl or timer", t->path,
-                        t->line);
+        return cnn_fail(CNN_E_DATA, "%s: line %ld: empty config_key, impl or timer", t->f.path,
+                        t->f.line);
     if (strlen(f[c->key]) >= len)
-        return cnn_fail(CNN_E_DATA, "%s: line %ld: config_key longer than %zu bytes", t->path,
-                        t->line, len - 1);
+        return cnn_fail(CNN_E_DATA, "%s: line %ld: config_key longer than %zu bytes", t->f.path,
+                        t->f.line, len - 1);
     snprintf(key, len, "%s", f[c->key]);
     char suffix[32];
     snprintf(suffix, sizeof suffix, ":r%ld", rep);
@@ -296,73 +263,55 @@ static cnn_status compare_row_key(const struct compare_text *t, const struct com
     return CNN_OK;
 }
 
-/* Reads the header line and splits it. */
-static cnn_status compare_header(struct compare_text *t, char **hdr, int *n)
+/* The columns every row carries, which compare_row_key reads. */
+static cnn_status compare_need_ids(const struct compare_text *t, struct compare_columns *c)
 {
-    char *line = NULL;
-    int more;
-    CNN_TRY(compare_text_next(t, &line, &more));
-    if (!more)
-        return cnn_fail(CNN_E_DATA, "%s: no header line", t->path);
-    *n = csv_split(line, hdr, COMPARE_COLS_MAX);
-    if (*n < 0)
-        return cnn_fail(CNN_E_DATA, "%s: line 1: broken quoting (RFC 4180)", t->path);
+    CNN_TRY(compare_need(t, "config_key", &c->key));
+    CNN_TRY(compare_need(t, "impl", &c->impl));
+    CNN_TRY(compare_need(t, "variant", &c->variant));
+    CNN_TRY(compare_need(t, "threads", &c->threads));
+    CNN_TRY(compare_need(t, "batch", &c->batch));
+    CNN_TRY(compare_need(t, "filters", &c->filters));
+    CNN_TRY(compare_need(t, "rep", &c->rep));
     return CNN_OK;
 }
 
-/* The next data row, split; its field count must match the header's. */
-static cnn_status compare_row(struct compare_text *t, int ncols, char **f, int *more)
+/* The next data row into t->f.field and its cell key, with *more = 1;
+ * *more = 0 at the end. */
+static cnn_status compare_next(struct compare_text *t, const struct compare_columns *c,
+                               char key[COMPARE_KEY_MAX], int *more)
 {
-    char *line = NULL;
-    CNN_TRY(compare_text_next(t, &line, more));
-    if (!*more)
-        return CNN_OK;
-    if (!line[0])
-        return cnn_fail(CNN_E_DATA, "%s: line %ld is empty", t->path, t->line);
-    int n = csv_split(line, f, ncols + 1);
-    if (n < 0)
-        return cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting (RFC 4180: a quote inside an "
-                        "unquoted field, or text after a closing quote)", t->path, t->line);
-    if (n != ncols)
-        return cnn_fail(CNN_E_DATA, "%s: line %ld has %s%d fields, the header has %d", t->path,
-                        t->line, n > ncols ? "more than " : "", n > ncols ? ncols : n, ncols);
-    return CNN_OK;
+    CNN_TRY(runfile_next(&t->f, more));
+    return *more ? compare_row_key(t, c, t->f.field, key, COMPARE_KEY_MAX) : CNN_OK;
 }
 
-static cnn_status compare_read_steps(struct compare_text *t, char **hdr, int nh,
-                                     const char *region, struct compare_run *run)
+static cnn_status compare_read_steps(struct compare_text *t, const char *region,
+                                     struct compare_run *run)
 {
-    struct compare_columns c = {.ncols = nh};
-    CNN_TRY(compare_need(t, hdr, nh, "config_key", &c.key));
-    CNN_TRY(compare_need(t, hdr, nh, "impl", &c.impl));
-    CNN_TRY(compare_need(t, hdr, nh, "variant", &c.variant));
-    CNN_TRY(compare_need(t, hdr, nh, "threads", &c.threads));
-    CNN_TRY(compare_need(t, hdr, nh, "batch", &c.batch));
-    CNN_TRY(compare_need(t, hdr, nh, "filters", &c.filters));
-    CNN_TRY(compare_need(t, hdr, nh, "rep", &c.rep));
-    CNN_TRY(compare_need(t, hdr, nh, "step", &c.step));
-    CNN_TRY(compare_need(t, hdr, nh, "region", &c.region));
-    CNN_TRY(compare_need(t, hdr, nh, "time_ms", &c.time));
-    CNN_TRY(compare_need(t, hdr, nh, "timer", &c.timer));
-    c.loss = csv_find_column(hdr, nh, "loss");
-    c.accuracy = csv_find_column(hdr, nh, "batch_accuracy_pct");
+    struct compare_columns c = {0};
+    CNN_TRY(compare_need_ids(t, &c));
+    CNN_TRY(compare_need(t, "step", &c.step));
+    CNN_TRY(compare_need(t, "region", &c.region));
+    CNN_TRY(compare_need(t, "time_ms", &c.time));
+    CNN_TRY(compare_need(t, "timer", &c.timer));
+    c.loss = runfile_column(&t->f, "loss");
+    c.accuracy = runfile_column(&t->f, "batch_accuracy_pct");
 
     long rows = 0, matched = 0;
-    char *f[COMPARE_COLS_MAX + 1];
+    char **f = t->f.field;
     for (;;) {
         int more;
-        CNN_TRY(compare_row(t, nh, f, &more));
+        char key[COMPARE_KEY_MAX];
+        CNN_TRY(compare_next(t, &c, key, &more));
         if (!more)
             break;
         rows++;
-        char key[COMPARE_KEY_MAX];
-        CNN_TRY(compare_row_key(t, &c, f, key, sizeof key));
         long step;
         double ms, extra;
         if (compare_parse_count(f[c.step], 1, &step) != 0)
             return compare_bad_field(t, "step", f[c.step], "a positive integer");
         if (!f[c.region][0])
-            return cnn_fail(CNN_E_DATA, "%s: line %ld: empty region", t->path, t->line);
+            return cnn_fail(CNN_E_DATA, "%s: line %ld: empty region", t->f.path, t->f.line);
         if (compare_parse_value(f[c.time], 0, &ms) != 0)
             return compare_bad_field(t, "time_ms", f[c.time], "a time >= 0");
         if (c.loss >= 0 && compare_parse_value(f[c.loss], 1, &extra) != 0)
@@ -379,44 +328,37 @@ static cnn_status compare_read_steps(struct compare_text *t, char **hdr, int nh,
         CNN_TRY(compare_cell_add(cell, ms));
     }
     if (rows == 0)
-        return cnn_fail(CNN_E_DATA, "%s: no data rows", t->path);
+        return cnn_fail(CNN_E_DATA, "%s: no data rows", t->f.path);
     CNN_TRY(compare_text_unique(t));
     if (matched == 0)
-        return cnn_fail(CNN_E_DATA, "%s: no rows of region '%s'", t->path, region);
+        return cnn_fail(CNN_E_DATA, "%s: no rows of region '%s'", t->f.path, region);
     return CNN_OK;
 }
 
 /* summary.csv: one sample per finished repetition (its median), and the
  * status of every repetition. With samples == 0 only the statuses are kept
  * (a run directory's samples come from its steps.csv). */
-static cnn_status compare_read_summary(struct compare_text *t, char **hdr, int nh,
-                                       const char *region, int samples, struct compare_run *run)
+static cnn_status compare_read_summary(struct compare_text *t, const char *region, int samples,
+                                       struct compare_run *run)
 {
-    struct compare_columns c = {.ncols = nh};
+    struct compare_columns c = {0};
     char median_col[64];
     snprintf(median_col, sizeof median_col, "median_%s_ms", region);
-    CNN_TRY(compare_need(t, hdr, nh, "config_key", &c.key));
-    CNN_TRY(compare_need(t, hdr, nh, "impl", &c.impl));
-    CNN_TRY(compare_need(t, hdr, nh, "variant", &c.variant));
-    CNN_TRY(compare_need(t, hdr, nh, "threads", &c.threads));
-    CNN_TRY(compare_need(t, hdr, nh, "batch", &c.batch));
-    CNN_TRY(compare_need(t, hdr, nh, "filters", &c.filters));
-    CNN_TRY(compare_need(t, hdr, nh, "rep", &c.rep));
-    CNN_TRY(compare_need(t, hdr, nh, "n_steps", &c.n_steps));
-    CNN_TRY(compare_need(t, hdr, nh, "status", &c.status));
-    CNN_TRY(compare_need(t, hdr, nh, "timer", &c.timer));
-    CNN_TRY(compare_need(t, hdr, nh, median_col, &c.median));
+    CNN_TRY(compare_need_ids(t, &c));
+    CNN_TRY(compare_need(t, "n_steps", &c.n_steps));
+    CNN_TRY(compare_need(t, "status", &c.status));
+    CNN_TRY(compare_need(t, "timer", &c.timer));
+    CNN_TRY(compare_need(t, median_col, &c.median));
 
     long rows = 0;
-    char *f[COMPARE_COLS_MAX + 1];
+    char **f = t->f.field;
     for (;;) {
         int more;
-        CNN_TRY(compare_row(t, nh, f, &more));
+        char key[COMPARE_KEY_MAX];
+        CNN_TRY(compare_next(t, &c, key, &more));
         if (!more)
             break;
         rows++;
-        char key[COMPARE_KEY_MAX];
-        CNN_TRY(compare_row_key(t, &c, f, key, sizeof key));
         long n_steps;
         double ms;
         if (compare_parse_count(f[c.n_steps], 0, &n_steps) != 0)
@@ -424,7 +366,7 @@ static cnn_status compare_read_summary(struct compare_text *t, char **hdr, int n
         if (compare_parse_value(f[c.median], 1, &ms) != 0)
             return compare_bad_field(t, median_col, f[c.median], "a time >= 0 or empty");
         if (!f[c.status][0])
-            return cnn_fail(CNN_E_DATA, "%s: line %ld: empty status", t->path, t->line);
+            return cnn_fail(CNN_E_DATA, "%s: line %ld: empty status", t->f.path, t->f.line);
         CNN_TRY(compare_text_remember(t, f[c.key], "", 0));
         struct compare_cell *cell;
         CNN_TRY(compare_cell_get(run, key, &cell));
@@ -440,7 +382,7 @@ static cnn_status compare_read_summary(struct compare_text *t, char **hdr, int n
             CNN_TRY(compare_cell_add(cell, ms));
     }
     if (rows == 0)
-        return cnn_fail(CNN_E_DATA, "%s: no data rows", t->path);
+        return cnn_fail(CNN_E_DATA, "%s: no data rows", t->f.path);
     return compare_text_unique(t);
 }
 
@@ -449,76 +391,52 @@ static cnn_status compare_read_file(const char *path, const char *region,
                                     struct compare_run *run)
 {
     struct compare_text t;
-    cnn_status st = compare_text_open(&t, path);
-    char *hdr[COMPARE_COLS_MAX];
-    int nh = 0;
-    if (st == CNN_OK)
-        st = compare_header(&t, hdr, &nh);
-    if (st == CNN_OK) {
-        snprintf(run->path, sizeof run->path, "%s", path);
-        if (csv_find_column(hdr, nh, "region") >= 0) {
-            run->kind = COMPARE_STEPS;
-            st = compare_read_steps(&t, hdr, nh, region, run);
-        } else if (csv_find_column(hdr, nh, "median_step_ms") >= 0) {
-            run->kind = COMPARE_SUMMARY;
-            st = compare_read_summary(&t, hdr, nh, region, 1, run);
-        } else {
-            st = cnn_fail(CNN_E_DATA,
-                          "%s: not a cnnbench steps.csv or summary.csv (no 'region' or "
-                          "'median_step_ms' column)", path);
-        }
+    CNN_TRY(compare_text_open(&t, path));
+    cnn_status st;
+    snprintf(run->path, sizeof run->path, "%s", path);
+    if (runfile_column(&t.f, "region") >= 0) {
+        run->kind = COMPARE_STEPS;
+        st = compare_read_steps(&t, region, run);
+    } else if (runfile_column(&t.f, "median_step_ms") >= 0) {
+        run->kind = COMPARE_SUMMARY;
+        st = compare_read_summary(&t, region, 1, run);
+    } else {
+        st = cnn_fail(CNN_E_DATA,
+                      "%s: not a cnnbench steps.csv or summary.csv (no 'region' or "
+                      "'median_step_ms' column)", path);
     }
     compare_text_close(&t);
     return st;
 }
 
-/* dir/name, or dir/name.gz where only that is there (the committed runs keep
- * steps.csv gzipped); 0, or -1 if neither exists. */
-static int compare_locate(const char *dir, const char *name, char *path, size_t len)
-{
-    struct stat sb;
-    snprintf(path, len, "%s/%s", dir, name);
-    if (stat(path, &sb) == 0)
-        return 0;
-    snprintf(path, len, "%s/%s.gz", dir, name);
-    if (stat(path, &sb) == 0)
-        return 0;
-    snprintf(path, len, "%s/%s", dir, name);
-    return -1;
-}
-
 /* A run directory: samples from steps.csv, statuses from summary.csv. */
 static cnn_status compare_read_dir(const char *dir, const char *region, struct compare_run *run)
 {
-    char steps[4096], summary[4096];
-    int no_steps = compare_locate(dir, "steps.csv", steps, sizeof steps);
-    int no_summary = compare_locate(dir, "summary.csv", summary, sizeof summary);
+    char steps[4096], summary[4096], plain[4096];
+    snprintf(plain, sizeof plain, "%s/steps.csv", dir);
+    int no_steps = runfile_locate(steps, sizeof steps, plain);
+    snprintf(plain, sizeof plain, "%s/summary.csv", dir);
+    int no_summary = runfile_locate(summary, sizeof summary, plain);
     if (no_steps || no_summary)
         return cnn_fail(CNN_E_IO, "%s: not a cnnbench run directory (%s missing)", dir,
                         no_steps ? "steps.csv" : "summary.csv");
 
     struct compare_text t;
-    char *hdr[COMPARE_COLS_MAX];
-    int nh = 0;
-    cnn_status st = compare_text_open(&t, steps);
-    if (st == CNN_OK)
-        st = compare_header(&t, hdr, &nh);
-    if (st == CNN_OK && csv_find_column(hdr, nh, "region") < 0)
+    CNN_TRY(compare_text_open(&t, steps));
+    cnn_status st = CNN_OK;
+    if (runfile_column(&t.f, "region") < 0)
         st = cnn_fail(CNN_E_DATA, "%s: no column 'region': not a cnnbench steps.csv", steps);
     if (st == CNN_OK) {
         snprintf(run->path, sizeof run->path, "%s", steps);
         run->kind = COMPARE_STEPS;
-        st = compare_read_steps(&t, hdr, nh, region, run);
+        st = compare_read_steps(&t, region, run);
     }
     compare_text_close(&t);
     CNN_TRY(st);
 
     struct compare_run status = {.label = run->label};
-    st = compare_text_open(&t, summary);
-    if (st == CNN_OK)
-        st = compare_header(&t, hdr, &nh);
-    if (st == CNN_OK)
-        st = compare_read_summary(&t, hdr, nh, "step", 0, &status);
+    CNN_TRY(compare_text_open(&t, summary));
+    st = compare_read_summary(&t, "step", 0, &status);
     compare_text_close(&t);
     if (st == CNN_OK) {
         for (int i = 0; i < run->n; i++) {

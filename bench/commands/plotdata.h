@@ -165,17 +165,6 @@ cnn_status pd_table_breakdown_impls(struct pd *pd, int batch);
  * the longest run when nothing was evaluated). steps.csv, the largest file
  * of a run, is read once for both. */
 cnn_status pd_tables_per_step(struct pd *pd, int batch, int filters);
-/* Reads a file of the run (file: its path inside the run) whole, checked
- * to be text, into *text and *len; path gets the name read. A published
- * run keeps its large CSV gzipped: FILE.gz is read where FILE is missing
- * (csv_read_file decompresses). */
-cnn_status pd_read_run_file(const struct pd *pd, const char *file, char *path,
-                            size_t path_len, char **text, size_t *len);
-/* Splits one record of a run's CSV into at most max fields; CNN_E_DATA
- * when its quoting is broken, it has more than max, or (want >= 0) it has
- * other than want. Returns the count in *count. */
-cnn_status pd_split_record(const char *path, long line, char *record, char **fields,
-                           int max, int want, int *count);
 
 /* plotdata_roofline.c */
 /* roofline.csv and roofline_ceilings.csv: every region of every configuration

@@ -4,18 +4,16 @@
  * per evaluation), from steps.csv and evals.csv, each read once and checked
  * row by row.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "error.h"
-#include "csvout.h"
 #include "fields.h"
 #include "fileio.h"
 #include "plotdata.h"
+#include "runfile.h"
 #include "stats.h"
 
 /* ---- per-step series from steps.csv and evals.csv ---- */
@@ -89,92 +87,48 @@ static int series_push(struct series *s, long step, double a, double b)
     return 0;
 }
 
-cnn_status pd_read_run_file(const struct pd *pd, const char *file, char *path,
-                            size_t path_len, char **text, size_t *len)
-{
-    snprintf(path, path_len, "%s/%s", pd->run, file);
-    struct stat sb;
-    if (stat(path, &sb) != 0 && errno == ENOENT) {
-        snprintf(path, path_len, "%s/%s.gz", pd->run, file);
-        if (stat(path, &sb) != 0)
-            snprintf(path, path_len, "%s/%s", pd->run, file);
-    }
-    CNN_TRY(csv_read_file(path, text, len));
-    cnn_status st = field_check_text(path, *text, *len);
-    if (st != CNN_OK)
-        free(*text);
-    return st;
-}
-
-cnn_status pd_split_record(const char *path, long line, char *record, char **fields,
-                           int max, int want, int *count)
-{
-    *count = csv_split(record, fields, max + 1);
-    if (*count < 0)
-        return cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting", path, line);
-    if (*count > max || (want >= 0 && *count != want))
-        return cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where %d were expected", path, line,
-                        *count, want >= 0 ? want : max);
-    return CNN_OK;
-}
-
 /* Fills the series (sorted by key) from the run's steps.csv (rows of region
  * "step": a = time_ms, b = loss) or evals.csv (a = test_accuracy_pct). The
  * fields of the rows it keeps are checked; every row must have the header's
  * field count, except a last one cut off mid-write, which is dropped. */
 static cnn_status read_series(const struct pd *pd, const char *file, struct series *s, int n)
 {
-    enum { MAX_FIELDS = 32 };
-    char path[PD_PATH], *text, *record;
-    size_t len;
-    CNN_TRY(pd_read_run_file(pd, file, path, sizeof path, &text, &len));
+    char path[PD_PATH];
+    snprintf(path, sizeof path, "%s/%s", pd->run, file);
+    struct runfile f;
+    const struct runfile_rules rules = {.voice = RUNFILE_FIELDS, .gz = 1};
+    CNN_TRY(runfile_open(&f, path, &rules));
     int is_steps = strcmp(file, "steps.csv") == 0;
-    char *header[MAX_FIELDS + 1], *fields[MAX_FIELDS + 1];
-    int nh = 0, nf, c_key = -1, c_step = -1, c_a = -1, c_b = -1, c_region = -1;
     const char *a_name = is_steps ? "time_ms" : "test_accuracy_pct";
+    int c_key = runfile_column(&f, "config_key"), c_step = runfile_column(&f, "step");
+    int c_a = runfile_column(&f, a_name), c_b = runfile_column(&f, "loss");
+    int c_region = runfile_column(&f, "region");
     cnn_status st = CNN_OK;
-    struct csv_records records;
-    csv_records_init(&records, text, len);
-    while (st == CNN_OK && csv_records_next(&records, &record) == 1) {
-        long line = records.line;
-        if (line == 1) {
-            st = pd_split_record(path, line, record, header, MAX_FIELDS, -1, &nh);
-            c_key = csv_find_column(header, nh, "config_key");
-            c_step = csv_find_column(header, nh, "step");
-            c_a = csv_find_column(header, nh, a_name);
-            c_b = csv_find_column(header, nh, "loss");
-            c_region = csv_find_column(header, nh, "region");
-            if (st == CNN_OK && (c_key < 0 || c_step < 0 || c_a < 0 ||
-                                 (is_steps && (c_b < 0 || c_region < 0))))
-                st = cnn_fail(CNN_E_DATA, "%s: line 1: not the header of a cnnbench %s "
-                              "(config_key, step, %s%s)", path, file, a_name,
-                              is_steps ? ", loss, region" : "");
-            continue;
-        }
-        st = pd_split_record(path, line, record, fields, MAX_FIELDS, nh, &nf);
-        if (st != CNN_OK)
-            break;
+    if (c_key < 0 || c_step < 0 || c_a < 0 || (is_steps && (c_b < 0 || c_region < 0)))
+        st = cnn_fail(CNN_E_DATA, "%s: line 1: not the header of a cnnbench %s (config_key, "
+                      "step, %s%s)", f.path, file, a_name, is_steps ? ", loss, region" : "");
+    int more = 1;
+    while (st == CNN_OK && (st = runfile_next(&f, &more)) == CNN_OK && more) {
+        char **fields = f.field;
         struct series *to = (struct series *)series_find(s, n, fields[c_key]);
         if (!to || (is_steps && strcmp(fields[c_region], "step") != 0))
             continue;
         long step;
         double a, b = NAN;
-        struct field_pos at = {path, line, c_step + 1, "step"};
+        struct field_pos at = {f.path, f.line, c_step + 1, "step"};
         st = field_long(&at, fields[c_step], 1, 1000000000000L, &step);
         if (st == CNN_OK) {
-            at = (struct field_pos){path, line, c_a + 1, a_name};
+            at = (struct field_pos){f.path, f.line, c_a + 1, a_name};
             st = field_double(&at, fields[c_a], 0, is_steps ? FIELD_MAX_NUMBER : 100, 0, &a);
         }
         if (st == CNN_OK && is_steps) {
-            at = (struct field_pos){path, line, c_b + 1, "loss"};
+            at = (struct field_pos){f.path, f.line, c_b + 1, "loss"};
             st = field_double(&at, fields[c_b], 0, FIELD_MAX_NUMBER, 1, &b);
         }
         if (st == CNN_OK && series_push(to, step, a, b) != 0)
-            st = cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a series", path);
+            st = cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a series", f.path);
     }
-    if (st == CNN_OK && nh == 0)
-        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
-    free(text);
+    runfile_close(&f);
     return st;
 }
 

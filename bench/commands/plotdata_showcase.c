@@ -3,7 +3,6 @@
  * test digit and its feature maps, from the .npy files sweep exported, as
  * image tiles for the charts.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +10,11 @@
 #include <sys/stat.h>
 
 #include "error.h"
-#include "csvout.h"
 #include "fields.h"
 #include "fileio.h"
 #include "json.h"
 #include "plotdata.h"
+#include "runfile.h"
 
 /* ---- the showcase: filters, one digit and its feature maps as image tiles ---- */
 
@@ -26,37 +25,36 @@
 static cnn_status read_tiles(const struct pd *pd, const char *file, int three, float *v,
                              int max_count, int rows, int cols, int *count)
 {
-    char path[PD_PATH], *text, *record, *fields[8];
-    size_t len;
-    CNN_TRY(pd_read_run_file(pd, file, path, sizeof path, &text, &len));
-    int want = three ? 3 : 4, nf;
+    char path[PD_PATH];
+    snprintf(path, sizeof path, "%s/%s", pd->run, file);
+    struct runfile f;
+    const struct runfile_rules rules = {.voice = RUNFILE_FIELDS, .gz = 1};
+    CNN_TRY(runfile_open(&f, path, &rules));
+    int want = three ? 3 : 4, more = 1;
     cnn_status st = CNN_OK;
-    struct csv_records records;
-    csv_records_init(&records, text, len);
+    if (f.columns != want)
+        st = cnn_fail(CNN_E_DATA, "%s: line 1: %d fields where %d were expected", f.path,
+                      f.columns, want);
     *count = 0;
-    while (st == CNN_OK && csv_records_next(&records, &record) == 1) {
-        long line = records.line;
-        st = pd_split_record(path, line, record, fields, 7, want, &nf);
-        if (st != CNN_OK || line == 1)
-            continue;
+    while (st == CNN_OK && (st = runfile_next(&f, &more)) == CNN_OK && more) {
         int idx[3] = {0, 0, 0};
         const int hi[3] = {max_count - 1, rows - 1, cols - 1};
         const char *names[3] = {"tile", "row", "col"};
         double value = 0;
         for (int k = three; k < 3 && st == CNN_OK; k++) {
-            struct field_pos at = {path, line, k - three + 1, names[k]};
-            st = field_int(&at, fields[k - three], 0, hi[k], &idx[k]);
+            struct field_pos at = {f.path, f.line, k - three + 1, names[k]};
+            st = field_int(&at, f.field[k - three], 0, hi[k], &idx[k]);
         }
-        struct field_pos at = {path, line, want, "value"};
+        struct field_pos at = {f.path, f.line, want, "value"};
         if (st == CNN_OK)
-            st = field_double(&at, fields[want - 1], -FIELD_MAX_NUMBER, FIELD_MAX_NUMBER, 0,
+            st = field_double(&at, f.field[want - 1], -FIELD_MAX_NUMBER, FIELD_MAX_NUMBER, 0,
                               &value);
         if (st != CNN_OK)
             break;
         v[((size_t)idx[0] * rows + idx[1]) * cols + idx[2]] = (float)value;
         *count = idx[0] + 1 > *count ? idx[0] + 1 : *count;
     }
-    free(text);
+    runfile_close(&f);
     return st;
 }
 

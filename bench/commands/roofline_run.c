@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvout.h"
 #include "error.h"
 #include "json.h"
+#include "runfile.h"
 
 /* The region named so (cnn_region_name), or -1. */
 static int region_by_name(const char *name)
@@ -82,7 +82,7 @@ cnn_status roofrun_open(struct roofrun *rr, const char *run, const char *meta_pa
     if (fp) {
         fclose(fp);
         size_t len;
-        CNN_TRY(csv_read_file(rr->ceilings_path, &rr->ceilings_text, &len));
+        CNN_TRY(runfile_load(rr->ceilings_path, RUNFILE_FIELDS, &rr->ceilings_text, &len));
         /* one complete run somewhere in the file, or the file is no use */
         struct roof_ceilings any;
         cnn_status st = roof_ceilings_parse(rr->ceilings_path, rr->ceilings_text, 0, &any);

@@ -36,11 +36,11 @@
 #include <unistd.h>
 
 #include "cnnbench_config.h"
-#include "csvout.h"
 #include "error.h"
 #include "interrupt.h"
 #include "npy.h"
 #include "params.h"
+#include "runfile.h"
 #include "sweep.h"
 
 /* Open MPI's default binds each rank to one core when it starts two or
@@ -270,11 +270,11 @@ static void last_error(const char *log, char *buf, size_t len)
 }
 
 /* Column index of name in the header, or a failure naming the file. */
-static cnn_status column(const char *path, char **header, int n, const char *name, int *at)
+static cnn_status column(const struct runfile *f, const char *name, int *at)
 {
-    *at = csv_find_column(header, n, name);
+    *at = runfile_column(f, name);
     if (*at < 0)
-        return cnn_fail(CNN_E_DATA, "%s: no column '%s'", path, name);
+        return cnn_fail(CNN_E_DATA, "%s: no column '%s'", f->path, name);
     return CNN_OK;
 }
 
@@ -345,12 +345,13 @@ static cnn_status read_record(const char *path, long line, char **f, const int *
 static cnn_status read_steps(const char *path, const struct plan_config *c, long steps,
                              struct run_result *r)
 {
-    char *text;
-    size_t len;
-    CNN_TRY(csv_read_file(path, &text, &len));
+    /* the child's own file, complete once it exited: a cut-off line is an error */
+    const struct runfile_rules rules = {.voice = RUNFILE_FIELDS, .whole = 1};
+    struct runfile f;
+    CNN_TRY(runfile_open(&f, path, &rules));
     r->steps = malloc((size_t)steps * sizeof *r->steps);
     if (!r->steps) {
-        free(text);
+        runfile_close(&f);
         return cnn_fail(CNN_E_NOMEM, "cannot allocate %ld step records", steps);
     }
     r->steps_alloc = steps;
@@ -359,36 +360,19 @@ static cnn_status read_steps(const char *path, const struct plan_config *c, long
         for (int g = 0; g < CNN_REGION_COUNT; g++)
             r->steps[k].region_ms[g] = -1;
     }
-    enum { MAX_FIELDS = 32 };
     static const char *const names[] = {"step", "region", "time_ms", "loss",
                                         "batch_accuracy_pct"};
-    char *header[MAX_FIELDS + 1], *f[MAX_FIELDS + 1], *record;
-    int col[6], nh = 0;
+    int col[6], more = 1;
     cnn_status st = CNN_OK;
-    struct csv_records recs;
-    csv_records_init(&recs, text, len);
-    int got;
-    while (st == CNN_OK && (got = csv_records_next(&recs, &record)) == 1) {
-        if (recs.line == 1) {
-            nh = csv_split(record, header, MAX_FIELDS + 1);
-            for (int k = 0; k < 5 && st == CNN_OK; k++)
-                st = column(path, header, nh, names[k], &col[k]);
-            col[5] = csv_find_column(header, nh, "ranks");
-            continue;
-        }
-        if (csv_split(record, f, MAX_FIELDS + 1) != nh)
-            st = cnn_fail(CNN_E_DATA, "%s: line %ld: not %d fields", path, recs.line, nh);
-        else
-            st = read_record(path, recs.line, f, col, c, steps, r);
-    }
-    if (st == CNN_OK && got < 0)
-        st = cnn_fail(CNN_E_DATA, "%s: cut off in its last line", path);
-    if (st == CNN_OK && nh <= 0)
-        st = cnn_fail(CNN_E_DATA, "%s: no header", path);
+    for (int k = 0; k < 5 && st == CNN_OK; k++)
+        st = column(&f, names[k], &col[k]);
+    col[5] = runfile_column(&f, "ranks");
+    while (st == CNN_OK && (st = runfile_next(&f, &more)) == CNN_OK && more)
+        st = read_record(path, f.line, f.field, col, c, steps, r);
     for (long k = 0; st == CNN_OK && k < r->done; k++)
         if (r->steps[k].step_ms < 0)
             st = cnn_fail(CNN_E_DATA, "%s: step %ld has no 'step' row", path, k + 1);
-    free(text);
+    runfile_close(&f);
     return st;
 }
 

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csvout.h"
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
@@ -44,6 +43,57 @@ static int plan_index(const struct plan *p, const char *key)
         if (strcmp(p->configs[i].key, key) == 0)
             return i;
     return -1;
+}
+
+static int keep_finished(void *ctx, const char *key)
+{
+    const struct sweep *s = ctx;
+    int i = plan_index(&s->plan, key);
+    return i >= 0 && s->done[i];
+}
+
+/*
+ * Reads DIR/NAME whole (rundir_open_csv): damage anywhere in it is refused
+ * before any row is judged. With check_keys, every data row must belong to
+ * the plan; with step_counts (steps.csv), the rows with region "step" of
+ * each finished configuration are counted into step_counts[plan index].
+ * With changed, *changed says whether pruning (keep_finished) would drop
+ * anything.
+ */
+static cnn_status scan_csv(const struct sweep *s, const char *name, int check_keys,
+                           long *step_counts, int *changed)
+{
+    struct runfile f;
+    CNN_TRY(rundir_open_csv(s->dir.path, name, &f));
+    int region = runfile_column(&f, "region"), more = 1;
+    cnn_status st = CNN_OK;
+    if (step_counts && region < 0)
+        st = cnn_fail(CNN_E_DATA, "%s: no column 'region'", f.path);
+    long foreign_line = 0;
+    size_t foreign_offset = 0;
+    char foreign[PLAN_KEY_MAX + 1] = "";
+    int drops = 0;
+    while (st == CNN_OK && (st = runfile_next(&f, &more)) == CNN_OK && more) {
+        drops |= changed && !keep_finished((void *)s, f.field[0]);
+        if (!check_keys)
+            continue;
+        int i = plan_index(&s->plan, f.field[0]);
+        if (i < 0 && !foreign_line) {
+            foreign_line = f.line;
+            foreign_offset = f.offset;
+            snprintf(foreign, sizeof foreign, "%s", f.field[0]);
+        }
+        if (step_counts && i >= 0 && s->done[i])
+            step_counts[i] += strcmp(f.field[region], "step") == 0;
+    }
+    if (st == CNN_OK && foreign_line)
+        st = cnn_fail(CNN_E_DATA, "%s: line %ld (byte offset %zu) belongs to configuration "
+                      "'%s', which is not in this run's plan", f.path, foreign_line,
+                      foreign_offset, foreign);
+    if (changed)
+        *changed = drops || f.cut;
+    runfile_close(&f);
+    return st;
 }
 
 /* The plan rebuilt from the stored options must be the run's: the backends
@@ -108,9 +158,7 @@ static cnn_status resume_check_origin(const struct sweep *s, const char *meta_te
  * interrupted one runs again. */
 static cnn_status resume_read_summary(struct sweep *s, const char *meta_text)
 {
-    struct run_csv whole;
-    CNN_TRY(rundir_read_csv(s->dir.path, "summary.csv", &whole));
-    rundir_csv_free(&whole);
+    CNN_TRY(scan_csv(s, "summary.csv", 0, NULL, NULL));
     char path[4200];
     rundir_path(path, sizeof path, s->dir.path, "summary.csv");
     struct summary_row *old;
@@ -166,38 +214,6 @@ static cnn_status resume_check_data(const struct sweep *s, const char *meta_text
                     s->data.test_n);
 }
 
-/* Every data row of c must belong to the plan; for steps.csv (step_counts
- * not NULL) the rows with region "step" of each finished configuration are
- * counted into step_counts[plan index]. */
-static cnn_status check_rows(const struct sweep *s, const struct run_csv *c, long *step_counts)
-{
-    int region = step_counts ? rundir_csv_column(c, "region") : -1;
-    if (step_counts && region < 0)
-        return cnn_fail(CNN_E_DATA, "%s: no column 'region'", c->path);
-    size_t offset = 0, at;
-    int line;
-    char key[PLAN_KEY_MAX + 1], field[32];
-    while ((at = rundir_csv_next(c, &offset, &line)) != (size_t)-1) {
-        rundir_csv_field(c, at, 0, key, sizeof key);
-        int i = plan_index(&s->plan, key);
-        if (i < 0)
-            return cnn_fail(CNN_E_DATA, "%s: line %d (byte offset %zu) belongs to configuration "
-                            "'%s', which is not in this run's plan", c->path, line, at, key);
-        if (step_counts && s->done[i]) {
-            rundir_csv_field(c, at, region, field, sizeof field);
-            step_counts[i] += strcmp(field, "step") == 0;
-        }
-    }
-    return CNN_OK;
-}
-
-static int keep_finished(void *ctx, const char *key)
-{
-    const struct sweep *s = ctx;
-    int i = plan_index(&s->plan, key);
-    return i >= 0 && s->done[i];
-}
-
 /* The rewritten CSV files of a resume, finished but not yet in place. */
 struct resume_files {
     struct cnn_atomic_file f[3];
@@ -236,28 +252,24 @@ static cnn_status resume_prepare_files(struct sweep *s, struct resume_files *out
         rundir_path(path, sizeof path, s->dir.path, names[f]);
         if (f == 2 && access(path, F_OK) != 0)
             break; /* kernels.csv: only with --cupti */
-        struct run_csv c;
-        st = rundir_read_csv(s->dir.path, names[f], &c);
-        if (st != CNN_OK)
-            break;
         long *counts = f == 0 ? calloc((size_t)s->plan.n, sizeof *counts) : NULL;
-        if (f == 0 && !counts)
+        if (f == 0 && !counts) {
             st = cnn_fail(CNN_E_NOMEM, "cannot allocate step counts");
+            break;
+        }
+        int changed = 0;
         /* kernels.csv has rows of no configuration (key ""): not checked */
-        if (st == CNN_OK && f < 2)
-            st = check_rows(s, &c, counts);
+        st = scan_csv(s, names[f], f < 2, counts, &changed);
         for (int i = 0; counts && st == CNN_OK && i < s->plan.n; i++)
             if (s->done[i] && counts[i] != s->rows[i].t.n)
                 st = cnn_fail(CNN_E_DATA, "%s holds %ld timed steps of %s, summary.csv records "
-                              "%ld: its rows are not all there", c.path, counts[i],
+                              "%ld: its rows are not all there", path, counts[i],
                               s->plan.configs[i].key, s->rows[i].t.n);
         free(counts);
-        int changed = 0;
-        if (st == CNN_OK)
-            st = rundir_prune_csv(&c, keep_finished, s, &out->f[out->n], &changed);
+        if (st == CNN_OK && changed)
+            st = rundir_prune_csv(s->dir.path, names[f], keep_finished, s, &out->f[out->n]);
         if (st == CNN_OK && changed)
             out->n++;
-        rundir_csv_free(&c);
     }
     if (st != CNN_OK)
         resume_files_abort(out);

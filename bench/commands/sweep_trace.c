@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csvout.h"
 #include "error.h"
+#include "runfile.h"
 #include "sweep.h"
 #include "trace.h"
 
@@ -54,7 +54,7 @@ cnn_status sweep_trace_finish(const struct sweep *s, int tracing)
         return CNN_OK;
     }
     char *text;
-    CNN_TRY(csv_read_file(part, &text, NULL));
+    CNN_TRY(runfile_read_text(part, &text, NULL));
     FILE *fp = fopen(path, "a");
     const char *body = strchr(text, '\n');
     int failed = !fp;

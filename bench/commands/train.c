@@ -468,12 +468,13 @@ static cnn_status train_run(const struct train_opts *o, ranks *r, int *usage, in
         return cnn_fail(CNN_E_ARG, "no --impl, and no reference backend in this build to "
                         "default to");
     CNN_TRY(backends_find(impl, &be));
-    CNN_TRY(backends_check_threads_variant(be, o->threads, o->variant));
     struct train_job job;
     CNN_TRY(job_setup(o, r, &job));
     const struct cnn_comm *comm = job.ranks ? &job.comm : NULL;
     CNN_TRY(cnn_config_check(be, &(struct cnn_config){.batch = (int)job.share.count,
-                                                      .filters = o->filters, .gpus = o->gpus,
+                                                      .filters = o->filters,
+                                                      .threads = o->threads,
+                                                      .variant = o->variant, .gpus = o->gpus,
                                                       .comm = comm}));
     *usage = 0;
     CNN_TRY(backends_probe(be));

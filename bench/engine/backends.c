@@ -50,19 +50,6 @@ cnn_status backends_probe(const struct cnn_backend *be)
     return cnn_fail_context(st, "%s", be->name);
 }
 
-cnn_status backends_check_threads_variant(const struct cnn_backend *be, int threads,
-                                          int variant)
-{
-    if (threads > 0 && !(be->caps & CNN_CAP_THREADS))
-        return cnn_fail(CNN_E_ARG, "--threads: backend %s does not take a thread count", be->name);
-    if (variant > 0 && !(be->caps & CNN_CAP_VARIANTS))
-        return cnn_fail(CNN_E_ARG, "--variant: backend %s has no kernel variants", be->name);
-    if (variant > be->variant_count)
-        return cnn_fail(CNN_E_ARG, "--variant: backend %s has variants 1..%d, not %d", be->name,
-                        be->variant_count, variant);
-    return CNN_OK;
-}
-
 void backends_print(void)
 {
     for (int i = 0; cnn_backends[i]; i++) {

@@ -15,10 +15,6 @@ cnn_status backends_validate_all(void);
 cnn_status backends_find(const char *name, const struct cnn_backend **be);
 /* probe(), with the message prefixed by the backend's name ("cuda: no CUDA device"). */
 cnn_status backends_probe(const struct cnn_backend *be);
-/* CNN_E_ARG when threads > 0 for a backend without CNN_CAP_THREADS, or a
- * variant the backend does not have (0 = default is always fine). */
-cnn_status backends_check_threads_variant(const struct cnn_backend *be, int threads,
-                                          int variant);
 /* "seq, omp, cuda" into buf. */
 void backends_names(char *buf, size_t len);
 /* Prints every built backend, its capabilities, variants and probe result. */

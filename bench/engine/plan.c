@@ -313,9 +313,30 @@ static struct plan_block preset_block(const char *name, int nb, const int *b, in
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof *(a)))
 
+/* The studies every preset ends with, from blocks[n]: the thread ladder and
+ * every kernel variant at one size (batch b, filters f, length l), then a
+ * learning curve at B=100, F=32 on all CPUs over learn steps, evaluated every
+ * eval_every. Returns the new block count. */
+static int preset_studies(struct plan_block *blocks, int n, const int *b, const int *f,
+                          const int *l, const struct cli_axis *ladder, int cpus,
+                          const int *learn, int eval_every)
+{
+    static const int b100[] = {100}, f32[] = {32};
+    blocks[n] = preset_block("threads", 1, b, 1, f, 1, l);
+    blocks[n].threads_only = 1;
+    blocks[n++].threads = *ladder;
+    blocks[n] = preset_block("variants", 1, b, 1, f, 1, l);
+    blocks[n].variants_only = 1;
+    blocks[n++].all_variants = 1;
+    blocks[n] = preset_block("learning", 1, b100, 1, f32, 1, learn);
+    axis_set(&blocks[n].threads, 1, &cpus);
+    blocks[n++].eval_every = eval_every;
+    return n;
+}
+
 cnn_status plan_preset(const char *name, int cpus, struct plan_block *blocks, int *nblocks)
 {
-    int ends[] = {1, cpus}, all_cpus[] = {cpus};
+    int ends[] = {1, cpus};
     struct cli_axis ladder;
     plan_thread_ladder(cpus, &ladder);
     int n = 0;
@@ -325,38 +346,20 @@ cnn_status plan_preset(const char *name, int cpus, struct plan_block *blocks, in
          * large enough for threads to pay off */
         static const int b100[] = {100}, f_small[] = {8, 16, 32, 64}, s100[] = {100};
         static const int b_small[] = {50, 100, 200, 400}, f16[] = {16};
-        static const int b500[] = {500}, f128[] = {128}, s50[] = {50};
-        static const int f32[] = {32}, s500[] = {500};
+        static const int b500[] = {500}, f128[] = {128}, s50[] = {50}, s500[] = {500};
         blocks[n] = preset_block("filters", 1, b100, N_OF(f_small), f_small, 1, s100);
         axis_set(&blocks[n++].threads, 2, ends);
         blocks[n] = preset_block("batch", N_OF(b_small), b_small, 1, f16, 1, s100);
         axis_set(&blocks[n++].threads, 2, ends);
-        blocks[n] = preset_block("threads", 1, b500, 1, f128, 1, s50);
-        blocks[n].threads_only = 1;
-        blocks[n++].threads = ladder;
-        blocks[n] = preset_block("variants", 1, b500, 1, f128, 1, s50);
-        blocks[n].variants_only = 1;
-        blocks[n++].all_variants = 1;
-        blocks[n] = preset_block("learning", 1, b100, 1, f32, 1, s500);
-        axis_set(&blocks[n].threads, 1, all_cpus);
-        blocks[n++].eval_every = 50;
+        n = preset_studies(blocks, n, b500, f128, s50, &ladder, cpus, s500, 50);
     } else if (strcmp(name, "paper") == 0) {
         /* the original project's grid, 100 steps each, plus the scaling studies
          * at the docs/DESIGN.md §7 anchor size B=1000, F=256 */
         static const int b_grid[] = {100, 250, 500, 1000}, f_grid[] = {32, 64, 128, 256};
-        static const int s100[] = {100}, b1000[] = {1000}, f256[] = {256};
-        static const int b100[] = {100}, f32[] = {32}, s1000[] = {1000};
+        static const int s100[] = {100}, b1000[] = {1000}, f256[] = {256}, s1000[] = {1000};
         blocks[n] = preset_block("grid", N_OF(b_grid), b_grid, N_OF(f_grid), f_grid, 1, s100);
         axis_set(&blocks[n++].threads, 2, ends);
-        blocks[n] = preset_block("threads", 1, b1000, 1, f256, 1, s100);
-        blocks[n].threads_only = 1;
-        blocks[n++].threads = ladder;
-        blocks[n] = preset_block("variants", 1, b1000, 1, f256, 1, s100);
-        blocks[n].variants_only = 1;
-        blocks[n++].all_variants = 1;
-        blocks[n] = preset_block("learning", 1, b100, 1, f32, 1, s1000);
-        axis_set(&blocks[n].threads, 1, all_cpus);
-        blocks[n++].eval_every = 100;
+        n = preset_studies(blocks, n, b1000, f256, s100, &ladder, cpus, s1000, 100);
     } else if (strcmp(name, "scaling") == 0) {
         /* one process with 1..cpus threads against 1..cpus ranks of one
          * thread each, strong scaling, at the docs/DESIGN.md §7 anchor size

@@ -1,5 +1,6 @@
 /* csvout.c — row writers for steps.csv and evals.csv, RFC 4180 field quoting,
- * and the one CSV reader (records, then fields) every command uses. */
+ * and its reverse: text cut into records, then fields (runfile.h reads the
+ * files). */
 #include "csvout.h"
 
 #include <errno.h>
@@ -7,9 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "error.h"
 
@@ -201,62 +200,4 @@ void csv_output_abort(struct csv_output *o)
     else if (o->fp)
         fclose(o->fp);
     o->fp = NULL;
-}
-
-cnn_status csv_read_file(const char *path, char **text, size_t *len)
-{
-    /* a regular file only: a FIFO would block the open forever */
-    int fd;
-    CNN_TRY(cnn_open_regular(path, "a text file", &fd));
-    errno = 0;
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        return cnn_fail(CNN_E_IO, "%s: cannot open: %s", path,
-                        errno ? strerror(errno) : "out of memory");
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    char read_error[160] = "";
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        size_t room = cap - 1 - n;
-        int got = gzread(gz, buf + n, room < INT_MAX ? (unsigned)room : INT_MAX);
-        if (got > 0) {
-            n += (size_t)got;
-            continue;
-        }
-        /* The end, or a read error, a damaged gzip stream or one cut off
-         * (Z_BUF_ERROR): gzread tells them apart only through gzerror. */
-        int zerr;
-        const char *what = gzerror(gz, &zerr);
-        size_t plen = strlen(path); /* zlib says "PATH: what" */
-        if (strncmp(what, path, plen) == 0 && what[plen] == ':')
-            what += plen + 1 + (what[plen + 1] == ' ');
-        if (got < 0 || zerr != Z_OK)
-            snprintf(read_error, sizeof read_error, "%s",
-                     zerr == Z_ERRNO ? strerror(errno) : what);
-        break;
-    }
-    gzclose(gz);
-    if (!buf)
-        return cnn_fail(CNN_E_NOMEM, "%s: cannot allocate a read buffer", path);
-    if (read_error[0]) {
-        free(buf);
-        return cnn_fail(CNN_E_IO, "%s: read error: %s", path, read_error);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    if (len)
-        *len = n;
-    return CNN_OK;
 }

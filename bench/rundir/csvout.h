@@ -54,8 +54,9 @@ void csv_format_number(char *buf, size_t len, double v);
 int csv_write_field(FILE *fp, const char *s);
 
 /*
- * The one CSV reader: a text held in memory (csv_read_file) is cut into
- * records, then each record into fields, both in place.
+ * RFC 4180 read back: a text held in memory is cut into records, then each
+ * record into fields, both in place. The files of a run are read through
+ * runfile.h, which uses these.
  */
 struct csv_records {
     char *pos, *end;
@@ -98,10 +99,5 @@ cnn_status csv_output_open(struct csv_output *o, const char *path);
 /* Flushes and, for a regular file, renames into place. */
 cnn_status csv_output_commit(struct csv_output *o);
 void csv_output_abort(struct csv_output *o);
-
-/* Reads a whole text file into a NUL-terminated malloc'd buffer. A gzip
- * file (the committed runs' steps.csv.gz) is decompressed on the way: zlib
- * reads a plain file as it is. */
-cnn_status csv_read_file(const char *path, char **text, size_t *len);
 
 #endif

@@ -131,18 +131,3 @@ int field_is_printable(const char *s)
             return 0;
     return 1;
 }
-
-cnn_status field_check_text(const char *path, const char *text, size_t len)
-{
-    if (len == 0)
-        return cnn_fail(CNN_E_DATA, "%s: the file is empty", path);
-    const char *nul = memchr(text, '\0', len);
-    if (nul) {
-        long line = 1;
-        for (const char *p = text; p < nul; p++)
-            line += *p == '\n';
-        return cnn_fail(CNN_E_DATA, "%s: line %ld: a NUL byte: binary data, not a text file",
-                        path, line);
-    }
-    return CNN_OK;
-}

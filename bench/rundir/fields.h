@@ -49,7 +49,4 @@ cnn_status field_name(const struct field_pos *at, const char *text, char *out, s
 /* Whether s is printable text: no control characters (bytes below 0x20, DEL). */
 int field_is_printable(const char *s);
 
-/* A whole file read as text: not empty, no NUL bytes (a binary file). */
-cnn_status field_check_text(const char *path, const char *text, size_t len);
-
 #endif

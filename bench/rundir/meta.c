@@ -12,12 +12,11 @@
 #include <unistd.h>
 
 #include "cnnbench_config.h"
-#include "csvout.h"
 #include "error.h"
-#include "fields.h"
 #include "fileio.h"
 #include "json.h"
 #include "run.h"
+#include "runfile.h"
 #include "trace.h"
 
 #ifndef CNNBENCH_BUILD_FLAGS
@@ -655,10 +654,8 @@ cnn_status meta_read(const char *path, char **text)
 {
     size_t len;
     json_t *root = NULL;
-    CNN_TRY(csv_read_file(path, text, &len));
-    cnn_status st = field_check_text(path, *text, len);
-    if (st == CNN_OK)
-        st = json_parse_document(path, *text, len, &root);
+    CNN_TRY(runfile_load(path, RUNFILE_FIELDS, text, &len));
+    cnn_status st = json_parse_document(path, *text, len, &root);
     if (st == CNN_OK && !json_is_object(root))
         st = cnn_fail(CNN_E_DATA, "%s: not a JSON object, so not a cnnbench meta.json", path);
     json_decref(root);

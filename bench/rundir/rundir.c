@@ -1,4 +1,5 @@
-/* rundir.c — the run directory's lock, its all-or-nothing creation, and whole-file CSV reading for --resume. */
+/* rundir.c — the run directory's lock, its all-or-nothing creation, and its CSV files read and
+ * pruned for --resume. */
 #include "rundir.h"
 
 #include <dirent.h>
@@ -352,126 +353,47 @@ void rundir_close(struct run_dir *d)
     d->final[0] = '\0';
 }
 
-/* ---- reading a run's CSV files whole ---- */
+/* ---- reading a run's CSV files for --resume ---- */
 
-static int count_fields(const char *line, const char *end)
+cnn_status rundir_open_csv(const char *dir, const char *name, struct runfile *f)
 {
-    int n = 1;
-    for (const char *p = line; p < end; p++)
-        n += *p == ',';
-    return n;
+    char path[4200];
+    rundir_path(path, sizeof path, dir, name);
+    const struct runfile_rules rules = {.voice = RUNFILE_DAMAGE};
+    return runfile_open(f, path, &rules);
 }
 
-/* Line number (from 1) of the byte at offset. */
-static int line_of(const char *text, size_t offset)
+/* Writes one record as csvout writes fields: a line cnnbench wrote comes
+ * out byte for byte as it was. */
+static int write_record(FILE *fp, char *const *fields, int n)
 {
-    int line = 1;
-    for (size_t i = 0; i < offset; i++)
-        line += text[i] == '\n';
-    return line;
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        failed |= (i && fputc(',', fp) == EOF) || csv_write_field(fp, fields[i]) < 0;
+    return failed || fputc('\n', fp) == EOF ? -1 : 0;
 }
 
-cnn_status rundir_read_csv(const char *dir, const char *name, struct run_csv *c)
+cnn_status rundir_prune_csv(const char *dir, const char *name,
+                            int (*keep)(void *ctx, const char *key), void *ctx,
+                            struct cnn_atomic_file *out)
 {
-    memset(c, 0, sizeof *c);
-    rundir_path(c->path, sizeof c->path, dir, name);
-    CNN_TRY(csv_read_file(c->path, &c->text, &c->len));
-    const char *nul = memchr(c->text, '\0', c->len);
-    cnn_status st = CNN_OK;
-    const char *header_end = memchr(c->text, '\n', c->len);
-    if (nul) {
-        size_t at = (size_t)(nul - c->text);
-        st = cnn_fail(CNN_E_DATA, "%s: a NUL byte at byte offset %zu (line %d): the file is "
-                      "damaged, and resuming would drop the rows after it", c->path, at,
-                      line_of(c->text, at));
-    } else if (!header_end) {
-        st = cnn_fail(CNN_E_DATA, "%s: no header line (%zu bytes): not a file of a cnnbench "
-                      "run", c->path, c->len);
-    } else {
-        c->fields = count_fields(c->text, header_end);
-        size_t offset = (size_t)(header_end - c->text) + 1;
-        int line = 2;
-        for (const char *nl; st == CNN_OK &&
-             (nl = memchr(c->text + offset, '\n', c->len - offset)) != NULL; line++) {
-            int n = count_fields(c->text + offset, nl);
-            if (n != c->fields)
-                st = cnn_fail(CNN_E_DATA, "%s: line %d (byte offset %zu) has %d field%s, the "
-                              "header %d: the file is damaged", c->path, line, offset, n,
-                              n == 1 ? "" : "s", c->fields);
-            offset = (size_t)(nl - c->text) + 1;
-        }
-        c->whole = offset;
+    struct runfile f;
+    CNN_TRY(rundir_open_csv(dir, name, &f));
+    cnn_status st = cnn_atomic_open(out, f.path);
+    if (st != CNN_OK) {
+        runfile_close(&f);
+        return st;
     }
-    if (st != CNN_OK)
-        rundir_csv_free(c);
-    return st;
-}
-
-void rundir_csv_free(struct run_csv *c)
-{
-    free(c->text);
-    c->text = NULL;
-}
-
-size_t rundir_csv_next(const struct run_csv *c, size_t *offset, int *line_no)
-{
-    if (*offset == 0) {
-        *offset = (size_t)((const char *)memchr(c->text, '\n', c->whole) - c->text) + 1;
-        *line_no = 1;
-    }
-    if (*offset >= c->whole)
-        return (size_t)-1;
-    size_t start = *offset;
-    const char *nl = memchr(c->text + start, '\n', c->whole - start);
-    *offset = (size_t)(nl - c->text) + 1;
-    (*line_no)++;
-    return start;
-}
-
-void rundir_csv_field(const struct run_csv *c, size_t offset, int i, char *buf, size_t len)
-{
-    const char *p = c->text + offset, *end = c->text + c->whole;
-    for (; i > 0 && p < end && *p != '\n'; p++)
-        i -= *p == ',';
-    size_t n = 0;
-    if (i == 0)
-        while (p + n < end && p[n] != ',' && p[n] != '\n')
-            n++;
-    snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
-}
-
-int rundir_csv_column(const struct run_csv *c, const char *name)
-{
-    char field[128];
-    for (int i = 0; i < c->fields; i++) {
-        rundir_csv_field(c, 0, i, field, sizeof field);
-        if (strcmp(field, name) == 0)
-            return i;
-    }
-    return -1;
-}
-
-cnn_status rundir_prune_csv(const struct run_csv *c, int (*keep)(void *ctx, const char *key),
-                            void *ctx, struct cnn_atomic_file *out, int *changed)
-{
-    *changed = c->whole != c->len;
-    size_t offset = 0, at;
-    int line;
-    char key[256];
-    while (!*changed && (at = rundir_csv_next(c, &offset, &line)) != (size_t)-1) {
-        rundir_csv_field(c, at, 0, key, sizeof key);
-        *changed = !keep(ctx, key);
-    }
-    if (!*changed)
-        return CNN_OK;
-    CNN_TRY(cnn_atomic_open(out, c->path));
-    offset = 0;
-    at = rundir_csv_next(c, &offset, &line);
-    fwrite(c->text, 1, at == (size_t)-1 ? c->whole : at, out->fp);
-    for (; at != (size_t)-1; at = rundir_csv_next(c, &offset, &line)) {
-        rundir_csv_field(c, at, 0, key, sizeof key);
-        if (keep(ctx, key))
-            fwrite(c->text + at, 1, offset - at, out->fp);
+    int more = 1, failed = write_record(out->fp, f.header, f.columns);
+    while (!failed && (st = runfile_next(&f, &more)) == CNN_OK && more)
+        if (keep(ctx, f.field[0]))
+            failed = write_record(out->fp, f.field, f.columns);
+    runfile_close(&f);
+    if (st == CNN_OK && failed)
+        st = cnn_fail(CNN_E_IO, "%s: write failed: %s", out->tmp, strerror(errno));
+    if (st != CNN_OK) {
+        cnn_atomic_abort(out);
+        return st;
     }
     return cnn_atomic_finish(out);
 }

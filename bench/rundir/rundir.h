@@ -14,10 +14,10 @@
  *     whole run or does not exist, and a failure (a full disk) removes what
  *     it made;
  *   - read whole: --resume reads each CSV completely and refuses one it
- *     cannot read (a NUL byte, a line with the wrong number of fields),
- *     naming the file, line and byte offset, rather than keep the rows
- *     before the damage. Only a last line without a newline, a write a
- *     crash cut off, is dropped.
+ *     cannot read (a NUL byte, a line with the wrong number of fields,
+ *     broken quoting), naming the file, line and byte offset, rather than
+ *     keep the rows before the damage. Only a last line without a newline,
+ *     a write a crash cut off, is dropped.
  */
 #ifndef BENCH_RUNDIR_H
 #define BENCH_RUNDIR_H
@@ -27,6 +27,7 @@
 
 #include "cnn.h"
 #include "fileio.h"
+#include "runfile.h"
 
 struct run_dir {
     char path[4096];  /* the run; while it is being created, the hidden directory */
@@ -62,38 +63,20 @@ void rundir_close(struct run_dir *d);
  * 0, or -1 with errno set. */
 int rundir_sync(FILE *fp);
 
-/* A CSV of the run, read whole and checked: no NUL byte, a header, every
- * complete line with as many fields as the header. text[0..whole) holds the
- * header and the complete lines; a last line without newline after them
- * (a write cut off by a crash) is not part of it. */
-struct run_csv {
-    char path[4200];
-    char *text;
-    size_t len;    /* bytes in the file */
-    size_t whole;  /* bytes of complete lines */
-    int fields;    /* of the header */
-};
-
-cnn_status rundir_read_csv(const char *dir, const char *name, struct run_csv *c);
-void rundir_csv_free(struct run_csv *c);
-
-/* Walks the complete data lines of c (the header skipped): returns the byte
- * offset of the next line at or after *offset and advances *offset past it,
- * or (size_t)-1 at the end. *line_no counts lines from 1 (the header). */
-size_t rundir_csv_next(const struct run_csv *c, size_t *offset, int *line_no);
-/* Copies field i (0-based) of the line at offset into buf ("" if absent). */
-void rundir_csv_field(const struct run_csv *c, size_t offset, int i, char *buf, size_t len);
-/* Index of the header field name, or -1. */
-int rundir_csv_column(const struct run_csv *c, const char *name);
+/* Opens DIR/NAME for --resume (runfile.h): a NUL byte, a missing header or
+ * a record of another width is refused naming the line and byte offset; a
+ * last line without newline (a write cut off by a crash) is dropped. */
+cnn_status rundir_open_csv(const char *dir, const char *name, struct runfile *f);
 
 /*
- * Writes the header and the complete lines of c whose first field satisfies
- * keep(ctx, key) to a temporary file beside c's file, finished (flushed,
- * fsynced, closed) but not yet in place: *changed is 0 and nothing is
- * written when that is the file as it is. Publish with cnn_atomic_publish,
- * or cnn_atomic_abort to leave the file as it was.
+ * Writes the header and the records of DIR/NAME whose first field satisfies
+ * keep(ctx, key), without a last line a crash cut off, to a temporary file
+ * beside it, finished (flushed, fsynced, closed) but not yet in place.
+ * Publish with cnn_atomic_publish, or cnn_atomic_abort to leave the file as
+ * it was.
  */
-cnn_status rundir_prune_csv(const struct run_csv *c, int (*keep)(void *ctx, const char *key),
-                            void *ctx, struct cnn_atomic_file *out, int *changed);
+cnn_status rundir_prune_csv(const char *dir, const char *name,
+                            int (*keep)(void *ctx, const char *key), void *ctx,
+                            struct cnn_atomic_file *out);
 
 #endif

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "fields.h"
 #include "fileio.h"
+#include "runfile.h"
 
 void summary_from_run(struct summary_row *row, const struct plan_config *c, const char *timer,
                       long steps, uint32_t train_n, int warmup, const struct run_result *r)
@@ -440,42 +441,21 @@ static cnn_status check_row(const struct summary_row *r, const char *path, long 
 
 cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
 {
-    char *text;
-    size_t len;
     *rows = NULL;
     *n = 0;
-    enum { MAX_FIELDS = N_COLUMNS + 8 }; /* room for columns a later version adds */
-    char *header[MAX_FIELDS + 1], *fields[MAX_FIELDS + 1];
     int map[N_COLUMNS];
-    CNN_TRY(csv_read_file(path, &text, &len));
-    cnn_status st = field_check_text(path, text, len);
-    struct csv_records records;
-    csv_records_init(&records, text, len);
-    char *line;
-    int cap = 0, nh = 0;
+    struct runfile f;
+    const struct runfile_rules rules = {.voice = RUNFILE_FIELDS};
+    CNN_TRY(runfile_open(&f, path, &rules));
+    cnn_status st = CNN_OK;
+    for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
+        map[c] = runfile_column(&f, columns[c].name);
+        if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional)
+            st = cnn_fail(CNN_E_DATA, "%s: line 1: no column '%s'", path, columns[c].name);
+    }
+    int cap = 0, more = 1;
     /* a last record without its line end was cut off mid-write: dropped */
-    while (st == CNN_OK && csv_records_next(&records, &line) == 1) {
-        long lineno = records.line;
-        if (lineno == 1) {
-            nh = csv_split(line, header, MAX_FIELDS + 1);
-            if (nh < 0 || nh > MAX_FIELDS)
-                st = cnn_fail(CNN_E_DATA, "%s: line 1: %s, not the header of a summary.csv",
-                              path, nh < 0 ? "broken quoting" : "too many columns");
-            for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
-                map[c] = csv_find_column(header, nh, columns[c].name);
-                if (map[c] < 0 && columns[c].kind != COL_DERIVED && !columns[c].optional)
-                    st = cnn_fail(CNN_E_DATA, "%s: line 1: no column '%s'", path,
-                                  columns[c].name);
-            }
-            continue;
-        }
-        int nf = csv_split(line, fields, MAX_FIELDS + 1);
-        if (nf != nh) {
-            st = nf < 0 ? cnn_fail(CNN_E_DATA, "%s: line %ld: broken quoting", path, lineno)
-                        : cnn_fail(CNN_E_DATA, "%s: line %ld: %d fields where the header has %d",
-                                   path, lineno, nf, nh);
-            break;
-        }
+    while (st == CNN_OK && (st = runfile_next(&f, &more)) == CNN_OK && more) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 32;
             struct summary_row *g = realloc(*rows, (size_t)cap * sizeof *g);
@@ -488,19 +468,17 @@ cnn_status summary_read(const char *path, struct summary_row **rows, int *n)
         struct summary_row *r = &(*rows)[(*n)++];
         memset(r, 0, sizeof *r);
         for (int c = 0; c < N_COLUMNS && st == CNN_OK; c++) {
-            struct field_pos at = {path, lineno, map[c] + 1, columns[c].name};
-            st = parse_cell(&columns[c], map[c] >= 0 ? fields[map[c]] : "", r, &at);
+            struct field_pos at = {path, f.line, map[c] + 1, columns[c].name};
+            st = parse_cell(&columns[c], map[c] >= 0 ? f.field[map[c]] : "", r, &at);
         }
         /* a file from before the ranks column, or a row made without a
          * configuration: one process */
         if (r->ranks == 0)
             r->ranks = 1;
         if (st == CNN_OK)
-            st = check_row(r, path, lineno, map);
+            st = check_row(r, path, f.line, map);
     }
-    if (st == CNN_OK && nh == 0)
-        st = cnn_fail(CNN_E_DATA, "%s: no complete header line", path);
-    free(text);
+    runfile_close(&f);
     if (st != CNN_OK) {
         free(*rows);
         *rows = NULL;

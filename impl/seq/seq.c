@@ -372,7 +372,7 @@ static cnn_status seq_get_pool_choice(cnn_state *s, uint8_t *choice)
 }
 
 /* The reference's replay hook: the next backward routes every gradient as
- * the given decisions say (bench/verify.c, after it checked them). */
+ * the given decisions say (bench/engine/verify.c, after it checked them). */
 static cnn_status seq_set_pool_choice(cnn_state *s, const uint8_t *choice)
 {
     size_t count = (size_t)s->n * cnn_features(s->cfg.filters);

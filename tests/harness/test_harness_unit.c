@@ -19,6 +19,7 @@
 #include "json.h"
 #include "params.h"
 #include "plan.h"
+#include "runfile.h"
 #include "stats.h"
 #include "summary.h"
 #include "verify.h"
@@ -518,7 +519,7 @@ static void test_summary_roundtrip(const char *dir)
     free(back);
     /* the derived speedup column: seq median 2.5 / omp 1.25 = 2 */
     char *text;
-    CHECK_OK(csv_read_file(path, &text, NULL));
+    CHECK_OK(runfile_read_text(path, &text, NULL));
     check(strstr(text, ",1,0.5,reference,ok,,wall,") != NULL,
           "seq: speedup_vs_seq 1, speedup_vs_omp_t1 0.5");
     check(strstr(text, ",2,1,yes,ok,\"cuda: \"\"conv\"\" failed, twice,\nthen \"\"\"\" at "
@@ -624,7 +625,7 @@ static void test_json(const char *dir)
 
     char *text;
     size_t len;
-    CHECK_OK(csv_read_file(path, &text, &len));
+    CHECK_OK(runfile_read_text(path, &text, &len));
     json_t *root = NULL;
     check(json_parse_document(path, text, len, &root) == CNN_OK, "what was written parses");
     json_decref(root);

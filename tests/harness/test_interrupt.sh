@@ -15,6 +15,16 @@ mkdir -p "$scratch/data" && "$make_idx" "$scratch/data" 400 100 || exit 99
 
 run=$scratch/run
 steps=40
+
+# all_rows WHEN FILTER: every configuration of summary.csv that the awk
+# pattern FILTER selects has its steps x 8 rows in steps.csv.
+all_rows() {
+    for key in $(awk -F, "NR > 1 && $2 { print \$1 }" "$run/summary.csv"); do
+        n=$(grep -c "^$key," "$run/steps.csv")
+        [ "$n" -eq $((steps * 8)) ]
+        check $? "$1$key has its $((steps * 8)) rows" "$n rows"
+    done
+}
 # 8 seq configurations of a few tenths of a second each
 "$cnnbench" sweep --data "$scratch/data" --impl seq --batch 50,100 --filters 8,16,24,32 \
     --steps $steps --warmup 1 --out "$run" >"$scratch/out1" 2>"$scratch/err1" &
@@ -43,11 +53,7 @@ done_before=$(grep -c ',ok,' "$run/summary.csv")
 [ "$done_before" -ge 2 ] && [ "$done_before" -lt 8 ]
 check $? "2..7 configurations finished before the interrupt" "$done_before finished"
 # every finished configuration's rows are all there
-for key in $(awk -F, 'NR > 1 && /,ok,/ { print $1 }' "$run/summary.csv"); do
-    n=$(grep -c "^$key," "$run/steps.csv")
-    [ "$n" -eq $((steps * 8)) ]
-    check $? "after the interrupt $key has its $((steps * 8)) rows" "$n rows"
-done
+all_rows "after the interrupt " /,ok,/
 
 "$cnnbench" sweep --resume "$run" >"$scratch/out2" 2>"$scratch/err2"
 check $? "the resume succeeds" "$(cat "$scratch/err2")"
@@ -65,11 +71,7 @@ check $? "steps.csv has $((8 * steps * 8)) rows" "$rows rows"
 dups=$(awk -F, 'NR > 1 { print $1, $8, $9 }' "$run/steps.csv" | sort | uniq -d | wc -l)
 [ "$dups" -eq 0 ]
 check $? "steps.csv has each (configuration, step, region) once" "$dups repeated"
-for key in $(awk -F, 'NR > 1 { print $1 }' "$run/summary.csv"); do
-    n=$(grep -c "^$key," "$run/steps.csv")
-    [ "$n" -eq $((steps * 8)) ]
-    check $? "$key has its $((steps * 8)) rows" "$n rows"
-done
+all_rows "" 1
 # finished rows were kept, not rerun: the resumed session ran the rest only
 ran=$(grep -c '^\[' "$scratch/err2")
 [ "$ran" -eq $((8 - done_before)) ]
