@@ -182,7 +182,8 @@ cnn_status sweep_run_config(struct sweep *s, int i)
         .eval_every = c->eval_every, .eval_final = o->eval,
         .keep_final = outranks(s, i, s->showcase),
     };
-    struct run_result result = {.first_warmup_ms = -1.0};
+    struct run_result result;
+    run_result_init(&result);
     struct run_hooks hooks = {.on_step = progress_hook, .on_noise = progress_noise_hook,
                               .ctx = &s->progress, .stop = &interrupt_flag};
     double load_start = meta_load_1min();

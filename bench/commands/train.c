@@ -509,7 +509,8 @@ static cnn_status train_run(const struct train_opts *o, ranks *r, int *usage, in
 
     struct cnn_params init = {0};
     struct reference_cache refs = {0};
-    struct run_result result = {0};
+    struct run_result result;
+    run_result_init(&result);
     if (st == CNN_OK)
         st = cnn_params_alloc(&init, o->filters);
     if (st == CNN_OK) {

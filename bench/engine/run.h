@@ -163,6 +163,11 @@ struct run_hooks {
  */
 cnn_status run_config(const struct run_spec *spec, const struct data_set *data,
                       const struct run_hooks *hooks, struct run_result *result);
+/* An empty result: no steps, and no figure where nothing was measured
+ * (energy NaN, first_warmup_ms -1); run_config starts with it, and so does
+ * a caller that fills a result another way (a configuration run under
+ * mpirun, read back from its CSV). */
+void run_result_init(struct run_result *r);
 void run_result_free(struct run_result *r);
 
 /* How the steps of be were timed, as the timer column says it: "wall"

@@ -60,6 +60,12 @@ for impl in seq omp; do
             [ "$n" -eq 3 ]
         fi
         check $? "$key: $n allreduce rows (one per step where N > 1)"
+        e=""
+        for col in joules_per_step_cpu joules_per_step_gpu energy_window_s gpu_sampled_w; do
+            e="$e$(column_of "$summary" $col "$key")"
+        done
+        [ -z "$e" ]
+        check $? "$key: no energy figure (the job's processes meter nothing the sweep reads)" "$e"
     done
 done
 [ -z "$(find "$scratch/strong" -name '.np-*')" ]
