@@ -10,9 +10,10 @@ p = "ranks_".mode
 if (mode eq "weak") {
     what = "weak scaling: b images per rank, B = N x b"
 } else {
-    what = "strong scaling: global batch B fixed, each rank a B/N share"
+    what = "strong scaling: B fixed, each rank a B/N share"
 }
-set title sprintf("Throughput vs MPI ranks (%s; dashed: ideal)", what).value(p."_note")
+# two lines: the key on the right leaves the plot too narrow for one
+set title sprintf("Throughput vs MPI ranks\n(%s; dashed: ideal)", what).value(p."_note")
 set xlabel (mode eq "weak" ? "ranks N" : "ranks N (threads T for one process)")
 set ylabel "images / s"
 set logscale xy
