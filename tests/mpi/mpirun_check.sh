@@ -15,12 +15,7 @@ fi
 prog=$1
 . "$(dirname "$0")/../common/check.sh"
 
-if ! command -v mpirun >/dev/null 2>&1; then
-    echo "SKIP: mpirun not found (Debian package openmpi-bin; scripts/setup.sh installs it)"
-    exit 77
-fi
-# Open MPI refuses to start as root without both; CI runs as root.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+. "$(dirname "$0")/mpirun_env.sh"
 
 # A fault must stop the job within this many seconds; the watchdog is longer,
 # so that a hang shows as its own failure (status 124).
