@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "comm.h"
 #include "cudnn_pool.h"
 #include "error.h"
 #include "gpu/gpu.h"
@@ -120,6 +121,8 @@ struct cnn_state {
     float *logits_host; /* [B][C] for predict */
     float *batch_x;     /* [B][P] the batch buffer offered to the harness, */
     uint8_t *batch_y;   /* [B]    so that the upload is a DMA, as in cuda */
+    float *grads_job;   /* [count] a job's allreduce (cfg.comm): the gradient on its
+                           way through comm->sum; NULL for one process */
 
     struct gpu_timer timer; /* the region clock on the stream */
 };
@@ -220,6 +223,7 @@ static void cudnn_destroy(cnn_state *s)
     (void)cudaFreeHost(s->logits_host);
     (void)cudaFreeHost(s->batch_x);
     (void)cudaFreeHost(s->batch_y);
+    (void)cudaFreeHost(s->grads_job);
     gpu_timer_destroy(&s->timer);
     if (s->x_desc)
         (void)cudnnDestroyTensorDescriptor(s->x_desc);
@@ -415,6 +419,8 @@ static cnn_status create_resources(cnn_state *s)
         err = cudaMallocHost((void **)&s->batch_x, B * CNN_PIXELS * sizeof(float));
     if (err == cudaSuccess)
         err = cudaMallocHost((void **)&s->batch_y, B);
+    if (err == cudaSuccess && s->cfg.comm)
+        err = cudaMallocHost((void **)&s->grads_job, s->count * sizeof(float));
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
         return cnn_fail(CNN_E_NOMEM, "cudnn: cannot pin host memory for B=%d: %s",
@@ -424,6 +430,19 @@ static cnn_status create_resources(cnn_state *s)
 }
 
 extern const struct cnn_backend cnn_backend_cudnn;
+
+/* A process of a job trains on its local rank's GPU, modulo the GPUs it
+ * sees: its gradients meet the others' on the host (cudnn_allreduce), so
+ * processes may share a GPU, unlike cuda's NCCL path. */
+static cnn_status job_device(const struct cnn_comm *comm)
+{
+    int devices = 0;
+    GPU_CHECK(cudaGetDeviceCount(&devices));
+    if (devices < 1)
+        return cnn_fail(CNN_E_UNAVAILABLE, "cudnn: rank %d sees no GPU", comm->rank);
+    GPU_CHECK(cudaSetDevice(comm->local_rank % devices));
+    return CNN_OK;
+}
 
 static cnn_status cudnn_create(const struct cnn_config *cfg, cnn_state **out)
 {
@@ -437,7 +456,9 @@ static cnn_status cudnn_create(const struct cnn_config *cfg, cnn_state **out)
     s->K = cnn_features(cfg->filters);
     s->count = cnn_param_count(cfg->filters);
     s->sync_debug = gpu_sync_debug();
-    cnn_status st = gpu_current_device(&s->device);
+    cnn_status st = cfg->comm ? job_device(cfg->comm) : CNN_OK;
+    if (st == CNN_OK)
+        st = gpu_current_device(&s->device);
     if (st == CNN_OK)
         st = create_resources(s);
     if (st != CNN_OK) {
@@ -572,8 +593,27 @@ static cnn_status cudnn_loss_forward_region(cnn_state *s)
 static cnn_status cudnn_loss_backward_region(cnn_state *s)
 {
     return gpu_softmax_xent_backward(s->stream, s->sync_debug, s->probs, s->y, s->n,
-                                     1.0f / (float)s->n, s->dlogits);
+                                     1.0f / (float)cnn_comm_mean_over(&s->cfg, s->n),
+                                     s->dlogits);
 }
+
+/* One process of a job (cfg.comm): cuDNN's and cuBLAS's gradients live in
+ * one device buffer, which goes to the host, through comm->sum (every
+ * process's, added in a fixed order) and back. The region allreduce times
+ * both copies and the wait for the other processes. */
+static cnn_status cudnn_allreduce(cnn_state *s)
+{
+    size_t bytes = s->count * sizeof(float);
+    GPU_CHECK(cudaMemcpyAsync(s->grads_job, s->grads_buf, bytes, cudaMemcpyDeviceToHost,
+                              s->stream));
+    GPU_CHECK(cudaStreamSynchronize(s->stream));
+    CNN_TRY(cnn_comm_sum(&s->cfg, s->grads_job, s->count));
+    GPU_CHECK(cudaMemcpyAsync(s->grads_buf, s->grads_job, bytes, cudaMemcpyHostToDevice,
+                              s->stream));
+    return CNN_OK;
+}
+
+static int cudnn_data_parallel(const cnn_state *s) { return cnn_comm_joined(&s->cfg); }
 
 /* ---- back through pool and ReLU to the filters ---- */
 
@@ -724,7 +764,7 @@ const struct cnn_backend cnn_backend_cudnn = {
     .name = "cudnn",
     .description = "vendor baseline: cuDNN conv/ReLU/pool, cuBLAS FC and update, "
                    "GPU-resident (deterministic algorithms, no TF32)",
-    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE,
+    .caps = CNN_CAP_VARIANTS | CNN_CAP_DEVICE | CNN_CAP_RANKS,
     .variant_count = CUDNN_VARIANT_COUNT,
     .variant_names = cudnn_variant_names,
     .fma_regions = CNN_REGION_BIT(CNN_REGION_CONV_FWD) | CNN_REGION_BIT(CNN_REGION_FC_FWD) |
@@ -744,6 +784,8 @@ const struct cnn_backend cnn_backend_cudnn = {
     .loss_backward = cudnn_loss_backward_region,
     .fc_backward = cudnn_fc_backward,
     .conv_backward = cudnn_conv_backward,
+    .allreduce = cudnn_allreduce,
+    .data_parallel = cudnn_data_parallel,
     .update = cudnn_update,
     .read_metrics = cudnn_read_metrics,
     .get_logits = cudnn_get_logits,

@@ -8,8 +8,8 @@
 # say ranks N; one process keeps ranks 1 and no allreduce. A job whose
 # second process has a missing data directory must end non-zero within
 # seconds with one error line naming that rank. Exits 77 (SKIP) without
-# mpirun.
-# $1 is cnnbench, $2 the params_agree tool.
+# mpirun, or when a backend named on the command line cannot run here.
+# $1 is cnnbench, $2 the params_agree tool, then the backends (default: seq omp).
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 CNNBENCH PARAMS_AGREE" >&2
@@ -17,6 +17,10 @@ if [ $# -lt 2 ]; then
 fi
 cnnbench=$1
 agree=$2
+shift 2
+# the backends to train, seq and omp unless named; a named one that cannot
+# run here (a GPU backend without a GPU) skips the whole test
+impls=${*:-seq omp}
 . "$(dirname "$0")/../common/check.sh"
 
 . "$(dirname "$0")/mpirun_env.sh"
@@ -50,9 +54,10 @@ losses() {
     awk -F, 'NR > 1 && $9 == "step" { print $11 }' "$1"
 }
 
-for impl in seq omp; do
-    if ! "$cnnbench" list 2>/dev/null | grep -q "^ *$impl "; then
-        echo "$impl: not in this build, skipped"
+for impl in $impls; do
+    if ! "$cnnbench" list 2>/dev/null | grep -A1 "^$impl " | grep -q 'runs here: yes'; then
+        [ $# -eq 0 ] || { echo "SKIP: $impl cannot run here"; exit 77; }
+        echo "$impl: not in this build or cannot run here, skipped"
         continue
     fi
     extra="--impl $impl"
