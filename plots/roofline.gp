@@ -26,7 +26,9 @@ set xlabel "arithmetic intensity (FLOP / byte moved)"
 set ylabel "achieved FLOP/s"
 set logscale xy
 set format y "%.0s%c"
-set key outside right top font ",9"
+# inside, bottom right: a roofline leaves high intensity at low FLOP/s empty,
+# and the ceilings' long titles would squeeze the plot from the right margin
+set key inside right bottom font ",9" box opaque
 f = datadir."/roofline.csv"
 c = datadir."/roofline_ceilings.csv"
 # markers by region number (impl/cnn.h): conv_fwd 1, fc_fwd 2, fc_bwd 5,
