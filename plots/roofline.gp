@@ -18,7 +18,7 @@
 # roof_dashed (the numbers of the ceiling blocks drawn solid, FMA roofs, and
 # dashed, multiply-and-add-apart roofs, as words: '0 2'), roof_note,
 # roof_unstable.
-if (!exists("width")) width = 1280
+if (!exists("width")) width = 1400
 if (!exists("height")) height = 720
 load plotdir."/common.gp"
 set title "Roofline: achieved FLOP/s per region vs FLOP per byte (work model of DESIGN §7)".roof_note
@@ -26,9 +26,11 @@ set xlabel "arithmetic intensity (FLOP / byte moved)"
 set ylabel "achieved FLOP/s"
 set logscale xy
 set format y "%.0s%c"
-# inside, bottom right: a roofline leaves high intensity at low FLOP/s empty,
-# and the ceilings' long titles would squeeze the plot from the right margin
-set key inside right bottom font ",9" box opaque
+# beside the plot, whose right edge is fixed: left to itself, gnuplot gives
+# the ceilings' long titles two thirds of the width; inside, the key would
+# hide points
+set key outside right top font ",9"
+set rmargin at screen 0.58
 f = datadir."/roofline.csv"
 c = datadir."/roofline_ceilings.csv"
 # markers by region number (impl/cnn.h): conv_fwd 1, fc_fwd 2, fc_bwd 5,

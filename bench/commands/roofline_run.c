@@ -163,13 +163,26 @@ int roofrun_place(const struct roofrun_config *rc, const struct summary_row *r,
     return roof_place(w, ms, &rc->ceilings, fma, p) == CNN_OK;
 }
 
+/* v (per second) as three digits with a G or T prefix: the chart's key
+ * stays narrow enough to leave the plot its width. */
+static void per_second(char *buf, size_t len, double v, const char *unit)
+{
+    if (v >= 1e12)
+        snprintf(buf, len, "%.3g T%s/s", v / 1e12, unit);
+    else
+        snprintf(buf, len, "%.3g G%s/s", v / 1e9, unit);
+}
+
 void roofrun_ceiling_title(char *buf, size_t len, const struct roof_ceilings *c,
                            const char *device, int fma)
 {
-    if (fma)
-        snprintf(buf, len, "%s FMA peak %.3g GFLOP/s; memory %.3g GB/s (%s)", device,
-                 c->fma_flop_per_s / 1e9, c->bytes_per_s / 1e9, c->source);
-    else
-        snprintf(buf, len, "%s multiply and add apart %.3g GFLOP/s (%s)", device,
-                 c->mul_add_flop_per_s / 1e9, c->source);
+    char flops[32], bytes[32];
+    if (fma) {
+        per_second(flops, sizeof flops, c->fma_flop_per_s, "FLOP");
+        per_second(bytes, sizeof bytes, c->bytes_per_s, "B");
+        snprintf(buf, len, "%s FMA %s, memory %s (%s)", device, flops, bytes, c->source);
+    } else {
+        per_second(flops, sizeof flops, c->mul_add_flop_per_s, "FLOP");
+        snprintf(buf, len, "%s mul + add apart %s (%s)", device, flops, c->source);
+    }
 }

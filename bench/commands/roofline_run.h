@@ -72,7 +72,7 @@ int roofrun_config(const struct roofrun *rr, const struct summary_row *r,
 int roofrun_place(const struct roofrun_config *rc, const struct summary_row *r,
                   enum cnn_region k, struct roof_work *w, struct roof_point *p);
 
-/* "CPU FMA peak 475 GFLOP/s (peak_flops, 2 threads)"-style names of a
+/* "CPU FMA 475 GFLOP/s, memory 44.5 GB/s (peak_flops, 2 threads)"-style names of a
  * ceiling set's FMA and multiply-and-add roofs. */
 void roofrun_ceiling_title(char *buf, size_t len, const struct roof_ceilings *c,
                            const char *device, int fma);
