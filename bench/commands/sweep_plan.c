@@ -55,8 +55,8 @@ static cnn_status choose_backends(const struct sweep_opts *o, const struct cnn_b
 
 /* A GPU count >= 1 that no chosen backend can take is an error, not a
  * silent skip: the likely cause is a build without NCCL, and the message of
- * cnn_backend_for_gpus says so. It explains best for a GPU backend, one
- * that claims data-parallel training above all. */
+ * cnn_config_check (for the first chosen backend) names the backends that
+ * can. */
 static cnn_status check_gpus_axis(const struct sweep_opts *o, const struct cnn_backend **impls,
                                   int n_impls)
 {

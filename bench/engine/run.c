@@ -446,11 +446,10 @@ void run_result_init(struct run_result *r)
     r->energy.window_s = r->energy.gpu_sampled_w = NAN;
 }
 
-cnn_status run_config(const struct run_spec *given, const struct data_set *data,
+cnn_status run_config(const struct run_spec *spec, const struct data_set *data,
                       const struct run_hooks *hooks, struct run_result *r)
 {
     run_result_init(r);
-    const struct run_spec *spec = given; /* create takes cfg.gpus >= 1 itself */
     double t0 = cnn_now_ms();
     int max_evals = 1 + (spec->eval_every > 0 ? (int)(spec->steps / spec->eval_every) : 0);
     r->steps_alloc = spec->steps < RUN_FIRST_RECORDS ? (spec->steps > 0 ? spec->steps : 1)

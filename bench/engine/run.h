@@ -69,8 +69,8 @@
 #define RUN_NOISE_DEFAULT_MAX_TIME_S 15.0
 
 struct run_spec {
-    const struct cnn_backend *be;   /* the registry's table; run_config picks the
-                                       data-parallel one for cfg.gpus >= 1 */
+    const struct cnn_backend *be;   /* the registry's table (its create picks the
+                                       data-parallel mode for cfg.gpus >= 1) */
     struct cnn_config cfg;          /* batch, filters, lr, threads, variant, gpus, comm */
     ranks *ranks;                   /* NULL: one process; else the job of cfg.comm,
                                        cfg.batch this process's share */

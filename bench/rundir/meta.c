@@ -499,6 +499,7 @@ static int write_backends(json_t *w, const struct meta_machine *m)
         failed |= set(b, "threads", json_boolean((be->caps & CNN_CAP_THREADS) != 0));
         failed |= set(b, "device", json_boolean((be->caps & CNN_CAP_DEVICE) != 0));
         failed |= set(b, "gpus", json_boolean((be->caps & CNN_CAP_DATA_PARALLEL) != 0));
+        failed |= set(b, "ranks", json_boolean((be->caps & CNN_CAP_RANKS) != 0));
         json_t *variants = json_array();
         if (be->caps & CNN_CAP_VARIANTS)
             for (int v = 0; v < be->variant_count; v++)

@@ -26,7 +26,7 @@
 enum { TRACE_MAX_BACKENDS = 16, TRACE_STEP = CNN_REGION_COUNT, TRACE_NAME = 48 };
 
 struct trace_names {
-    const char *backend; /* the name passed in, compared by address first */
+    char backend[TRACE_NAME]; /* a copy: the caller's string may not outlive the cache */
     char name[CNN_REGION_COUNT + 1][TRACE_NAME];
 };
 
@@ -39,7 +39,7 @@ static pthread_mutex_t filling = PTHREAD_MUTEX_INITIALIZER;
 static const struct trace_names *find(const char *backend, int n)
 {
     for (int i = 0; i < n; i++)
-        if (names[i].backend == backend || strcmp(names[i].backend, backend) == 0)
+        if (strcmp(names[i].backend, backend) == 0)
             return &names[i];
     return NULL;
 }
@@ -57,7 +57,7 @@ static const struct trace_names *names_of(const char *backend)
     t = find(backend, n);
     if (!t && n < TRACE_MAX_BACKENDS) {
         struct trace_names *w = &names[n];
-        w->backend = backend;
+        snprintf(w->backend, TRACE_NAME, "%s", backend);
         for (int r = 0; r < CNN_REGION_COUNT; r++)
             snprintf(w->name[r], TRACE_NAME, "%s %s", backend,
                      cnn_region_name((enum cnn_region)r));

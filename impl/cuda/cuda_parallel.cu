@@ -218,7 +218,8 @@ static cnn_status group_create(struct cuda_group *g, const struct cnn_config *cf
         CNN_TRY(use_rank(g, r));
         cnn_status st = cuda_create(&rank_cfg, &g->rank[r]);
         if (st != CNN_OK)
-            return cnn_fail_context(st, "cuda: creating rank %d of %d on device %d", r, N, r);
+            return cnn_fail_context(st, "cuda: creating rank %d of %d on device %d", r, N,
+                                    g->device0 + r);
     }
     if (g->job) {
         CNN_TRY(job_comm(g));
