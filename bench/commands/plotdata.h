@@ -126,6 +126,12 @@ int pd_distinct(long *v, int n);
  * NAME_min and NAME_max a little outside them; else the 1-2-5 ticks of
  * info_log_axis over their range. Returns whether each value is a tick. */
 int pd_info_data_axis(const struct pd *pd, const char *name, long *v, int n);
+/* What a chart of curves over data values needs, as PREFIX_blocks,
+ * PREFIX_note (" (shown of curves curves shown)"), PREFIX_x (the data axis
+ * through ticks[0..n_ticks), sorted in place), PREFIX_y (a log axis over y)
+ * and PREFIX_unstable. */
+void pd_info_curves(const struct pd *pd, const char *prefix, int blocks, int curves,
+                    long *ticks, int n_ticks, struct range y, int unstable);
 /* A speedup's IQR bar: low = base / q3, high = base / q1 (a zero quartile
  * gives no bar rather than an infinite one). */
 double pd_speedup_bar(double base, double q, double median);

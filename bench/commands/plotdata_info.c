@@ -244,3 +244,19 @@ double pd_speedup_bar(double base, double q, double median)
 {
     return q > 0 ? base / q : base / median;
 }
+
+void pd_info_curves(const struct pd *pd, const char *prefix, int blocks, int curves,
+                    long *ticks, int n_ticks, struct range y, int unstable)
+{
+    char key[96];
+    snprintf(key, sizeof key, "%s_blocks", prefix);
+    pd_info_int(pd, key, blocks);
+    snprintf(key, sizeof key, "%s_note", prefix);
+    pd_info_note(pd, key, blocks, curves, "curves");
+    snprintf(key, sizeof key, "%s_x", prefix);
+    pd_info_data_axis(pd, key, ticks, n_ticks);
+    snprintf(key, sizeof key, "%s_y", prefix);
+    pd_info_log_axis(pd, key, y.lo, y.hi);
+    snprintf(key, sizeof key, "%s_unstable", prefix);
+    pd_info_int(pd, key, unstable);
+}

@@ -49,16 +49,8 @@ static cnn_status mode_table(struct pd *pd, const struct scaling *sc, const char
         pd_end_block(f.fp);
         blocks++;
     }
-    snprintf(key, sizeof key, "ranks_%s_blocks", mode);
-    pd_info_int(pd, key, blocks);
-    snprintf(key, sizeof key, "ranks_%s_note", mode);
-    pd_info_note(pd, key, blocks, curves, "curves");
-    snprintf(key, sizeof key, "ranks_%s_x", mode);
-    pd_info_data_axis(pd, key, ticks, n_ticks);
-    snprintf(key, sizeof key, "ranks_%s_y", mode);
-    pd_info_log_axis(pd, key, y.lo, y.hi);
-    snprintf(key, sizeof key, "ranks_%s_unstable", mode);
-    pd_info_int(pd, key, unstable);
+    snprintf(key, sizeof key, "ranks_%s", mode);
+    pd_info_curves(pd, key, blocks, curves, ticks, n_ticks, y, unstable);
     free(ticks);
     return pd_close_table(&f, blocks);
 }

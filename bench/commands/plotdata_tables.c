@@ -261,12 +261,8 @@ cnn_status pd_table_gpus(struct pd *pd)
         pd_end_block(f.fp);
         blocks++;
     }
-    pd_info_int(pd, "gpus_blocks", blocks);
-    pd_info_note(pd, "gpus_note", blocks, curves, "curves");
     pd_info_int(pd, "gpus_filters", filters);
-    pd_info_data_axis(pd, "gpus_x", ticks, n_ticks);
-    pd_info_log_axis(pd, "gpus_y", y.lo, y.hi);
-    pd_info_int(pd, "gpus_unstable", unstable);
+    pd_info_curves(pd, "gpus", blocks, curves, ticks, n_ticks, y, unstable);
     free(refs);
     free(ticks);
     return pd_close_table(&f, blocks);
@@ -357,18 +353,9 @@ cnn_status pd_table_speedup_size(struct pd *pd, int which)
         }
     }
     char key[64];
-    snprintf(key, sizeof key, "%s_blocks", var);
-    pd_info_int(pd, key, blocks);
     snprintf(key, sizeof key, "%s_fixed", var);
     pd_info_int(pd, key, fixed);
-    snprintf(key, sizeof key, "%s_note", var);
-    pd_info_note(pd, key, blocks, curves, "curves");
-    snprintf(key, sizeof key, "%s_x", var);
-    pd_info_data_axis(pd, key, ticks, n_ticks);
-    snprintf(key, sizeof key, "%s_y", var);
-    pd_info_log_axis(pd, key, y.lo, y.hi);
-    snprintf(key, sizeof key, "%s_unstable", var);
-    pd_info_int(pd, key, unstable);
+    pd_info_curves(pd, var, blocks, curves, ticks, n_ticks, y, unstable);
     free(refs);
     free(ticks);
     return pd_close_table(&f, blocks);
