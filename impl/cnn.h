@@ -196,9 +196,16 @@ struct cnn_backend {
      * fma_regions has CNN_REGION_BIT(r) where region r multiplies and adds
      * with FMA; bit v of dm_in_conv_backward is set where variant v (as
      * cfg->variant names it, so bit 0 is the default variant) forms dm in
-     * conv_backward instead of fc_backward (it moves work between the two). */
+     * conv_backward instead of fc_backward (it moves work between the two);
+     * bit v of m_recomputed is set where variant v never stores m: the FC
+     * forward's products run inside conv_forward (fc_forward adds them up),
+     * the whole backward (m recomputed at the pool decision, dfc_w, dm and
+     * the conv gradient's partial sums) inside fc_backward, and
+     * conv_backward only adds the partials. Neither changes a step's work,
+     * only which region does it. */
     unsigned fma_regions;
     unsigned dm_in_conv_backward;
+    unsigned m_recomputed;
 
     /* CNN_OK if the backend can run on this machine; else a reason. */
     cnn_status (*probe)(void);

@@ -20,6 +20,25 @@ static int region_by_name(const char *name)
     return -1;
 }
 
+/* A per-variant field of backends[] (an array of variant numbers) as bits. */
+static cnn_status read_variant_bits(const char *meta_path, const char *backend, const char *key,
+                                    const json_t *list, unsigned *bits)
+{
+    if (!json_is_array(list))
+        return cnn_fail(CNN_E_DATA, "%s: backend %s: %s is not an array", meta_path, backend,
+                        key);
+    size_t k;
+    const json_t *v;
+    json_array_foreach(list, k, v) {
+        json_int_t variant = json_is_integer(v) ? json_integer_value(v) : -1;
+        if (variant < 0 || variant > 31)
+            return cnn_fail(CNN_E_DATA, "%s: backend %s: %s holds a value that is not a variant",
+                            meta_path, backend, key);
+        *bits |= 1u << variant;
+    }
+    return CNN_OK;
+}
+
 /* backends[] of meta.json; entries without the roofline keys (a run
  * recorded before them) are left out, so their configurations get a
  * reason instead of a guess. */
@@ -33,7 +52,8 @@ static cnn_status read_backends(struct roofrun *rr, const char *meta_path, const
     cnn_status st = CNN_OK;
     json_array_foreach(list, i, b) {
         const json_t *name = json_object_get(b, "name"), *fma = json_object_get(b, "fma_regions"),
-                     *dm = json_object_get(b, "dm_in_conv_backward");
+                     *dm = json_object_get(b, "dm_in_conv_backward"),
+                     *recomputed = json_object_get(b, "m_recomputed");
         if (!json_is_string(name) || !json_is_array(fma) || !json_is_array(dm))
             continue;
         if (rr->n_backends == ROOFRUN_MAX_BACKENDS) {
@@ -57,15 +77,13 @@ static cnn_status read_backends(struct roofrun *rr, const char *meta_path, const
             }
             rb->fma_regions |= CNN_REGION_BIT(r);
         }
-        json_array_foreach(dm, k, v) {
-            json_int_t variant = json_is_integer(v) ? json_integer_value(v) : -1;
-            if (variant < 0 || variant > 31) {
-                st = cnn_fail(CNN_E_DATA, "%s: backend %s: dm_in_conv_backward holds a "
-                              "value that is not a variant", meta_path, rb->name);
-                break;
-            }
-            rb->dm_in_conv_backward |= 1u << variant;
-        }
+        if (st == CNN_OK)
+            st = read_variant_bits(meta_path, rb->name, "dm_in_conv_backward", dm,
+                                   &rb->dm_in_conv_backward);
+        /* absent in runs recorded before it: none of their variants recomputed m */
+        if (st == CNN_OK && recomputed)
+            st = read_variant_bits(meta_path, rb->name, "m_recomputed", recomputed,
+                                   &rb->m_recomputed);
         if (st != CNN_OK)
             break;
     }
@@ -121,9 +139,11 @@ int roofrun_config(const struct roofrun *rr, const struct summary_row *r,
     memset(out, 0, sizeof *out);
     out->device = rb->device;
     out->fma_regions = rb->fma_regions;
-    int dm_late = r->variant < 32 && (rb->dm_in_conv_backward >> r->variant) & 1u;
-    out->shape = (struct roof_shape){r->batch, r->filters, r->gpus,
-                                     dm_late ? ROOF_DM_IN_CONV_BWD : ROOF_DM_IN_FC_BWD};
+    unsigned bit = r->variant < 32 ? 1u << r->variant : 0;
+    enum roof_flow flow = (rb->m_recomputed & bit)          ? ROOF_FLOW_RECOMPUTED
+                          : (rb->dm_in_conv_backward & bit) ? ROOF_FLOW_DM_IN_CONV
+                                                            : ROOF_FLOW_STORED;
+    out->shape = (struct roof_shape){r->batch, r->filters, r->gpus, flow};
     if (rb->device) {
         if (!rr->have_gpu) {
             snprintf(why, len, "no ceilings for the GPU '%s' (not in roofline.c's datasheet "

@@ -14,7 +14,7 @@
  *     nominal (roof_gpu_nominal);
  *   - each backend's arithmetic as the run's own build recorded it in
  *     meta.json (backends[]: device, threads, fma_regions,
- *     dm_in_conv_backward), so a run renders the same on a machine whose
+ *     dm_in_conv_backward, m_recomputed), so a run renders the same on a machine whose
  *     build lacks its backends.
  * A configuration with none of these gets no placement and a reason.
  */
@@ -37,6 +37,7 @@ struct roofrun_backend {
     int threads;           /* takes a thread count (0 means all the CPUs) */
     unsigned fma_regions;  /* CNN_REGION_BIT per region */
     unsigned dm_in_conv_backward; /* bit per variant, 0 the default */
+    unsigned m_recomputed;        /* likewise */
 };
 
 struct roofrun {

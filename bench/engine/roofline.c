@@ -31,27 +31,45 @@ struct roof_work roof_region_work(const struct roof_shape *s, enum cnn_region r)
     double logits = b * CNN_CLASSES * ROOF_FLOAT;            /* and their gradient */
     double fc_w = CNN_CLASSES * k * ROOF_FLOAT;              /* and its gradient */
     double conv_w = f * (CNN_KTAPS + 1) * ROOF_FLOAT;        /* with the bias; and gradients */
-    double dm_flop = 2.0 * CNN_CLASSES * k * b;
-    int dm_late = s->dm == ROOF_DM_IN_CONV_BWD;
+    double conv_flop = 2.0 * CNN_KTAPS * CNN_CONV * CNN_CONV * f * b;
+    double fc_flop = 2.0 * CNN_CLASSES * k * b;   /* FC forward, dfc_w, and dm each */
+    double wgrad_flop = 2.0 * CNN_KTAPS * k * b;  /* dconv_w through the decisions */
+    if (s->flow == ROOF_FLOW_RECOMPUTED) {
+        /* m lives in registers: conv_fwd writes only decisions and the
+         * logits' shares, fc_bwd reads decisions, pixels and dlogits and
+         * writes the weight gradients, conv_bwd adds the conv partials */
+        switch (r) {
+        case CNN_REGION_CONV_FWD:
+            return (struct roof_work){conv_flop + fc_flop, x + conv_w + fc_w + decisions + logits};
+        case CNN_REGION_FC_FWD:
+            return (struct roof_work){0, 2 * logits};
+        case CNN_REGION_FC_BWD:
+            return (struct roof_work){2 * fc_flop + wgrad_flop,
+                                      decisions + x + logits + 2 * fc_w + 2 * conv_w};
+        case CNN_REGION_CONV_BWD:
+            return (struct roof_work){0, conv_w};
+        default:
+            break;
+        }
+    }
+    int dm_late = s->flow == ROOF_FLOW_DM_IN_CONV;
     switch (r) {
     case CNN_REGION_H2D:
         return (struct roof_work){0, x + b * ROOF_LABEL};
     case CNN_REGION_CONV_FWD:
-        return (struct roof_work){2.0 * CNN_KTAPS * CNN_CONV * CNN_CONV * f * b,
-                                  x + conv_w + m + decisions};
+        return (struct roof_work){conv_flop, x + conv_w + m + decisions};
     case CNN_REGION_FC_FWD:
-        return (struct roof_work){2.0 * CNN_CLASSES * k * b, m + fc_w + logits};
+        return (struct roof_work){fc_flop, m + fc_w + logits};
     case CNN_REGION_LOSS_FWD:
         return (struct roof_work){0, logits + b * ROOF_LABEL};
     case CNN_REGION_LOSS_BWD:
         return (struct roof_work){0, 2 * logits + b * ROOF_LABEL};
     case CNN_REGION_FC_BWD:
         /* dfc_w = dlogits^T m; dm = dlogits fc_w unless conv_bwd forms it */
-        return (struct roof_work){2.0 * CNN_CLASSES * k * b + (dm_late ? 0 : dm_flop),
+        return (struct roof_work){fc_flop + (dm_late ? 0 : fc_flop),
                                   m + logits + fc_w + (dm_late ? 0 : fc_w + m)};
     case CNN_REGION_CONV_BWD:
-        /* dconv_w through the decisions: 9 taps for each of B*K windows */
-        return (struct roof_work){2.0 * CNN_KTAPS * k * b + (dm_late ? dm_flop : 0),
+        return (struct roof_work){wgrad_flop + (dm_late ? fc_flop : 0),
                                   (dm_late ? logits + fc_w : m) + decisions + x + conv_w};
     case CNN_REGION_UPDATE:
         return (struct roof_work){0, 3 * params * ROOF_FLOAT};
@@ -69,7 +87,7 @@ struct roof_work roof_region_work(const struct roof_shape *s, enum cnn_region r)
 
 double roof_step_flop(int batch, int filters)
 {
-    struct roof_shape s = {batch, filters, 0, ROOF_DM_IN_FC_BWD};
+    struct roof_shape s = {batch, filters, 0, ROOF_FLOW_STORED};
     double flop = 0;
     for (int r = 0; r < CNN_REGION_COUNT; r++)
         flop += roof_region_work(&s, (enum cnn_region)r).flop;

@@ -7,11 +7,12 @@
  * forward, the conv weight gradient through the pool decisions, FC forward,
  * its weight gradient and dm; bias, ReLU, loss and update are not counted
  * (§7: negligible), so those regions have bytes but no FLOPs. Bytes are
- * the traffic of a design whose regions are separate (bench/NOTES.md,
+ * the traffic of the variant's flow (enum roof_flow; bench/NOTES.md,
  * "Machine ceilings and floors per kernel"): each region reads its inputs
  * and writes its outputs once, floats 4 bytes, a pool decision 1 byte. The
  * model is the useful work; a backend that does more (a dense conv weight
- * gradient) sits lower on the chart than its hardware does.
+ * gradient, m recomputed in the backward) sits lower on the chart than its
+ * hardware does.
  *
  * Ceilings: the CPU's come from bench/peak_flops, whose output is the cache
  * file format (roof_ceilings_parse); a GPU's are its datasheet values,
@@ -26,12 +27,14 @@
 
 enum { ROOF_SOURCE = 160 };
 
-/* Where dm = fc_w^T dlogits is formed (DESIGN §3, "Regions"): in fc_bwd,
- * or where it is consumed, in conv_bwd (omp, cuda v4). It moves FLOPs and
- * bytes between the two regions, never the step's total. */
-enum roof_dm_site {
-    ROOF_DM_IN_FC_BWD = 0,
-    ROOF_DM_IN_CONV_BWD = 1,
+/* How a variant's regions divide the step (DESIGN §3, "Regions"; the
+ * contract's dm_in_conv_backward and m_recomputed). It moves FLOPs between
+ * regions, never the step's total; the bytes are each design's own. */
+enum roof_flow {
+    ROOF_FLOW_STORED = 0,      /* m and dm stored; dm formed in fc_bwd */
+    ROOF_FLOW_DM_IN_CONV = 1,  /* dm formed where it is consumed, in conv_bwd (cuda v4) */
+    ROOF_FLOW_RECOMPUTED = 2,  /* m never stored: the FC forward's products in conv_fwd,
+                                  the whole backward in fc_bwd (omp, cuda v5) */
 };
 
 /* What one timed region of one configuration is. gpus >= 1 is a
@@ -39,12 +42,12 @@ enum roof_dm_site {
  * ceil(batch / gpus) images (DESIGN §3). */
 struct roof_shape {
     int batch, filters, gpus;
-    enum roof_dm_site dm;
+    enum roof_flow flow;
 };
 
 struct roof_work {
     double flop;   /* §7's count; 0 where §7 counts none */
-    double bytes;  /* traffic with the regions separate; 0 where not modelled */
+    double bytes;  /* the flow's traffic; 0 where not modelled */
 };
 
 /* The work of region r of one step of shape s. */

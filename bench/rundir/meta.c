@@ -506,15 +506,19 @@ static int write_backends(json_t *w, const struct meta_machine *m)
                 failed |= json_array_append_new(variants, json_text(be->variant_names[v]));
         failed |= set(b, "variants", variants);
         /* how the roofline places its regions, as this build has it */
-        json_t *fma = json_array(), *dm = json_array();
+        json_t *fma = json_array(), *dm = json_array(), *recomputed = json_array();
         for (int r = 0; r < CNN_REGION_COUNT; r++)
             if (be->fma_regions & CNN_REGION_BIT(r))
                 failed |= json_array_append_new(fma, json_text(cnn_region_name((enum cnn_region)r)));
-        for (int v = 0; v <= be->variant_count; v++)
+        for (int v = 0; v <= be->variant_count; v++) {
             if (be->dm_in_conv_backward & (1u << v))
                 failed |= json_array_append_new(dm, json_integer(v));
+            if (be->m_recomputed & (1u << v))
+                failed |= json_array_append_new(recomputed, json_integer(v));
+        }
         failed |= set(b, "fma_regions", fma);
         failed |= set(b, "dm_in_conv_backward", dm);
+        failed |= set(b, "m_recomputed", recomputed);
         const char *probe = i < META_MAX_BACKENDS ? m->probe[i] : "unknown";
         failed |= set(b, "runs_here", json_boolean(strcmp(probe, "ok") == 0));
         failed |= set(b, "probe", json_text(probe));

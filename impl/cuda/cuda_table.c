@@ -128,6 +128,7 @@ const struct cnn_backend cnn_backend_cuda = {
     .fma_regions = CNN_REGION_BIT(CNN_REGION_CONV_FWD) | CNN_REGION_BIT(CNN_REGION_FC_FWD) |
                    CNN_REGION_BIT(CNN_REGION_FC_BWD) | CNN_REGION_BIT(CNN_REGION_CONV_BWD), /* nvcc contracts (-fmad=true) */
     .dm_in_conv_backward = 1u << CUDA_VARIANT_DM_IN_CONV,
+    .m_recomputed = 1u << CUDA_VARIANT_RECOMPUTE,
     .probe = cuda_probe,
     .create = create,
     .destroy = SLOT(destroy),

@@ -33,8 +33,8 @@ static void test_counts(void)
     for (size_t i = 0; i < sizeof batches / sizeof *batches; i++)
         for (size_t j = 0; j < sizeof filters / sizeof *filters; j++)
             for (int gpus = 0; gpus <= 4; gpus += 4)
-                for (int dm = 0; dm <= 1; dm++) {
-                    struct roof_shape s = {batches[i], filters[j], gpus, (enum roof_dm_site)dm};
+                for (int flow = ROOF_FLOW_STORED; flow <= ROOF_FLOW_RECOMPUTED; flow++) {
+                    struct roof_shape s = {batches[i], filters[j], gpus, (enum roof_flow)flow};
                     double sum = 0;
                     for (int r = 0; r < CNN_REGION_COUNT; r++) {
                         struct roof_work w = roof_region_work(&s, (enum cnn_region)r);
@@ -51,14 +51,14 @@ static void test_counts(void)
                     if (gpus == 0 && run_step_flop(batches[i], filters[j]) != sum)
                         bad_sum++;
                 }
-    check(bad_sum == 0, "regions add up to run_step_flop and §7 at 25 shapes, both dm sites "
+    check(bad_sum == 0, "regions add up to run_step_flop and §7 at 25 shapes, all three flows "
                         "(%d off)", bad_sum);
     check(bad_region == 0, "every region: finite FLOPs, positive traffic, finite positive "
                            "intensity where it has FLOPs (%d not)", bad_region);
 
     /* dm moves between fc_bwd and conv_bwd, FLOPs and bytes both */
-    struct roof_shape early = {1000, 256, 0, ROOF_DM_IN_FC_BWD};
-    struct roof_shape late = {1000, 256, 0, ROOF_DM_IN_CONV_BWD};
+    struct roof_shape early = {1000, 256, 0, ROOF_FLOW_STORED};
+    struct roof_shape late = {1000, 256, 0, ROOF_FLOW_DM_IN_CONV};
     double dm_flop = 2.0 * 10 * 169 * 256 * 1000;
     struct roof_work fe = roof_region_work(&early, CNN_REGION_FC_BWD);
     struct roof_work fl = roof_region_work(&late, CNN_REGION_FC_BWD);
@@ -68,6 +68,21 @@ static void test_counts(void)
           "dm's %.3g FLOP move from fc_bwd to conv_bwd", dm_flop);
     check(fe.bytes > fl.bytes && cl.bytes < ce.bytes,
           "forming dm where it is consumed saves its write and read");
+
+    /* m never stored: the FC forward's FLOPs move into conv_fwd, the whole
+     * backward into fc_bwd, and no region moves m (173 MB at this shape) */
+    struct roof_shape fused = {1000, 256, 0, ROOF_FLOW_RECOMPUTED};
+    double fc_flop = 2.0 * 10 * 169 * 256 * 1000, m_bytes = 4.0 * 169 * 256 * 1000;
+    struct roof_work conv_fused = roof_region_work(&fused, CNN_REGION_CONV_FWD);
+    check(conv_fused.flop - roof_region_work(&early, CNN_REGION_CONV_FWD).flop == fc_flop &&
+              roof_region_work(&fused, CNN_REGION_FC_FWD).flop == 0 &&
+              roof_region_work(&fused, CNN_REGION_CONV_BWD).flop == 0,
+          "recomputed m: conv_fwd takes the FC forward's %.3g FLOP, fc_fwd and conv_bwd none",
+          fc_flop);
+    int small = 1;
+    for (int r = 0; r < CNN_REGION_COUNT; r++)
+        small &= roof_region_work(&fused, (enum cnn_region)r).bytes < m_bytes;
+    check(small, "recomputed m: every region moves less than m's %.0f MB", m_bytes / 1e6);
 
     /* bench/NOTES.md, GPU table at (1000, 256): MB moved per region */
     static const struct {
@@ -81,8 +96,8 @@ static void test_counts(void)
               cnn_region_name(notes[i].r), mb, notes[i].mb);
     }
     /* a data-parallel region is rank 0's share: 1000 over 3 GPUs is 334 */
-    struct roof_shape dp = {1000, 256, 3, ROOF_DM_IN_FC_BWD};
-    struct roof_shape one = {334, 256, 0, ROOF_DM_IN_FC_BWD};
+    struct roof_shape dp = {1000, 256, 3, ROOF_FLOW_STORED};
+    struct roof_shape one = {334, 256, 0, ROOF_FLOW_STORED};
     check(roof_region_work(&dp, CNN_REGION_CONV_FWD).flop ==
               roof_region_work(&one, CNN_REGION_CONV_FWD).flop,
           "gpus 3, batch 1000: regions count rank 0's 334 images");
@@ -183,8 +198,8 @@ static int write_tables(const char *dir)
     for (size_t i = 0; i < sizeof series / sizeof *series; i++) {
         roof_table_header(fp, series[i].label);
         for (int f = 16; f <= 256; f *= 16) {
-            struct roof_shape s = {1000, f, 0, series[i].dm_late ? ROOF_DM_IN_CONV_BWD
-                                                                 : ROOF_DM_IN_FC_BWD};
+            struct roof_shape s = {1000, f, 0, series[i].dm_late ? ROOF_FLOW_DM_IN_CONV
+                                                                 : ROOF_FLOW_STORED};
             for (int r = 0; r < CNN_REGION_COUNT; r++) {
                 struct roof_work w = roof_region_work(&s, (enum cnn_region)r);
                 if (w.bytes <= 0 || (series[i].cpu && (r == CNN_REGION_H2D || r == CNN_REGION_D2H)))
