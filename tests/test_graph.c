@@ -1,6 +1,6 @@
 /*
  * test_graph.c — cuda v6 (each timed step replayed as one CUDA graph,
- * impl/cuda/cuda_graph.cu) against v5 (the same kernels launched one by
+ * impl/cuda/cuda_graph.cu) against v3 (the same kernels launched one by
  * one): the graph must not change a single bit.
  *
  *   usage: test_graph        (exit 0 pass, 1 fail, 77 no GPU)
@@ -10,13 +10,13 @@
  *   a. every step's loss and correct count, bitwise;
  *   b. the parameters, gradients and pool decisions after the last step,
  *      bitwise;
- *   c. the graph is used (replays_step is 1 for v6, 0 for v5), and the
+ *   c. the graph is used (replays_step is 1 for v6, 0 for v3), and the
  *      steps exercise each of its paths: batches gathered in the batch
  *      buffer and passed from the caller's memory, a smaller batch (a new
  *      capture) and the full batch again (a third);
  *   d. outside a timed step the v6 state runs the slots eagerly, as the
  *      test hooks need: logits after conv_forward and fc_forward, bitwise
- *      equal to v5's.
+ *      equal to v3's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,7 @@
 #include "step.h"
 
 /* cuda's variants (impl/cuda/cuda_backend.h); check c fails if they move */
-enum { EAGER = 5, GRAPH = 6, STEPS = 6 };
+enum { EAGER = 3, GRAPH = 6, STEPS = 6 };
 
 static const struct size {
     int batch, filters;

@@ -1,15 +1,17 @@
 /*
- * cuda_graph.cu — variant v6: v5's kernels, each timed step replayed as
+ * cuda_graph.cu — variant v6: v3's kernels, each timed step replayed as
  * one CUDA graph. At (100, 32) a step's GPU work is about 30 us and the
  * rest of the 0.09 ms step is the host's 12 launches and their gaps
  * (bench/NOTES.md, "cuda"); one graph launch enqueues the whole step.
+ * (The first v6 replayed v5's kernels, which are slower than v3's at
+ * every size; NOTES has both.)
  *
  * What the graph holds, in stream order: an event record node (the step's
  * first boundary), the batch upload out of the page-locked staging buffer,
  * then for each region its kernels and an event record node (its end
  * boundary), the metrics copy down, and the d2h end. It is captured from
  * the training stream the first time read_metrics runs a step, by calling
- * the ordinary v5 slots (cudaStreamBeginCapture .. EndCapture, the event
+ * the ordinary v3 slots (cudaStreamBeginCapture .. EndCapture, the event
  * records made with cudaEventRecordExternal so that they become nodes),
  * and captured again when the batch size changes. Each kernel's
  * arguments are the state's buffers and (n, F, lr): fixed for a state.
@@ -26,7 +28,7 @@
  *   timer_read     region r's time is the time between its two boundary
  *                  nodes; the regions tile the span, first node to last.
  * A slot called outside a timed step (predict, the test hooks, the
- * data-parallel ranks, whose marks go to rank 0's clock) runs v5 eagerly.
+ * data-parallel ranks, whose marks go to rank 0's clock) runs v3 eagerly.
  *
  * What the times mean: the kernels' GPU time without launch gaps, since
  * every node is on the GPU before the first runs; host time between the
@@ -34,8 +36,8 @@
  * --cupti, every kernel of the step is launched inside d2h, so CUPTI's
  * region tags do not apply to v6 (docs/DESIGN.md).
  *
- * Integrity: the graph runs the v5 kernels with v5's launch shapes on the
- * same buffers, so a v6 run equals a v5 run bit for bit (tests/test_graph.c).
+ * Integrity: the graph runs the v3 kernels with v3's launch shapes on the
+ * same buffers, so a v6 run equals a v3 run bit for bit (tests/test_graph.c).
  */
 #include <string.h>
 

@@ -31,8 +31,8 @@ static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
     [CUDA_VARIANT_RECOMPUTE - 1] = "v5: neither m nor dm stored: conv+pool fused with the FC "
                                    "products forward; backward recomputes m at the stored pool "
                                    "decision and forms dm in registers",
-    [CUDA_VARIANT_GRAPH - 1] = "v6: v5's kernels, each timed step replayed as one CUDA graph "
-                               "(bitwise equal to v5; data-parallel: v5's slots)",
+    [CUDA_VARIANT_GRAPH - 1] = "v6: v3's kernels, each timed step replayed as one CUDA graph "
+                               "(bitwise equal to v3; data-parallel: v3's slots)",
 };
 
 extern const struct cnn_backend cnn_backend_cuda;

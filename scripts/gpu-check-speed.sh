@@ -1,25 +1,29 @@
 #!/bin/sh
-# scripts/gpu-check-v5.sh — the device checks of cuda v5 (m and dm never
-# stored) and v6 (v5's step replayed as one CUDA graph), for a GPU machine;
-# a developer script (issue 18), every log under OUT_DIR:
+# scripts/gpu-check-speed.sh — the device checks of the speed-at-the-limit
+# variants, cuda v5 (m and dm never stored) and v6 (v3's step replayed as
+# one CUDA graph), for a GPU machine; a developer script (issue 18), every
+# log under OUT_DIR:
 #
-#   tests     meson tests backend-cuda (every variant against seq),
-#             cuda-graph (v6 bitwise equal to v5), gpu-clock (regions tile
-#             the span), verify-mutants (the sweep's verification, every
-#             variant at B=1000 F=256) and multi-gpu (v6 with gpus 1 = v5);
+#   tests     meson's gpu suite (backend-cuda: every variant against seq;
+#             cuda-graph: v6 bitwise equal to v3; gpu-clock: the regions
+#             tile the span; multi-gpu; the learning and micro tests) and
+#             verify-mutants (the sweep's verification);
 #   sanitize  compute-sanitizer memcheck and racecheck on short v5 and v6
 #             training runs at odd sizes (B=37 F=12: a partial forward
 #             filter group, a single image in the last pair);
-#   timing    cnnbench sweep of v3 against v5 at B 100,1000,4000 x F 32,256
-#             (300 steps, 10 warm-up), v5 against v6 at (100,32) and
-#             (1000,256), and v5 against v6 through `cnnbench train`, the
-#             final parameters compared byte for byte;
+#   timing    cnnbench sweep of v3, v5 and v6 at B 100,1000,4000 x F 32,256
+#             (300 steps, 10 warm-up), every configuration verified first;
+#             v3 against v6 through `cnnbench train`, the final parameters
+#             compared byte for byte;
+#   small     where the (100,32) step goes: v3 with --cupti (every kernel's
+#             own GPU time) and v6's steps.csv (step wall time against the
+#             GPU span), 2000 steps each;
 #   ncu       where ncu runs: the v5 kernels' speed-of-light and occupancy
 #             at (1000,256), for the notes' bounds.
 #
-#   scripts/gpu-check-v5.sh BUILD_DIR [STAGE...]     (default: all four)
-#   OUT_DIR=dir scripts/gpu-check-v5.sh build tests   (default OUT_DIR: $OUT,
-#                                                      else ./gpu-check-v5)
+#   scripts/gpu-check-speed.sh BUILD_DIR [STAGE...]     (default: all five)
+#   OUT_DIR=dir scripts/gpu-check-speed.sh build tests   (default OUT_DIR:
+#                                                         $OUT, else ./gpu-check)
 #
 # BUILD_DIR is configured (-Dgpu_arch=90, release) and built first if it
 # does not exist. Every stage runs even if an earlier one failed; the last
@@ -27,14 +31,14 @@
 set -u
 
 if [ $# -lt 1 ]; then
-    echo "usage: $0 BUILD_DIR [tests|sanitize|timing|ncu ...]" >&2
+    echo "usage: $0 BUILD_DIR [tests|sanitize|timing|small|ncu ...]" >&2
     exit 2
 fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$1
 shift
-stages=${*:-tests sanitize timing ncu}
-out=${OUT_DIR:-${OUT:-"$PWD/gpu-check-v5"}}
+stages=${*:-tests sanitize timing small ncu}
+out=${OUT_DIR:-${OUT:-"$PWD/gpu-check"}}
 mkdir -p "$out"
 summary="$out/summary.txt"
 : >"$summary"
@@ -63,8 +67,7 @@ git -C "$top" log -1 --format='tree %h %s' >>"$summary" 2>&1
 for stage in $stages; do
     case $stage in
     tests)
-        step tests meson test -C "$build" backend-cuda cuda-graph gpu-clock verify-mutants \
-            multi-gpu --print-errorlogs
+        step tests meson test -C "$build" --suite gpu verify-mutants --print-errorlogs
         cp "$build/meson-logs/testlog.txt" "$out/testlog.txt"
         ;;
     sanitize)
@@ -79,16 +82,21 @@ for stage in $stages; do
             "$cnnbench" train --impl cuda --variant 5 --batch 200 --filters 64 --steps 2
         ;;
     timing)
-        step sweep-v3-v5 "$cnnbench" sweep --impl cuda --variant 3,5 --batch 100,1000,4000 \
-            --filters 32,256 --steps 300 --warmup 10 --out "$out/sweep-v3-v5"
-        step sweep-v5-v6 "$cnnbench" sweep --impl cuda --variant 3,5,6 --batch 100,1000 \
-            --filters 32,256 --steps 300 --warmup 10 --out "$out/sweep-v5-v6"
-        for v in 5 6; do
+        step sweep-v3-v5-v6 "$cnnbench" sweep --impl cuda --variant 3,5,6 \
+            --batch 100,1000,4000 --filters 32,256 --steps 300 --warmup 10 \
+            --out "$out/sweep-v3-v5-v6"
+        for v in 3 6; do
             step "train-v$v" "$cnnbench" train --impl cuda --variant "$v" --batch 100 \
                 --filters 32 --steps 200 --save-params "$out/params-v$v"
         done
         step graph-bitwise sh -c "for f in conv_w conv_b fc_w fc_b; do \
-            cmp '$out/params-v5/'\$f.npy '$out/params-v6/'\$f.npy || exit 1; done"
+            cmp '$out/params-v3/'\$f.npy '$out/params-v6/'\$f.npy || exit 1; done"
+        ;;
+    small)
+        step small-v3-cupti "$cnnbench" sweep --impl cuda --variant 3 --batch 100 \
+            --filters 32 --steps 2000 --warmup 50 --cupti --out "$out/small-v3-cupti"
+        step small-v6 "$cnnbench" train --impl cuda --variant 6 --batch 100 --filters 32 \
+            --steps 2000 --csv "$out/small-v6-steps.csv"
         ;;
     ncu)
         if command -v ncu >/dev/null 2>&1; then
@@ -102,7 +110,7 @@ for stage in $stages; do
         fi
         ;;
     *)
-        note "unknown stage $stage (tests, sanitize, timing, ncu)"
+        note "unknown stage $stage (tests, sanitize, timing, small, ncu)"
         failed=1
         ;;
     esac
