@@ -32,9 +32,9 @@ static size_t carve(size_t *used, size_t bytes)
 }
 
 /* Every device buffer of the state with its size (gpu_buffers_alloc). */
-enum { DEVICE_BUFFERS = 19 };
-
 static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
+
+enum { DEVICE_BUFFERS = 19 };
 
 static void device_buffers(cnn_state *s, struct gpu_buffer out[DEVICE_BUFFERS])
 {
@@ -52,19 +52,21 @@ static void device_buffers(cnn_state *s, struct gpu_buffer out[DEVICE_BUFFERS])
         {(void **)&s->probs, BC * sizeof(float)},
         /* + 16: v4 conv backward copies the 16-byte-aligned range around a row */
         {(void **)&s->dlogits, BC * sizeof(float) + 16},
-        /* v2-v4's workspaces, which v5's kernels use too */
+        /* v2-v4's workspaces, which v5's and v7's kernels use too */
         {(void **)&s->fc_fwd_part, larger(cuda_fc_forward_workspace((int)B, F),
                                           cuda_fused_fc_forward_workspace((int)B, F)) *
                                        sizeof(float)},
-        {(void **)&s->fc_bwd_part, larger(cuda_fc_backward_workspace((int)B, F),
-                                          cuda_fused_fc_backward_workspace((int)B, F)) *
+        {(void **)&s->fc_bwd_part, larger(larger(cuda_fc_backward_workspace((int)B, F),
+                                                 cuda_fused_fc_backward_workspace((int)B, F)),
+                                          cuda_persist_fc_workspace((int)B, F)) *
                                        sizeof(float)},
-        {(void **)&s->conv_bwd_part, larger(cuda_conv_backward_workspace((int)B, F),
-                                            cuda_fused_conv_backward_workspace((int)B, F)) *
+        {(void **)&s->conv_bwd_part, larger(larger(cuda_conv_backward_workspace((int)B, F),
+                                                   cuda_fused_conv_backward_workspace((int)B, F)),
+                                            cuda_persist_conv_workspace((int)B, F)) *
                                          sizeof(float)},
         {(void **)&s->image_loss, B * sizeof(double)},
         {(void **)&s->image_correct, B * sizeof(int)},
-        {(void **)&s->metrics, sizeof(struct gpu_metrics)},
+        {(void **)&s->step_out, sizeof(struct cuda_step_out)},
         {(void **)&s->pred, B},
         {(void **)&s->loss_part, cuda_loss_blocks((int)B) * sizeof(struct gpu_metrics)},
         {(void **)&s->loss_done, sizeof(unsigned)},
@@ -80,11 +82,12 @@ static cnn_status alloc_device(cnn_state *s)
     CNN_TRY(gpu_buffers_alloc("cuda", &s->cfg, bufs, DEVICE_BUFFERS));
     cnn_params_view(&s->params, s->cfg.filters, s->params_buf);
     cnn_params_view(&s->grads, s->cfg.filters, s->grads_buf);
+    s->metrics = &s->step_out->metrics;
     /* the v3 counters start at 0; each kernel leaves them at 0 */
     GPU_CHECK(cudaMemsetAsync(s->loss_done, 0, sizeof *s->loss_done, s->stream));
-    /* the kernels write the two fields, never the struct's padding, which
+    /* the kernels write the fields, never the struct's padding, which
      * read_metrics copies down with them (compute-sanitizer initcheck) */
-    GPU_CHECK(cudaMemsetAsync(s->metrics, 0, sizeof *s->metrics, s->stream));
+    GPU_CHECK(cudaMemsetAsync(s->step_out, 0, sizeof *s->step_out, s->stream));
     GPU_CHECK(cudaMemsetAsync(s->done_conv, 0,
                               cuda_conv_backward_groups(s->cfg.filters) * sizeof *s->done_conv,
                               s->stream));
@@ -116,7 +119,7 @@ static cnn_status alloc_host(cnn_state *s)
 {
     size_t B = (size_t)s->cfg.batch, used = 0;
     size_t o_staging = carve(&used, B * CNN_PIXELS * sizeof(float) + B);
-    size_t o_metrics = carve(&used, sizeof(struct gpu_metrics));
+    size_t o_out = carve(&used, sizeof(struct cuda_step_out));
     size_t o_pred = carve(&used, B);
     void *host = NULL;
     cudaError_t err = cudaMallocHost(&host, used);
@@ -128,7 +131,8 @@ static cnn_status alloc_host(cnn_state *s)
     s->pinned = host;
     unsigned char *base = (unsigned char *)host;
     s->staging = base + o_staging;
-    s->metrics_host = (struct gpu_metrics *)(base + o_metrics);
+    s->host_out = (struct cuda_step_out *)(base + o_out);
+    s->metrics_host = &s->host_out->metrics;
     s->pred_host = base + o_pred;
     return CNN_OK;
 }
@@ -145,6 +149,8 @@ static cnn_status create_resources(cnn_state *s)
     CNN_TRY(cuda_fused_setup());
     if (s->graph)
         CNN_TRY(cuda_replay_create(s));
+    if (s->variant == CUDA_VARIANT_PERSISTENT)
+        CNN_TRY(cuda_persist_setup(s));
     s->y = (const uint8_t *)(s->x + (size_t)s->cfg.batch * CNN_PIXELS);
     /* staging_free must have fired once before the first upload waits on it */
     GPU_CHECK(cudaEventRecord(s->staging_free, s->stream));
@@ -282,8 +288,10 @@ extern "C" cnn_status cuda_read_metrics(cnn_state *s, double *loss, int *correct
         return cuda_replay_read_metrics(s, loss, correct);
     if (s->n < 1)
         return cnn_fail(CNN_E_ARG, "cuda: read_metrics before any batch");
-    GPU_CHECK(cudaMemcpyAsync(s->metrics_host, s->metrics, sizeof *s->metrics,
-                              cudaMemcpyDeviceToHost, s->stream));
+    /* a v7 step's phase stamps come down with the metrics, in one copy */
+    size_t bytes = s->persist.ran ? sizeof *s->step_out : sizeof *s->metrics;
+    GPU_CHECK(cudaMemcpyAsync(s->host_out, s->step_out, bytes, cudaMemcpyDeviceToHost,
+                              s->stream));
     /* the end of the copy on the GPU ends d2h, so it excludes the host's wake-up */
     CNN_TRY(gpu_timer_close(&s->timer));
     GPU_CHECK(cudaStreamSynchronize(s->stream));
@@ -322,6 +330,8 @@ extern "C" cnn_status cuda_get_pool_choice(cnn_state *s, uint8_t *choice)
 
 extern "C" cnn_status cuda_predict(cnn_state *s, const float *x, int n, uint8_t *pred)
 {
+    /* a v7 step that failed half-way leaves no step open for predict's slots */
+    s->persist.open = 0;
     for (int first = 0; first < n; first += s->cfg.batch) {
         int count = n - first < s->cfg.batch ? n - first : s->cfg.batch;
         CNN_TRY(upload(s, x + (size_t)first * CNN_PIXELS, NULL, count));
@@ -344,6 +354,8 @@ extern "C" cnn_status cuda_timer_mark(cnn_state *s, enum cnn_region r, int end)
 {
     if (cuda_replay_owns_marks(s))
         return cuda_replay_mark(s, r, end);
+    if (cuda_persist_owns_step(s))
+        cuda_persist_mark(s, r, end);
     return gpu_timer_mark(&s->timer, r, end);
 }
 
@@ -351,5 +363,8 @@ extern "C" cnn_status cuda_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT],
 {
     if (cuda_replay_owns_marks(s))
         return cuda_replay_timer_read(s, ms, span_ms);
-    return gpu_timer_read(&s->timer, ms, span_ms);
+    CNN_TRY(gpu_timer_read(&s->timer, ms, span_ms));
+    if (cuda_persist_owns_step(s))
+        cuda_persist_regions(s, ms);
+    return CNN_OK;
 }

@@ -25,7 +25,8 @@ enum {
     CUDA_VARIANT_DM_IN_CONV = 4, /* v3 with dm formed in conv backward, never stored */
     CUDA_VARIANT_RECOMPUTE = 5,  /* neither m nor dm stored: recomputed where consumed */
     CUDA_VARIANT_GRAPH = 6,      /* v3's kernels, each timed step one CUDA graph */
-    CUDA_VARIANT_COUNT = 6,
+    CUDA_VARIANT_PERSISTENT = 7, /* each timed step one persistent kernel */
+    CUDA_VARIANT_COUNT = 7,
     CUDA_VARIANT_DEFAULT = CUDA_VARIANT_TUNED,
 };
 

@@ -431,7 +431,7 @@ size_t cuda_conv_backward_workspace(int batch, int filters)
 
 extern "C" cnn_status cuda_conv_forward(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_CONV_FWD);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_CONV_FWD);
     if (s->variant == CUDA_VARIANT_RECOMPUTE)
         return cuda_fused_conv_forward(s);
     int n = s->n, F = s->cfg.filters;
@@ -457,7 +457,7 @@ extern "C" cnn_status cuda_conv_forward(cnn_state *s)
 
 extern "C" cnn_status cuda_conv_backward(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_CONV_BWD);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_CONV_BWD);
     if (s->variant == CUDA_VARIANT_RECOMPUTE)
         return cuda_fused_conv_backward(s);
     int n = s->n, F = s->cfg.filters;

@@ -553,7 +553,7 @@ cnn_status cuda_fc_forward_sum(cnn_state *s, int slices)
 
 extern "C" cnn_status cuda_fc_forward(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_FC_FWD);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_FC_FWD);
     if (s->variant == CUDA_VARIANT_RECOMPUTE)
         return cuda_fused_fc_forward(s);
     if (s->variant == CUDA_VARIANT_NAIVE) {
@@ -601,7 +601,7 @@ cnn_status cuda_fc_backward_sum(cnn_state *s, int chunks)
 
 extern "C" cnn_status cuda_fc_backward(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_FC_BWD);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_FC_BWD);
     if (s->variant == CUDA_VARIANT_RECOMPUTE)
         return cuda_fused_fc_backward(s);
     if (s->variant == CUDA_VARIANT_NAIVE) {

@@ -23,7 +23,7 @@
  *   load_batch     copies the batch into the staging buffer unless the
  *                  harness gathered it there (the batch_buffer slot)
  *   compute slots  check that they run inside their own region, enqueue
- *                  nothing (CUDA_DEFER_TO_GRAPH)
+ *                  nothing (CUDA_SLOT_ROUTE)
  *   read_metrics   launches the graph, waits for it, reads the metrics
  *   timer_read     region r's time is the time between its two boundary
  *                  nodes; the regions tile the span, first node to last.

@@ -42,9 +42,24 @@ struct cuda_replay {
     cudaEvent_t bound[CUDA_REPLAY_BOUNDS];
 };
 
+/* What comes down after a step: the metrics and, for a v7 timed step, the
+ * global-timer stamps of its phase boundaries (cuda_persistent.cu). */
+enum { CUDA_PERSIST_STAMPS = 4 };
+struct cuda_step_out {
+    struct gpu_metrics metrics;
+    unsigned long long stamp[CUDA_PERSIST_STAMPS];
+};
+
+/* v7: each timed step one persistent kernel (cuda_persistent.cu). */
+struct cuda_persist {
+    int grid;  /* blocks of every v7 launch: all that are resident at once */
+    int open;  /* a timed step is open: conv_forward launches all of it */
+    int ran;   /* the step kernel ran in this step: timer_read splits it */
+};
+
 struct cnn_state {
     struct cnn_config cfg;
-    int variant;     /* the kernels: 1..CUDA_VARIANT_RECOMPUTE (v6 runs v5's) */
+    int variant;     /* the kernels: 1..CUDA_VARIANT_PERSISTENT except 6 (v6 runs v3's) */
     int graph;       /* v6: timed steps are replayed as one CUDA graph */
     int device;      /* the CUDA device it was made on */
     int sync_debug;  /* CNNBENCH_CUDA_SYNC=1: synchronise after every launch */
@@ -80,7 +95,8 @@ struct cnn_state {
     /* v3 "last block adds the partial sums" counters, 0 between launches */
     unsigned *loss_done;        /* [1] */
     unsigned *done_conv;        /* [cuda_conv_backward_groups(F)] */
-    struct gpu_metrics *metrics;
+    struct cuda_step_out *step_out;
+    struct gpu_metrics *metrics; /* &step_out->metrics */
     uint8_t *pred;              /* [B] predicted classes */
 
     /* pinned host memory: one allocation, carved into three */
@@ -88,20 +104,25 @@ struct cnn_state {
     unsigned char *staging;     /* [B][P] floats then [B] labels: the batch
                                    buffer offered to the harness; labels of
                                    pageable batches pass through it */
-    struct gpu_metrics *metrics_host;
+    struct cuda_step_out *host_out;
+    struct gpu_metrics *metrics_host; /* &host_out->metrics */
     uint8_t *pred_host;         /* [B] */
     cudaEvent_t staging_free;   /* the last upload out of staging has finished */
 
     struct gpu_timer timer;     /* the region clock on the training stream */
     struct cuda_replay replay;  /* v6: the graph of a timed step */
+    struct cuda_persist persist; /* v7 */
 };
 
 /* At the top of every compute slot: inside a replayed timed step (v6) the
- * slot only checks its place in the step, the graph does its work. */
-#define CUDA_DEFER_TO_GRAPH(s, region)                  \
-    do {                                                \
-        if ((s)->replay.deferring)                      \
-            return cuda_replay_defer((s), (region));    \
+ * slot only checks its place in the step, the graph does its work; a v7
+ * state's slots are its kernel's phases. */
+#define CUDA_SLOT_ROUTE(s, region)                          \
+    do {                                                    \
+        if ((s)->replay.deferring)                          \
+            return cuda_replay_defer((s), (region));        \
+        if ((s)->variant == CUDA_VARIANT_PERSISTENT)        \
+            return cuda_persist_slot((s), (region));        \
     } while (0)
 
 /* After every kernel launch (gpu_check_launch on the state's stream). */
@@ -155,5 +176,20 @@ cnn_status cuda_replay_defer(cnn_state *s, enum cnn_region r);
 cnn_status cuda_replay_load_batch(cnn_state *s, const float *x, const uint8_t *y, int n);
 cnn_status cuda_replay_read_metrics(cnn_state *s, double *loss, int *correct);
 cnn_status cuda_replay_timer_read(cnn_state *s, double ms[CNN_REGION_COUNT], double *span_ms);
+
+/* cuda_persistent.cu: v7, each timed step one persistent kernel. Its
+ * backward partials live in fc_bwd_part and conv_bwd_part (sizes in
+ * floats below); setup picks the grid (and fails where the GPU cannot
+ * launch cooperative kernels). A one-GPU v7 state owns its steps
+ * (cuda_persist_owns_step): a mark of h2d's start opens a step, whose
+ * conv_forward launches the whole kernel, and timer_read splits the
+ * launch's time into regions by the kernel's stamps. */
+size_t cuda_persist_fc_workspace(int batch, int filters);
+size_t cuda_persist_conv_workspace(int batch, int filters);
+cnn_status cuda_persist_setup(cnn_state *s);
+cnn_status cuda_persist_slot(cnn_state *s, enum cnn_region r);
+int cuda_persist_owns_step(const cnn_state *s);
+void cuda_persist_mark(cnn_state *s, enum cnn_region r, int end);
+void cuda_persist_regions(cnn_state *s, double ms[CNN_REGION_COUNT]);
 
 #endif

@@ -125,7 +125,7 @@ __global__ void predict_classes(const float *logits, int n, uint8_t *pred)
 
 extern "C" cnn_status cuda_loss_forward(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_LOSS_FWD);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_LOSS_FWD);
     int n = s->n;
     if (s->variant == CUDA_VARIANT_NAIVE) {
         loss_forward_v1<<<gpu_div_up(n, LOSS_V1_THREADS), LOSS_V1_THREADS, 0, s->stream>>>(
@@ -146,7 +146,7 @@ extern "C" cnn_status cuda_loss_forward(cnn_state *s)
 
 extern "C" cnn_status cuda_loss_backward(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_LOSS_BWD);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_LOSS_BWD);
     int n = s->n;
     /* the same float as seq's 1.0f / (float)n; a rank of a data-parallel step
      * divides by the global batch, so that the summed gradient is the mean */

@@ -33,6 +33,9 @@ static const char *const cuda_variant_names[CUDA_VARIANT_COUNT] = {
                                    "decision and forms dm in registers",
     [CUDA_VARIANT_GRAPH - 1] = "v6: v3's kernels, each timed step replayed as one CUDA graph "
                                "(bitwise equal to v3; data-parallel: v3's slots)",
+    [CUDA_VARIANT_PERSISTENT - 1] = "v7: each timed step one persistent cooperative kernel, its "
+                                    "phases split by grid barriers (for launch-bound sizes; "
+                                    "eager phases outside timed steps)",
 };
 
 extern const struct cnn_backend cnn_backend_cuda;

@@ -45,7 +45,7 @@ __global__ void update_v2(float *p, const float *g, size_t count, float lr)
 
 extern "C" cnn_status cuda_update(cnn_state *s)
 {
-    CUDA_DEFER_TO_GRAPH(s, CNN_REGION_UPDATE);
+    CUDA_SLOT_ROUTE(s, CNN_REGION_UPDATE);
     size_t count = s->count;
     if (s->variant == CUDA_VARIANT_NAIVE) {
         update_v1<<<gpu_div_up(count, UPDATE_THREADS), UPDATE_THREADS, 0, s->stream>>>(
