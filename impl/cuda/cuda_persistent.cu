@@ -10,11 +10,12 @@
  * many blocks as fit on the GPU at once, and runs the step's phases in it,
  * separated by grid-wide barriers:
  *
- *   conv      conv + bias + ReLU + pool, one thread per pooled output (the
- *             v3 instructions, pool_output): m and the decisions stored
- *   fc        per image, a block: the 10 logits (threads stride the
- *             features, then a fixed-order block sum, then fc_b), and in
- *             the same thread the softmax, the loss and dlogits
+ *   conv      conv + bias + ReLU + pool, one thread per pooled position of
+ *             8 filters (the v3 instructions, pool_output): m and the
+ *             decisions stored
+ *   fc        per 4 images, a block: the 10 logits of each (threads stride
+ *             the features, then a fixed-order block sum, then fc_b), and
+ *             in the same thread the softmax, the loss and dlogits
  *   backward  per (filter, image chunk), a block whose threads are the 169
  *             pooled positions: over the chunk's images in order, dfc_w
  *             partial sums, dm = fc_w^T dlogits (never stored) and the conv
@@ -57,8 +58,12 @@ namespace cg = cooperative_groups;
 enum {
     PERSIST_THREADS = 256,
     PERSIST_WARPS = PERSIST_THREADS / 32,
-    PERSIST_CHUNK_MIN = 4, /* backward: fewest images per chunk */
-    PERSIST_CHUNKS = 32,   /* backward: most chunks, each a partial of every gradient */
+    PERSIST_CONV_FILTERS = 8, /* conv: filters per thread, sharing its input patch */
+    PERSIST_FC_IMAGES = 4,    /* fc: images per block, sharing each fc_w load */
+    PERSIST_BWD_UNITS = 384,  /* backward: (filter, chunk) units wanted, for one pass
+                                 over the grid at small sizes (a constant, so the
+                                 chunking never depends on the GPU) */
+    PERSIST_CHUNKS = 32,      /* backward: most chunks, each a partial of every gradient */
 };
 static_assert((int)CNN_POOL_AREA <= (int)PERSIST_THREADS, "a backward block holds every position");
 static_assert(CNN_KTAPS + 1 == CNN_CLASSES, "the backward clears its 10 + 10 sums in one loop");
@@ -104,21 +109,35 @@ static __device__ __forceinline__ unsigned long long global_ns()
 
 /* ---- the phases ---- */
 
+/* Thread = (image, filter group, pooled position), positions fastest, so a
+ * warp's threads read the same weights (broadcast) and store m and the
+ * decisions of one filter at consecutive positions; each thread loads its
+ * input patch once for PERSIST_CONV_FILTERS filters. */
 static __device__ void conv_phase(const struct persist_args &a)
 {
     const float *cw = a.params, *cb = a.params + (size_t)a.F * CNN_KTAPS;
-    size_t items = (size_t)a.n * a.F * CNN_POOL_AREA;
+    int groups = (a.F + PERSIST_CONV_FILTERS - 1) / PERSIST_CONV_FILTERS;
+    size_t items = (size_t)a.n * groups * CNN_POOL_AREA;
     for (size_t it = (size_t)blockIdx.x * blockDim.x + threadIdx.x; it < items;
          it += (size_t)gridDim.x * blockDim.x) {
         int pos = (int)(it % CNN_POOL_AREA);
-        size_t bf = it / CNN_POOL_AREA;
-        int f = (int)(bf % a.F), b = (int)(bf / a.F);
-        float P[4][4], w[CNN_KTAPS];
+        size_t bg = it / CNN_POOL_AREA;
+        int g = (int)(bg % groups), b = (int)(bg / groups);
+        int f0 = g * PERSIST_CONV_FILTERS, nf = min(PERSIST_CONV_FILTERS, a.F - f0);
+        float P[4][4];
         load_patch(a.x + (size_t)b * CNN_PIXELS, pos / CNN_POOL, pos % CNN_POOL, P);
+        size_t at = ((size_t)b * a.F + f0) * CNN_POOL_AREA + pos;
 #pragma unroll
-        for (int t = 0; t < CNN_KTAPS; t++)
-            w[t] = cw[f * CNN_KTAPS + t];
-        pool_output(w, cb[f], P, &a.pooled[it], &a.argmax[it]);
+        for (int fl = 0; fl < PERSIST_CONV_FILTERS; fl++) {
+            if (fl >= nf)
+                break;
+            float w[CNN_KTAPS];
+#pragma unroll
+            for (int t = 0; t < CNN_KTAPS; t++)
+                w[t] = cw[(f0 + fl) * CNN_KTAPS + t];
+            pool_output(w, cb[f0 + fl], P, &a.pooled[at + (size_t)fl * CNN_POOL_AREA],
+                        &a.argmax[at + (size_t)fl * CNN_POOL_AREA]);
+        }
     }
 }
 
@@ -159,31 +178,46 @@ static __device__ void block_sum10(float v[CNN_CLASSES])
     __syncthreads(); /* red is reused by the next call */
 }
 
-/* Per image a block: logits, and with_loss the loss too. */
+/* Per PERSIST_FC_IMAGES images a block: every fc_w load serves them all
+ * (at one image a block, fc_w would be read from L2 once per image). The
+ * logits, and with_loss the loss too. */
 static __device__ void fc_phase(const struct persist_args &a, bool with_loss)
 {
     size_t K = (size_t)a.F * CNN_POOL_AREA;
     const float *fc_w = a.params + (size_t)a.F * (CNN_KTAPS + 1), *fc_b = fc_w + CNN_CLASSES * K;
-    for (int b = blockIdx.x; b < a.n; b += gridDim.x) {
-        float acc[CNN_CLASSES] = {0};
-        const float *m = a.pooled + (size_t)b * K;
+    int units = (a.n + PERSIST_FC_IMAGES - 1) / PERSIST_FC_IMAGES;
+    for (int u = blockIdx.x; u < units; u += gridDim.x) {
+        int b0 = u * PERSIST_FC_IMAGES, nb = min(PERSIST_FC_IMAGES, a.n - b0);
+        float acc[PERSIST_FC_IMAGES][CNN_CLASSES] = {};
+        const float *m = a.pooled + (size_t)b0 * K;
         /* unrolled so that several iterations' loads are in flight at once */
-#pragma unroll 4
+#pragma unroll 2
         for (size_t k = threadIdx.x; k < K; k += blockDim.x) {
-            float mv = m[k];
+            float mv[PERSIST_FC_IMAGES];
 #pragma unroll
-            for (int c = 0; c < CNN_CLASSES; c++)
-                acc[c] = fmaf(fc_w[c * K + k], mv, acc[c]);
-        }
-        block_sum10(acc);
-        if (threadIdx.x == 0) {
-            float z[CNN_CLASSES];
+            for (int i = 0; i < PERSIST_FC_IMAGES; i++)
+                mv[i] = i < nb ? m[i * K + k] : 0.0f;
+#pragma unroll
             for (int c = 0; c < CNN_CLASSES; c++) {
-                z[c] = acc[c] + fc_b[c];
-                a.logits[b * CNN_CLASSES + c] = z[c];
+                float w = fc_w[c * K + k];
+#pragma unroll
+                for (int i = 0; i < PERSIST_FC_IMAGES; i++)
+                    acc[i][c] = fmaf(w, mv[i], acc[i][c]);
             }
-            if (with_loss)
-                image_loss(a, b, z);
+        }
+        /* every image slot of the unit, so that acc stays in registers */
+#pragma unroll
+        for (int i = 0; i < PERSIST_FC_IMAGES; i++) {
+            block_sum10(acc[i]);
+            if (threadIdx.x == 0 && i < nb) {
+                float z[CNN_CLASSES];
+                for (int c = 0; c < CNN_CLASSES; c++) {
+                    z[c] = acc[i][c] + fc_b[c];
+                    a.logits[(b0 + i) * CNN_CLASSES + c] = z[c];
+                }
+                if (with_loss)
+                    image_loss(a, b0 + i, z);
+            }
         }
     }
 }
@@ -370,32 +404,35 @@ persist_step(struct persist_args a, unsigned phases, int cooperative)
 
 /* ---- host side ---- */
 
-/* Backward image chunks, a function of n alone: short ones (each thread
- * runs its chunk's images one after another, every image a dependent load
- * of its decision, then of the pixels it names), at most PERSIST_CHUNKS
- * (each writes a partial of dfc_w, C*K floats). */
-static int chunk_images(int n)
+/* Backward image chunks, a function of (n, F) alone: enough chunks that
+ * the (filter, chunk) units fill about PERSIST_BWD_UNITS blocks, since
+ * each thread runs its chunk's images one after another (every image a
+ * dependent load of its decision, then of the pixels it names), and at
+ * most PERSIST_CHUNKS of them (each writes a partial of dfc_w, C*K floats). */
+static int chunk_images(int n, int F)
 {
-    int images = (int)gpu_div_up((size_t)n, PERSIST_CHUNKS);
-    return images < PERSIST_CHUNK_MIN ? PERSIST_CHUNK_MIN : images;
+    int chunks = (int)gpu_div_up(PERSIST_BWD_UNITS, (size_t)F);
+    chunks = chunks > PERSIST_CHUNKS ? PERSIST_CHUNKS : chunks;
+    chunks = chunks > n ? n : chunks;
+    return (int)gpu_div_up((size_t)n, (size_t)chunks);
 }
 
-/* An upper bound of the chunks of any batch 1..batch: a chunk has at least
- * PERSIST_CHUNK_MIN images, and there are at most PERSIST_CHUNKS. */
-static size_t most_chunks(int batch)
+/* The most chunks of any batch 1..batch. */
+static size_t most_chunks(int batch, int F)
 {
-    size_t by_size = gpu_div_up((size_t)batch, PERSIST_CHUNK_MIN);
-    return by_size < (size_t)PERSIST_CHUNKS ? by_size : (size_t)PERSIST_CHUNKS;
+    size_t chunks = gpu_div_up(PERSIST_BWD_UNITS, (size_t)F);
+    chunks = chunks > (size_t)PERSIST_CHUNKS ? (size_t)PERSIST_CHUNKS : chunks;
+    return chunks > (size_t)batch ? (size_t)batch : chunks;
 }
 
 size_t cuda_persist_fc_workspace(int batch, int filters)
 {
-    return most_chunks(batch) * CNN_CLASSES * cnn_features(filters);
+    return most_chunks(batch, filters) * CNN_CLASSES * cnn_features(filters);
 }
 
 size_t cuda_persist_conv_workspace(int batch, int filters)
 {
-    return most_chunks(batch) * filters * (CNN_KTAPS + 1);
+    return most_chunks(batch, filters) * filters * (CNN_KTAPS + 1);
 }
 
 /* The grid: as many blocks as are resident at once on this device, which a
@@ -424,7 +461,7 @@ static cnn_status launch(cnn_state *s, unsigned phases, int cooperative)
     a.y = s->y;
     a.n = n;
     a.F = s->cfg.filters;
-    a.chunk_images = chunk_images(n);
+    a.chunk_images = chunk_images(n, a.F);
     a.chunks = (int)gpu_div_up((size_t)n, (size_t)a.chunk_images);
     a.lr = s->cfg.lr;
     /* seq's 1.0f / (float)n, over the global batch for a data-parallel rank */
