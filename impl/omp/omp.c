@@ -25,7 +25,7 @@
  * step, which bounded conv_fwd, fc_fwd and fc_bwd at the memory bandwidth
  * (bench/NOTES.md, "omp"). Instead (docs/DESIGN.md, "Regions of a fused
  * variant"; cuda v5 does the same on the GPU):
- *   conv_forward   images over threads. Each z is summed in seq's exact order
+ *   conv_forward   groups of images over threads. Each z is summed in seq's exact order
  *                  (bias, then taps (0,0)..(2,2), multiply and add rounded
  *                  separately), so m and the argmax equal seq's bit for bit:
  *                  a near tie decided otherwise would move a whole gradient
@@ -360,14 +360,24 @@ static cnn_status ompb_load_batch(cnn_state *s, const float *x, const uint8_t *y
 
 /* ---- forward: conv + bias + ReLU + max-pool and the FC products ---- */
 
-/* Images over threads. */
+/*
+ * Groups of up to OMPB_FWD_IMAGES consecutive images over threads, each
+ * group sharing the fc_w reads of one kernel call (omp_kernels.c). The
+ * group size only balances the threads (at least 4 groups each where the
+ * batch allows): no bit depends on it.
+ */
 static cnn_status ompb_conv_forward(cnn_state *s)
 {
     size_t row = s->kpad, acc = CNN_CLASSES * OVEC_LANES;
+    int ni = s->n / (4 * s->threads);
+    ni = ni > OMPB_FWD_IMAGES ? OMPB_FWD_IMAGES : ni < 1 ? 1 : ni;
+    int groups = (s->n + ni - 1) / ni;
 #pragma omp parallel for num_threads(s->threads) schedule(static)
-    for (int b = 0; b < s->n; b++)
-        s->k->conv_fc_image(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b,
-                            s->p.fc_w, s->fpad, s->code + b * row, s->fc_acc + b * acc);
+    for (int gi = 0; gi < groups; gi++) {
+        int b = gi * ni, count = s->n - b < ni ? s->n - b : ni;
+        s->k->conv_fc_images(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b,
+                             s->p.fc_w, s->fpad, count, s->code + b * row, s->fc_acc + b * acc);
+    }
     return CNN_OK;
 }
 

@@ -88,18 +88,28 @@ ompb_conv_window(const float *xw, const float *cw, const float *cb, const float 
     }
 }
 
-/* The windows in order, and within each the filter blocks in order: each
- * lane of acc sums its products in one order fixed by Fp alone. */
-static void ompb_conv_fc_image(const float *x, const float *cw, const float *cb,
-                               const float *fc_w, int Fp, uint8_t *code, float *acc)
+/*
+ * ni consecutive images, pool positions in the outer loop: the 10 rows of
+ * fc_w at one position (10 Fp floats, 10 KB at F=256) stay in L1 while the
+ * ni images pass, so all of fc_w (1.7 MB, more than a 1 MB L2 holds) is
+ * read from beyond L1 once per ni images instead of once per image. Each
+ * image's accumulators still take its windows in order, and within each the
+ * filter blocks in order: each lane of acc sums its products in one order
+ * fixed by Fp alone, whatever ni is.
+ */
+static void ompb_conv_fc_images(const float *x, const float *cw, const float *cb,
+                                const float *fc_w, int Fp, int ni, uint8_t *code, float *acc)
 {
     int blocks = Fp / OVEC_LANES;
     size_t kp = CNN_POOL_AREA * (size_t)Fp;
-    memset(acc, 0, CNN_CLASSES * OVEC_LANES * sizeof *acc);
-    for (int i = 0; i < CNN_POOL; i++)
-        for (int j = 0; j < CNN_POOL; j++) {
-            const float *xw = x + 2 * i * CNN_IMG + 2 * j;
-            size_t at = (size_t)(i * CNN_POOL + j) * Fp;
+    memset(acc, 0, (size_t)ni * CNN_CLASSES * OVEC_LANES * sizeof *acc);
+    for (int pos = 0; pos < CNN_POOL_AREA; pos++) {
+        int i = pos / CNN_POOL, j = pos % CNN_POOL;
+        size_t at = (size_t)pos * Fp;
+        for (int im = 0; im < ni; im++) {
+            const float *xw = x + (size_t)im * CNN_PIXELS + 2 * i * CNN_IMG + 2 * j;
+            uint8_t *cd = code + im * kp + at;
+            float *a = acc + im * CNN_CLASSES * OVEC_LANES;
             /* G is a constant in each call, so each is compiled for its tile */
             for (int blk = 0; blk < blocks;) {
                 size_t f = (size_t)blk * OVEC_LANES;
@@ -107,16 +117,15 @@ static void ompb_conv_fc_image(const float *x, const float *cw, const float *cb,
                 int G = left >= OMPB_CONV_TILE ? OMPB_CONV_TILE : left >= 2 ? 2 : 1;
                 if (G == OMPB_CONV_TILE)
                     ompb_conv_window(xw, cw + f, cb + f, fc_w + at + f, kp, Fp, OMPB_CONV_TILE,
-                                     code + at + f, acc);
+                                     cd + f, a);
                 else if (G == 2)
-                    ompb_conv_window(xw, cw + f, cb + f, fc_w + at + f, kp, Fp, 2,
-                                     code + at + f, acc);
+                    ompb_conv_window(xw, cw + f, cb + f, fc_w + at + f, kp, Fp, 2, cd + f, a);
                 else
-                    ompb_conv_window(xw, cw + f, cb + f, fc_w + at + f, kp, Fp, 1,
-                                     code + at + f, acc);
+                    ompb_conv_window(xw, cw + f, cb + f, fc_w + at + f, kp, Fp, 1, cd + f, a);
                 blk += G;
             }
         }
+    }
 }
 
 /* ---- backward: m recomputed, FC and conv gradients in one pass ---- */
@@ -226,6 +235,6 @@ static void ompb_backward_unit(const float *x, const float *cw, const float *cb,
 
 const struct ompb_kernels OMPB_TABLE(OMPB_ISA) = {
     .isa = OMPB_NAME(OMPB_ISA),
-    .conv_fc_image = ompb_conv_fc_image,
+    .conv_fc_images = ompb_conv_fc_images,
     .backward_unit = ompb_backward_unit,
 };

@@ -5,7 +5,7 @@
  * omp_kernels.c is compiled once per level, each copy with its own target
  * flags and OMPB_ISA suffix (impl/omp/meson.build); omp.c keeps the
  * parallel regions, and so the thread split, and calls one table entry per
- * work item (an image forward, a backward unit of columns).
+ * work item (a few images forward, a backward unit of columns).
  *
  * Levels: baseline (the compiler's default target, SSE2 on x86-64), avx2
  * (AVX2 + FMA) and avx512 (AVX-512 F/BW/DQ/VL) in a -Dnative=false build on
@@ -20,12 +20,13 @@
 
 struct ompb_kernels {
     const char *isa; /* the level's name: baseline, avx2, avx512 or native */
-    /* one image forward, m never stored: x [28][28] -> code [169][Fp] (conv
-     * + bias + ReLU + max-pool; cw [9][Fp], cb [Fp]) and acc [C][16], the
-     * FC products fc_w [C][169][Fp] . m summed per vector lane over the
-     * pooled outputs in order (overwritten) */
-    void (*conv_fc_image)(const float *x, const float *cw, const float *cb, const float *fc_w,
-                          int Fp, uint8_t *code, float *acc);
+    /* the forward of ni consecutive images, m never stored: x [ni][28][28]
+     * -> code [ni][169][Fp] (conv + bias + ReLU + max-pool; cw [9][Fp],
+     * cb [Fp]) and acc [ni][C][16], each image's FC products
+     * fc_w [C][169][Fp] . m summed per vector lane over its pooled outputs
+     * in order (overwritten); ni changes no bit */
+    void (*conv_fc_images)(const float *x, const float *cw, const float *cb, const float *fc_w,
+                           int Fp, int ni, uint8_t *code, float *acc);
     /* the whole backward of one unit of columns, pool position pos and the
      * filter blocks [blk0, blk0 + nb) (nb <= OMPB_UNIT_BLOCKS), over the n
      * images in order: m recomputed at the stored pool decision, its
@@ -38,8 +39,9 @@ struct ompb_kernels {
 };
 
 enum {
-    OMPB_UNIT_BLOCKS = 4, /* filter blocks per backward unit: 64 filters, one
-                             cache line of pool decisions per image */
+    OMPB_UNIT_BLOCKS = 4,  /* filter blocks per backward unit: 64 filters, one
+                              cache line of pool decisions per image */
+    OMPB_FWD_IMAGES = 8,   /* most images per conv_fc_images call */
 };
 
 extern const struct ompb_kernels ompb_kernels_baseline;
