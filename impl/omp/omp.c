@@ -25,7 +25,7 @@
  * step, which bounded conv_fwd, fc_fwd and fc_bwd at the memory bandwidth
  * (bench/NOTES.md, "omp"). Instead (docs/DESIGN.md, "Regions of a fused
  * variant"; cuda v5 does the same on the GPU):
- *   conv_forward   groups of images over threads. Each z is summed in seq's exact order
+ *   conv_forward   images over threads. Each z is summed in seq's exact order
  *                  (bias, then taps (0,0)..(2,2), multiply and add rounded
  *                  separately), so m and the argmax equal seq's bit for bit:
  *                  a near tie decided otherwise would move a whole gradient
@@ -133,16 +133,27 @@ static int ompb_unit_groups(const cnn_state *s)
     return (blocks + OMPB_UNIT_BLOCKS - 1) / OMPB_UNIT_BLOCKS;
 }
 
-/* First touch: each image's decision rows are zeroed by the thread that
- * the static schedule of conv_forward gives that image, so on a NUMA
- * machine its pages sit on that thread's node (and no page fault is left
- * for the first timed step). */
+/* Thread t's share of n images in conv_forward, [*b0, *b1): contiguous,
+ * sizes differing by at most one. */
+static void ompb_share(int n, int threads, int t, int *b0, int *b1)
+{
+    *b0 = (int)((long)n * t / threads);
+    *b1 = (int)((long)n * (t + 1) / threads);
+}
+
+/* First touch: each image's decision rows are zeroed by the thread whose
+ * share of conv_forward holds that image, so on a NUMA machine its pages
+ * sit on that thread's node (and no page fault is left for the first timed
+ * step). */
 static void ompb_first_touch(cnn_state *s)
 {
     size_t row = CNN_POOL_AREA * (size_t)s->fpad;
 #pragma omp parallel for num_threads(s->threads) schedule(static)
-    for (int b = 0; b < s->cfg.batch; b++)
-        memset(s->code + b * row, 0, row);
+    for (int t = 0; t < s->threads; t++) {
+        int b0, b1;
+        ompb_share(s->cfg.batch, s->threads, t, &b0, &b1);
+        memset(s->code + b0 * row, 0, (size_t)(b1 - b0) * row);
+    }
 }
 
 extern const struct cnn_backend cnn_backend_omp;
@@ -361,22 +372,24 @@ static cnn_status ompb_load_batch(cnn_state *s, const float *x, const uint8_t *y
 /* ---- forward: conv + bias + ReLU + max-pool and the FC products ---- */
 
 /*
- * Groups of up to OMPB_FWD_IMAGES consecutive images over threads, each
- * group sharing the fc_w reads of one kernel call (omp_kernels.c). The
- * group size only balances the threads (at least 4 groups each where the
- * batch allows): no bit depends on it.
+ * Images over threads, each thread a contiguous share (ompb_share), which it
+ * runs in groups of up to OMPB_FWD_IMAGES images that share the fc_w reads
+ * of one kernel call (omp_kernels.c). Neither the shares nor the groups
+ * change a bit: each image's sums have one order of their own.
  */
 static cnn_status ompb_conv_forward(cnn_state *s)
 {
     size_t row = s->kpad, acc = CNN_CLASSES * OVEC_LANES;
-    int ni = s->n / (4 * s->threads);
-    ni = ni > OMPB_FWD_IMAGES ? OMPB_FWD_IMAGES : ni < 1 ? 1 : ni;
-    int groups = (s->n + ni - 1) / ni;
 #pragma omp parallel for num_threads(s->threads) schedule(static)
-    for (int gi = 0; gi < groups; gi++) {
-        int b = gi * ni, count = s->n - b < ni ? s->n - b : ni;
-        s->k->conv_fc_images(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b,
-                             s->p.fc_w, s->fpad, count, s->code + b * row, s->fc_acc + b * acc);
+    for (int t = 0; t < s->threads; t++) {
+        int b0, b1;
+        ompb_share(s->n, s->threads, t, &b0, &b1);
+        for (int b = b0; b < b1; b += OMPB_FWD_IMAGES) {
+            int count = b1 - b < OMPB_FWD_IMAGES ? b1 - b : OMPB_FWD_IMAGES;
+            s->k->conv_fc_images(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b,
+                                 s->p.fc_w, s->fpad, count, s->code + b * row,
+                                 s->fc_acc + b * acc);
+        }
     }
     return CNN_OK;
 }
