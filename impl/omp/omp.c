@@ -25,7 +25,8 @@
  * step, which bounded conv_fwd, fc_fwd and fc_bwd at the memory bandwidth
  * (bench/NOTES.md, "omp"). Instead (docs/DESIGN.md, "Regions of a fused
  * variant"; cuda v5 does the same on the GPU):
- *   conv_forward   images over threads. Each z is summed in seq's exact order
+ *   conv_forward   images over threads, a contiguous share each, in groups
+ *                  of up to OMPB_FWD_IMAGES. Each z is summed in seq's exact order
  *                  (bias, then taps (0,0)..(2,2), multiply and add rounded
  *                  separately), so m and the argmax equal seq's bit for bit:
  *                  a near tie decided otherwise would move a whole gradient
