@@ -32,8 +32,10 @@ static cnn_status mb_region_call(const struct cnn_backend *be, cnn_state *s,
 }
 
 /* Nominal floating-point work of one call (docs/DESIGN.md §7), counted where the math
- * puts it even if a backend moves it across a region boundary (omp forms the
- * FC data gradient inside conv_backward). 0 = not a FLOP-bound region. */
+ * puts it even if a backend moves it across a region boundary (cuda v4 forms
+ * the FC data gradient inside conv_backward; omp and cuda v5 do the FC
+ * forward's products in conv_forward and the whole backward in
+ * fc_backward). 0 = not a FLOP-bound region. */
 static double mb_region_flops(enum cnn_region r, int batch, int filters)
 {
     double b = batch, f = filters, k = (double)cnn_features(filters);

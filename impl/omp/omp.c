@@ -14,29 +14,43 @@
  *   conv_w [9][Fp] tap-major, directly followed by conv_b [Fp]: one [10][Fp]
  *   fc_w   [C][169][Fp]  (K' = 169 Fp: pooled features in HWC order)
  *   fc_b   [C]
- *   m      [B][169][Fp]  pooled activations
  *   code   [B][169][Fp]  the winning window position d = 2 di + dj (0..3) of
  *                        each pooled output, or OMPB_INACTIVE where m <= 0,
  *                        i.e. where ReLU passes no gradient (seq's m > 0 test)
+ *   fc_acc [B][C][16]    per image, the FC products summed per vector lane
+ *   part   [169][10][Fp] the conv gradient of each pool position
  *
- * Work split. No floating-point sum is ever split by thread:
- *   conv_forward   images over threads. Each z is summed in seq's exact order
+ * m, the pooled activations (B x K' floats, 173 MB at B=1000, F=256), is
+ * never stored; nor is dm. Storing m cost a write and two reads of it per
+ * step, which bounded conv_fwd, fc_fwd and fc_bwd at the memory bandwidth
+ * (bench/NOTES.md, "omp"). Instead (docs/DESIGN.md, "Regions of a fused
+ * variant"; cuda v5 does the same on the GPU):
+ *   conv_forward   images over threads, a contiguous share each, in groups
+ *                  of up to OMPB_FWD_IMAGES. Each z is summed in seq's exact order
  *                  (bias, then taps (0,0)..(2,2), multiply and add rounded
  *                  separately), so m and the argmax equal seq's bit for bit:
  *                  a near tie decided otherwise would move a whole gradient
- *                  contribution, far beyond the agreement tolerance.
- *   fc_forward     pairs of images over threads.
- *   fc_backward    blocks of dfc_w columns over threads; each column sums the
- *                  batch in image order, so there are no partials at all.
- *   conv_backward  fixed chunks of OMPB_CHUNK images over threads, one
- *                  partial [10][Fp] per chunk, then the partials summed in
- *                  chunk order, in parallel over parameter elements.
+ *                  contribution, far beyond the agreement tolerance. While m
+ *                  is in a register its FC products are summed into the
+ *                  image's fc_acc, pooled outputs in order.
+ *   fc_forward     images over threads: logits = fc_b + the lane sum of
+ *                  fc_acc (one fixed tree).
+ *   fc_backward    the whole backward, in units of columns: a pool position
+ *                  and up to OMPB_UNIT_BLOCKS filter blocks, a partition set
+ *                  by F alone, units over threads. A unit walks the images
+ *                  in order, recomputes m at the stored decision (the
+ *                  forward's operations, so the forward's bits), and owns its
+ *                  columns of dfc_w and of part: no partial is ever split by
+ *                  thread. dm = fc_w^T dlogits is formed there too.
+ *   conv_backward  the partials summed in position order into the conv
+ *                  gradient, in parallel over its elements.
+ * Every sum has one order fixed by (B, F), so results are bitwise the same
+ * for every thread count.
  *
- * One fusion crosses a region boundary: the FC data gradient
- * dm = fc_w^T dlogits is formed inside conv_backward, one pool window at a
- * time, instead of being written by fc_backward and read back (2 x 4 B x
- * B x K' of memory traffic, 346 MB per step at B=1000, F=256). Its FLOPs
- * (2 C K' B) are therefore timed in conv_bwd, not fc_bwd.
+ * Regions: conv_fwd holds the FC forward's FLOPs and fc_bwd every product
+ * of the backward (dfc_w, dm, the conv gradient, and the recompute of m);
+ * fc_fwd and conv_bwd only add. Compare with seq by the sums conv_fwd +
+ * fc_fwd and fc_bwd + conv_bwd, or by the step.
  */
 #include <math.h>
 #include <omp.h>
@@ -53,8 +67,7 @@
 #include "softmax.h"
 
 enum {
-    OMPB_FC_TILE = 4096, /* K' columns per fc_forward tile (fc_w tile 160 KB) */
-    OMPB_ALIGN = 64,     /* cache line: no two threads' rows share one */
+    OMPB_ALIGN = 64, /* cache line: no two threads' rows share one */
 };
 
 struct cnn_state {
@@ -74,15 +87,14 @@ struct cnn_state {
     const float *x;           /* [n][P] borrowed from the caller for one step */
     const uint8_t *y;         /* [n] */
     int n;                    /* images in the current batch, <= B */
-    float *pooled;            /* m [B][169][Fp] */
     uint8_t *code;            /* [B][169][Fp] */
     float *logits;            /* [B][C] */
     float *probs;             /* [B][C] */
     float *dlogits;           /* [B][C] */
-    float *fc_acc;            /* [B][C][16] fc_forward's vector accumulators */
+    float *fc_acc;            /* [B][C][16] conv_forward's FC products per lane */
     double *loss_img;         /* [B] -log p[y] of each image */
     uint8_t *hit_img;         /* [B] argmax == label */
-    float *partial;           /* [ceil(B / OMPB_CHUNK)][10][Fp] conv gradient per chunk */
+    float *partial;           /* [169][10][Fp] conv gradient per pool position */
     double loss;
     int correct;
 };
@@ -101,7 +113,6 @@ static void ompb_destroy(cnn_state *s)
         return;
     free(s->params);
     free(s->grads);
-    free(s->pooled);
     free(s->code);
     free(s->logits);
     free(s->probs);
@@ -115,19 +126,34 @@ static void ompb_destroy(cnn_state *s)
 
 static cnn_status ompb_probe(void) { return CNN_OK; }
 
-static int ompb_chunks(int n) { return (n + OMPB_CHUNK - 1) / OMPB_CHUNK; }
+/* Backward units: pool positions times groups of OMPB_UNIT_BLOCKS filter
+ * blocks; a function of F alone, so of no thread count. */
+static int ompb_unit_groups(const cnn_state *s)
+{
+    int blocks = s->fpad / OVEC_LANES;
+    return (blocks + OMPB_UNIT_BLOCKS - 1) / OMPB_UNIT_BLOCKS;
+}
 
-/* First touch: each image's activation rows are zeroed by the thread that
- * the static schedule of conv_forward gives that image, so on a NUMA
- * machine its pages sit on that thread's node (and no page fault is left
- * for the first timed step). */
+/* Thread t's share of n images in conv_forward, [*b0, *b1): contiguous,
+ * sizes differing by at most one. */
+static void ompb_share(int n, int threads, int t, int *b0, int *b1)
+{
+    *b0 = (int)((long)n * t / threads);
+    *b1 = (int)((long)n * (t + 1) / threads);
+}
+
+/* First touch: each image's decision rows are zeroed by the thread whose
+ * share of conv_forward holds that image, so on a NUMA machine its pages
+ * sit on that thread's node (and no page fault is left for the first timed
+ * step). */
 static void ompb_first_touch(cnn_state *s)
 {
     size_t row = CNN_POOL_AREA * (size_t)s->fpad;
 #pragma omp parallel for num_threads(s->threads) schedule(static)
-    for (int b = 0; b < s->cfg.batch; b++) {
-        memset(s->pooled + b * row, 0, row * sizeof *s->pooled);
-        memset(s->code + b * row, 0, row);
+    for (int t = 0; t < s->threads; t++) {
+        int b0, b1;
+        ompb_share(s->cfg.batch, s->threads, t, &b0, &b1);
+        memset(s->code + b0 * row, 0, (size_t)(b1 - b0) * row);
     }
 }
 
@@ -239,7 +265,6 @@ static cnn_status ompb_create(const struct cnn_config *cfg, cnn_state **out)
     size_t b = (size_t)cfg->batch, bk = b * s->kpad, bc = b * CNN_CLASSES;
     s->params = ompb_alloc(s->count * sizeof *s->params);
     s->grads = ompb_alloc(s->count * sizeof *s->grads);
-    s->pooled = ompb_alloc(bk * sizeof *s->pooled);
     s->code = ompb_alloc(bk);
     s->logits = ompb_alloc(bc * sizeof *s->logits);
     s->probs = ompb_alloc(bc * sizeof *s->probs);
@@ -247,9 +272,9 @@ static cnn_status ompb_create(const struct cnn_config *cfg, cnn_state **out)
     s->fc_acc = ompb_alloc(bc * OVEC_LANES * sizeof *s->fc_acc);
     s->loss_img = ompb_alloc(b * sizeof *s->loss_img);
     s->hit_img = ompb_alloc(b);
-    s->partial = ompb_alloc((size_t)ompb_chunks(cfg->batch) * (CNN_KTAPS + 1) * s->fpad *
+    s->partial = ompb_alloc((size_t)CNN_POOL_AREA * (CNN_KTAPS + 1) * s->fpad *
                             sizeof *s->partial);
-    if (!s->params || !s->grads || !s->pooled || !s->code || !s->logits || !s->probs ||
+    if (!s->params || !s->grads || !s->code || !s->logits || !s->probs ||
         !s->dlogits || !s->fc_acc || !s->loss_img || !s->hit_img || !s->partial) {
         ompb_destroy(s);
         return cnn_fail(CNN_E_NOMEM, "omp: cannot allocate activations for B=%d F=%d",
@@ -345,66 +370,61 @@ static cnn_status ompb_load_batch(cnn_state *s, const float *x, const uint8_t *y
     return CNN_OK;
 }
 
-/* ---- conv + bias + ReLU + max-pool, forward ---- */
-
-/* Images over threads. */
-static cnn_status ompb_conv_forward(cnn_state *s)
-{
-    size_t row = s->kpad;
-#pragma omp parallel for num_threads(s->threads) schedule(static)
-    for (int b = 0; b < s->n; b++)
-        s->k->conv_image(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b, s->fpad,
-                         s->pooled + b * row, s->code + b * row);
-    return CNN_OK;
-}
-
-/* ---- fully connected layer ---- */
+/* ---- forward: conv + bias + ReLU + max-pool and the FC products ---- */
 
 /*
- * logits[b][c] = fc_b[c] + sum_k fc_w[c][k] * m[b][k].
- * Blocked over K' in tiles of OMPB_FC_TILE columns: a tile of fc_w (10 x
- * 16 KB) stays in L2 while every image streams its part of m; the whole
- * fc_w (1.7 MB at F=256) would compete with m for L2. A static schedule
- * with the same bounds gives each thread the same pairs in every tile
- * (OpenMP guarantees it), so the tiles need no barrier between them. The
- * per-lane sums run over k in order either way: the tiling does not
- * change a bit.
+ * Images over threads, each thread a contiguous share (ompb_share), which it
+ * runs in groups of up to OMPB_FWD_IMAGES images that share the fc_w reads
+ * of one kernel call (omp_kernels.c). Neither the shares nor the groups
+ * change a bit: each image's sums have one order of their own.
  */
-static cnn_status ompb_fc_forward(cnn_state *s)
+static cnn_status ompb_conv_forward(cnn_state *s)
 {
-    size_t kp = s->kpad;
-    int pairs = (s->n + 1) / 2;
-#pragma omp parallel num_threads(s->threads)
-    {
-        for (size_t k0 = 0; k0 < kp; k0 += OMPB_FC_TILE) {
-            size_t k1 = kp - k0 < OMPB_FC_TILE ? kp : k0 + OMPB_FC_TILE;
-#pragma omp for schedule(static) nowait
-            for (int pr = 0; pr < pairs; pr++) {
-                int b = 2 * pr, ni = b + 1 < s->n ? 2 : 1;
-                s->k->fc_pair(s->p.fc_w, s->p.fc_b, s->pooled + b * kp, kp, k0, k1, ni,
-                              b + 3 < s->n, s->fc_acc + (size_t)b * CNN_CLASSES * OVEC_LANES,
-                              s->logits + b * CNN_CLASSES);
-            }
+    size_t row = s->kpad, acc = CNN_CLASSES * OVEC_LANES;
+#pragma omp parallel for num_threads(s->threads) schedule(static)
+    for (int t = 0; t < s->threads; t++) {
+        int b0, b1;
+        ompb_share(s->n, s->threads, t, &b0, &b1);
+        for (int b = b0; b < b1; b += OMPB_FWD_IMAGES) {
+            int count = b1 - b < OMPB_FWD_IMAGES ? b1 - b : OMPB_FWD_IMAGES;
+            s->k->conv_fc_images(s->x + (size_t)b * CNN_PIXELS, s->p.conv_w, s->p.conv_b,
+                                 s->p.fc_w, s->fpad, count, s->code + b * row,
+                                 s->fc_acc + b * acc);
         }
     }
     return CNN_OK;
 }
 
-/* dfc_w and dfc_b; dm is left to conv_backward (see the top of the file).
- * Column tiles are narrowed (down to 4 vectors) until every thread has at
- * least 4 of them: at F=32 full tiles would give 16 threads 21 tiles. */
+/* logits[b][c] = fc_b[c] + the lane sum of conv_forward's products. */
+static cnn_status ompb_fc_forward(cnn_state *s)
+{
+#pragma omp parallel for num_threads(s->threads) schedule(static)
+    for (int b = 0; b < s->n; b++)
+        for (int c = 0; c < CNN_CLASSES; c++) {
+            size_t e = (size_t)b * CNN_CLASSES + c;
+            s->logits[e] = s->p.fc_b[c] + ovec_sum(ovec_load(s->fc_acc + e * OVEC_LANES));
+        }
+    return CNN_OK;
+}
+
+/* ---- backward, m recomputed ---- */
+
+/*
+ * dfc_w, dm and the conv gradient's per-position partials, units of
+ * columns over threads (see the top of the file); then dfc_b, the batch
+ * sum of dlogits in image order.
+ */
 static cnn_status ompb_fc_backward(cnn_state *s)
 {
-    size_t kp = s->kpad;
-    size_t cols = kp / (4 * (size_t)s->threads) / OVEC_LANES * OVEC_LANES;
-    cols = cols > OMPB_FC_COLS ? OMPB_FC_COLS : cols < 4 * OVEC_LANES ? 4 * OVEC_LANES : cols;
-    long tiles = (long)((kp + cols - 1) / cols);
+    int groups = ompb_unit_groups(s), blocks = s->fpad / OVEC_LANES;
+    int units = CNN_POOL_AREA * groups;
 #pragma omp parallel for num_threads(s->threads) schedule(static)
-    for (long kt = 0; kt < tiles; kt++) {
-        size_t k0 = (size_t)kt * cols;
-        size_t width = kp - k0 < cols ? kp - k0 : cols;
-        s->k->fc_wgrad_tile(s->pooled, s->dlogits, s->n, kp, k0, (int)(width / OVEC_LANES),
-                            s->g.fc_w);
+    for (int u = 0; u < units; u++) {
+        int pos = u / groups, blk0 = u % groups * OMPB_UNIT_BLOCKS;
+        int nb = blocks - blk0 < OMPB_UNIT_BLOCKS ? blocks - blk0 : OMPB_UNIT_BLOCKS;
+        s->k->backward_unit(s->x, s->p.conv_w, s->p.conv_b, s->p.fc_w, s->dlogits, s->code,
+                            s->n, s->fpad, pos, blk0, nb, s->g.fc_w,
+                            s->partial + (size_t)pos * (CNN_KTAPS + 1) * s->fpad);
     }
     for (int c = 0; c < CNN_CLASSES; c++) {
         float sum = 0.0f;
@@ -448,36 +468,24 @@ static cnn_status ompb_loss_backward(cnn_state *s)
     return CNN_OK;
 }
 
-/* ---- conv backward, through the pool argmax ---- */
+/* ---- conv backward: the partials added ---- */
 
 /*
- * dconv_w, dconv_b: each chunk's partial is summed over the windows, then
- * the chunk's images, whatever thread computes it; then the partials are
- * summed in chunk order straight into the internal gradient [10][Fp]
- * (conv_w rows, then conv_b), in parallel over its elements.
+ * dconv_w, dconv_b: the per-position partials of fc_backward summed in
+ * position order straight into the internal gradient [10][Fp] (conv_w rows,
+ * then conv_b), in parallel over its elements.
  */
 static cnn_status ompb_conv_backward(cnn_state *s)
 {
-    int chunks = ompb_chunks(s->n);
     size_t stride = (size_t)(CNN_KTAPS + 1) * s->fpad;
     long vecs = (long)(stride / OVEC_LANES);
-#pragma omp parallel num_threads(s->threads)
-    {
-#pragma omp for schedule(static)
-        for (int ch = 0; ch < chunks; ch++) {
-            int b0 = ch * OMPB_CHUNK;
-            int nb = s->n - b0 < OMPB_CHUNK ? s->n - b0 : OMPB_CHUNK;
-            s->k->conv_grad_chunk(s->x, s->p.fc_w, s->dlogits, s->code, s->fpad, b0, nb,
-                                  s->partial + ch * stride);
-        }
-#pragma omp for schedule(static)
-        for (long v = 0; v < vecs; v++) {
-            size_t e = (size_t)v * OVEC_LANES;
-            ovec sum = ovec_load(s->partial + e);
-            for (int ch = 1; ch < chunks; ch++)
-                sum = ovec_add(sum, ovec_load(s->partial + ch * stride + e));
-            ovec_store(s->g.conv_w + e, sum);
-        }
+#pragma omp parallel for num_threads(s->threads) schedule(static)
+    for (long v = 0; v < vecs; v++) {
+        size_t e = (size_t)v * OVEC_LANES;
+        ovec sum = ovec_load(s->partial + e);
+        for (int pos = 1; pos < CNN_POOL_AREA; pos++)
+            sum = ovec_add(sum, ovec_load(s->partial + pos * stride + e));
+        ovec_store(s->g.conv_w + e, sum);
     }
     return CNN_OK;
 }
@@ -555,13 +563,18 @@ static cnn_status ompb_predict(cnn_state *s, const float *x, int n, uint8_t *pre
 
 const struct cnn_backend cnn_backend_omp = {
     .name = "omp",
-    .description = "OpenMP threads + SIMD over filters; bitwise the same for every thread count",
+    .description = "OpenMP threads + SIMD over filters, m never stored (recomputed in the "
+                   "backward); bitwise the same for every thread count",
     .caps = CNN_CAP_THREADS | CNN_CAP_THREAD_BASELINE | CNN_CAP_RANKS,
     .variant_count = 1,
-    /* conv forward rounds like seq (verify compares it bitwise); the rest fuses */
-    .fma_regions = CNN_REGION_BIT(CNN_REGION_FC_FWD) | CNN_REGION_BIT(CNN_REGION_FC_BWD) |
-                   CNN_REGION_BIT(CNN_REGION_CONV_BWD),
-    .dm_in_conv_backward = 1u << 0 | 1u << 1, /* its one variant, as 0 and as 1 */
+    /* The roofline takes one roof per region. conv_fwd rounds its conv like
+     * seq (verify compares it bitwise) and its FC products with FMA; the
+     * conv is 78% of its FLOPs at every F (3.11 of 3.98 G at F=256), so
+     * its roof is mul + add. fc_bwd's counted products (dfc_w, dm, the
+     * conv gradient) are FMAs; fc_fwd and conv_bwd only add. */
+    .fma_regions = CNN_REGION_BIT(CNN_REGION_FC_BWD),
+    .dm_in_conv_backward = 0, /* dm is formed in fc_backward's fused pass */
+    .m_recomputed = 1u << 0 | 1u << 1, /* its one variant, as 0 and as 1 */
     .probe = ompb_probe,
     .create = ompb_create,
     .destroy = ompb_destroy,

@@ -5,7 +5,7 @@
  * omp_kernels.c is compiled once per level, each copy with its own target
  * flags and OMPB_ISA suffix (impl/omp/meson.build); omp.c keeps the
  * parallel regions, and so the thread split, and calls one table entry per
- * work item (an image, a pair of images, a column tile, a chunk).
+ * work item (a few images forward, a backward unit of columns).
  *
  * Levels: baseline (the compiler's default target, SSE2 on x86-64), avx2
  * (AVX2 + FMA) and avx512 (AVX-512 F/BW/DQ/VL) in a -Dnative=false build on
@@ -20,31 +20,28 @@
 
 struct ompb_kernels {
     const char *isa; /* the level's name: baseline, avx2, avx512 or native */
-    /* one image: x [28][28] -> m [169][Fp], code [169][Fp] (conv + bias +
-     * ReLU + max-pool; cw [9][Fp], cb [Fp]) */
-    void (*conv_image)(const float *x, const float *cw, const float *cb, int Fp, float *m,
-                       uint8_t *code);
-    /* ni (1 or 2) images, columns [k0, k1) of K' = kp: the vector
-     * accumulators acc [ni][C][16] are zeroed at k0 = 0 and folded into
-     * logits [ni][C] (with fc_b) when k1 = kp; w [C][kp], m [ni][kp];
-     * prefetch the next pair's rows when `ahead` */
-    void (*fc_pair)(const float *w, const float *fc_b, const float *m, size_t kp, size_t k0,
-                    size_t k1, int ni, int ahead, float *acc, float *logits);
-    /* dw[c][k] = sum over the n images of dl[b][c] * m[b][k], images in
-     * order, for the nv vectors of columns from k0; m [n][kp], dl [n][C] */
-    void (*fc_wgrad_tile)(const float *m, const float *dl, int n, size_t kp, size_t k0, int nv,
-                          float *dw);
-    /* the conv gradient of the images [b0, b0 + nb) (nb <= OMPB_CHUNK):
-     * part [10][Fp] (taps, then bias) is overwritten with their sum, dm
-     * formed from fc_w [C][169][Fp] and dlogits [n][C] on the way */
-    void (*conv_grad_chunk)(const float *x, const float *fc_w, const float *dlogits,
-                            const uint8_t *code, int Fp, int b0, int nb, float *part);
+    /* the forward of ni consecutive images, m never stored: x [ni][28][28]
+     * -> code [ni][169][Fp] (conv + bias + ReLU + max-pool; cw [9][Fp],
+     * cb [Fp]) and acc [ni][C][16], each image's FC products
+     * fc_w [C][169][Fp] . m summed per vector lane over its pooled outputs
+     * in order (overwritten); ni changes no bit */
+    void (*conv_fc_images)(const float *x, const float *cw, const float *cb, const float *fc_w,
+                           int Fp, int ni, uint8_t *code, float *acc);
+    /* the whole backward of one unit of columns, pool position pos and the
+     * filter blocks [blk0, blk0 + nb) (nb <= OMPB_UNIT_BLOCKS), over the n
+     * images in order: m recomputed at the stored pool decision, its
+     * columns of dfc_w [C][169][Fp] written, dm formed, and the unit's
+     * conv gradient written to its columns of part [10][Fp] (taps, then
+     * bias); x [n][28][28], dlogits [n][C], code [n][169][Fp] */
+    void (*backward_unit)(const float *x, const float *cw, const float *cb, const float *fc_w,
+                          const float *dlogits, const uint8_t *code, int n, int Fp, int pos,
+                          int blk0, int nb, float *dfc_w, float *part);
 };
 
 enum {
-    OMPB_CHUNK = 4,      /* images per conv-gradient partial: fixed, so the
-                            reduction order never follows the thread count */
-    OMPB_FC_COLS = 256,  /* most dfc_w columns per fc_wgrad_tile (10 KB of accumulators) */
+    OMPB_UNIT_BLOCKS = 4,  /* filter blocks per backward unit: 64 filters, one
+                              cache line of pool decisions per image */
+    OMPB_FWD_IMAGES = 8,   /* most images per conv_fc_images call */
 };
 
 extern const struct ompb_kernels ompb_kernels_baseline;
