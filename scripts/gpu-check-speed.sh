@@ -1,23 +1,24 @@
 #!/bin/sh
 # scripts/gpu-check-speed.sh — the device checks of the speed-at-the-limit
-# variants, cuda v5 (m and dm never stored) and v6 (v3's step replayed as
-# one CUDA graph), for a GPU machine; a developer script (issue 18), every
-# log under OUT_DIR:
+# variants, cuda v5 (m and dm never stored), v6 (v3's step replayed as one
+# CUDA graph) and v7 (each step one persistent kernel), for a GPU machine;
+# a developer script (issue 18), every log under OUT_DIR:
 #
 #   tests     meson's gpu suite (backend-cuda: every variant against seq;
 #             cuda-graph: v6 bitwise equal to v3; gpu-clock: the regions
-#             tile the span; multi-gpu; the learning and micro tests) and
-#             verify-mutants (the sweep's verification);
-#   sanitize  compute-sanitizer memcheck and racecheck on short v5 and v6
-#             training runs at odd sizes (B=37 F=12: a partial forward
+#             tile the span; cuda-persistent: v7's timed steps bitwise equal
+#             to its phases slot by slot; multi-gpu; the learning and micro
+#             tests) and verify-mutants (the sweep's verification);
+#   sanitize  compute-sanitizer memcheck and racecheck on short v5, v6 and
+#             v7 training runs at odd sizes (B=37 F=12: a partial forward
 #             filter group, a single image in the last pair);
-#   timing    cnnbench sweep of v3, v5 and v6 at B 100,1000,4000 x F 32,256
+#   timing    cnnbench sweep of v3, v5, v6 and v7 at B 100,1000,4000 x F 32,256
 #             (300 steps, 10 warm-up), every configuration verified first;
 #             v3 against v6 through `cnnbench train`, the final parameters
 #             compared byte for byte;
 #   small     where the (100,32) step goes: v3 with --cupti (every kernel's
-#             own GPU time) and v6's steps.csv (step wall time against the
-#             GPU span), 2000 steps each;
+#             own GPU time), and v6's and v7's steps.csv (step wall time
+#             against the GPU span), 2000 steps each;
 #   ncu       where ncu runs: the v5 kernels' speed-of-light and occupancy
 #             at (1000,256), for the notes' bounds.
 #
@@ -71,7 +72,7 @@ for stage in $stages; do
         cp "$build/meson-logs/testlog.txt" "$out/testlog.txt"
         ;;
     sanitize)
-        for v in 5 6; do
+        for v in 5 6 7; do
             for tool in memcheck racecheck; do
                 step "$tool-v$v" compute-sanitizer --tool "$tool" --error-exitcode 1 \
                     "$cnnbench" train --impl cuda --variant "$v" --batch 37 --filters 12 \
@@ -82,9 +83,9 @@ for stage in $stages; do
             "$cnnbench" train --impl cuda --variant 5 --batch 200 --filters 64 --steps 2
         ;;
     timing)
-        step sweep-v3-v5-v6 "$cnnbench" sweep --impl cuda --variant 3,5,6 \
+        step sweep-v3-v7 "$cnnbench" sweep --impl cuda --variant 3,5,6,7 \
             --batch 100,1000,4000 --filters 32,256 --steps 300 --warmup 10 \
-            --out "$out/sweep-v3-v5-v6"
+            --out "$out/sweep-v3-v7"
         for v in 3 6; do
             step "train-v$v" "$cnnbench" train --impl cuda --variant "$v" --batch 100 \
                 --filters 32 --steps 200 --save-params "$out/params-v$v"
@@ -95,8 +96,10 @@ for stage in $stages; do
     small)
         step small-v3-cupti "$cnnbench" sweep --impl cuda --variant 3 --batch 100 \
             --filters 32 --steps 2000 --warmup 50 --cupti --out "$out/small-v3-cupti"
-        step small-v6 "$cnnbench" train --impl cuda --variant 6 --batch 100 --filters 32 \
-            --steps 2000 --csv "$out/small-v6-steps.csv"
+        for v in 6 7; do
+            step "small-v$v" "$cnnbench" train --impl cuda --variant "$v" --batch 100 \
+                --filters 32 --steps 2000 --csv "$out/small-v$v-steps.csv"
+        done
         ;;
     ncu)
         if command -v ncu >/dev/null 2>&1; then
