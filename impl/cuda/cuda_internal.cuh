@@ -44,7 +44,7 @@ struct cuda_replay {
 
 /* What comes down after a step: the metrics and, for a v7 timed step, the
  * global-timer stamps of its phase boundaries (cuda_persistent.cu). */
-enum { CUDA_PERSIST_STAMPS = 3 };
+enum { CUDA_PERSIST_STAMPS = 4 };
 struct cuda_step_out {
     struct gpu_metrics metrics;
     unsigned long long stamp[CUDA_PERSIST_STAMPS];

@@ -10,12 +10,12 @@
  * many blocks as fit on the GPU at once, and runs the step's phases in it,
  * separated by grid-wide barriers:
  *
- *   forward   per image, a block: conv + bias + ReLU + pool, a thread per
- *             pooled position of 8 filters (the v3 instructions,
- *             pool_output), m and the decisions stored; while each m is in
- *             a register its products with fc_w, then a fixed-order block
- *             sum: the 10 logits; in the same thread the softmax, the loss
- *             and dlogits
+ *   conv      conv + bias + ReLU + pool, one thread per pooled position of
+ *             8 filters (the v3 instructions, pool_output): m and the
+ *             decisions stored
+ *   fc        per image, a block: the 10 logits (threads stride the
+ *             features, then a fixed-order block sum, then fc_b), and in
+ *             the same thread the softmax, the loss and dlogits
  *   backward  per (filter, image chunk), a block whose threads are the 169
  *             pooled positions: over the chunk's images in order, dfc_w
  *             partial sums, dm = fc_w^T dlogits (never stored) and the conv
@@ -31,8 +31,7 @@
  *
  * Outside a timed step (predict, the test hooks, the data-parallel ranks)
  * the same kernel runs one phase per launch, slot by slot: conv_forward
- * the forward phase (so the logits exist after it; fc_forward has nothing
- * left to do), loss_forward the loss and dlogits from the stored logits,
+ * the conv phase, fc_forward the logits, loss_forward the loss and dlogits,
  * then the batch's loss and hits, fc_backward the backward phase,
  * conv_backward the gradient sums, update the SGD step. The phases execute
  * the same functions, so an eager step equals a persistent one bit for bit
@@ -41,13 +40,13 @@
  * Regions of a timed step: the events around the launch give its total
  * (from the end of h2d to the kernel's end); block 0 reads the GPU's
  * global timer after each barrier and the last block to finish reads it
- * at the end, which splits the total: fc_bwd = the backward phase, update
- * = the sums and the step, conv_fwd = the rest (the launch and the forward
- * phase: conv, the FC products and the loss in both directions); fc_fwd,
+ * at the end, which splits the total: fc_fwd = the fc phase (logits and
+ * the loss, both directions), fc_bwd = the backward phase, update = the
+ * sums and the step, conv_fwd = the rest (the launch and the conv phase);
  * loss_fwd, loss_bwd and conv_bwd read 0, their work being inside those
  * (docs/DESIGN.md, "Regions of a fused variant"). The roofline places v7
- * as a design with stored m, so its conv_fwd is credited with the conv's
- * FLOPs only and its fc_bwd without the conv weight gradient's.
+ * as a design with stored m: its fc_bwd also holds the conv weight
+ * gradient, which the chart does not credit there.
  */
 #include <cooperative_groups.h>
 
@@ -59,7 +58,7 @@ namespace cg = cooperative_groups;
 enum {
     PERSIST_THREADS = 256,
     PERSIST_WARPS = PERSIST_THREADS / 32,
-    PERSIST_CONV_FILTERS = 8, /* forward: filters per thread, sharing its input patch */
+    PERSIST_CONV_FILTERS = 8, /* conv: filters per thread, sharing its input patch */
     PERSIST_BWD_UNITS = 384,  /* backward: (filter, chunk) units wanted, for one pass
                                  over the grid at small sizes (a constant, so the
                                  chunking never depends on the GPU) */
@@ -70,13 +69,14 @@ static_assert(CNN_KTAPS + 1 == CNN_CLASSES, "the backward clears its 10 + 10 sum
 
 /* The phases, as bits of one launch. */
 enum : unsigned {
-    PHASE_FORWARD = 1u << 0, /* conv, pool and the logits */
-    PHASE_LOSS = 1u << 1,    /* probs, per-image loss and hit, dlogits */
-    PHASE_METRICS = 1u << 2, /* the batch's loss sum and hit count */
-    PHASE_BACKWARD = 1u << 3,
-    PHASE_SUM = 1u << 4,     /* the gradients from the partials */
-    PHASE_UPDATE = 1u << 5,
-    PHASE_STEP = (1u << 6) - 1,
+    PHASE_CONV = 1u << 0,
+    PHASE_FC = 1u << 1,      /* the logits */
+    PHASE_LOSS = 1u << 2,    /* probs, per-image loss and hit, dlogits */
+    PHASE_METRICS = 1u << 3, /* the batch's loss sum and hit count */
+    PHASE_BACKWARD = 1u << 4,
+    PHASE_SUM = 1u << 5,     /* the gradients from the partials */
+    PHASE_UPDATE = 1u << 6,
+    PHASE_STEP = (1u << 7) - 1,
 };
 
 struct persist_args {
@@ -107,6 +107,38 @@ static __device__ __forceinline__ unsigned long long global_ns()
 }
 
 /* ---- the phases ---- */
+
+/* Thread = (image, filter group, pooled position), positions fastest, so a
+ * warp's threads read the same weights (broadcast) and store m and the
+ * decisions of one filter at consecutive positions; each thread loads its
+ * input patch once for PERSIST_CONV_FILTERS filters. */
+static __device__ void conv_phase(const struct persist_args &a)
+{
+    const float *cw = a.params, *cb = a.params + (size_t)a.F * CNN_KTAPS;
+    int groups = (a.F + PERSIST_CONV_FILTERS - 1) / PERSIST_CONV_FILTERS;
+    size_t items = (size_t)a.n * groups * CNN_POOL_AREA;
+    for (size_t it = (size_t)blockIdx.x * blockDim.x + threadIdx.x; it < items;
+         it += (size_t)gridDim.x * blockDim.x) {
+        int pos = (int)(it % CNN_POOL_AREA);
+        size_t bg = it / CNN_POOL_AREA;
+        int g = (int)(bg % groups), b = (int)(bg / groups);
+        int f0 = g * PERSIST_CONV_FILTERS, nf = min(PERSIST_CONV_FILTERS, a.F - f0);
+        float P[4][4];
+        load_patch(a.x + (size_t)b * CNN_PIXELS, pos / CNN_POOL, pos % CNN_POOL, P);
+        size_t at = ((size_t)b * a.F + f0) * CNN_POOL_AREA + pos;
+#pragma unroll
+        for (int fl = 0; fl < PERSIST_CONV_FILTERS; fl++) {
+            if (fl >= nf)
+                break;
+            float w[CNN_KTAPS];
+#pragma unroll
+            for (int t = 0; t < CNN_KTAPS; t++)
+                w[t] = cw[(f0 + fl) * CNN_KTAPS + t];
+            pool_output(w, cb[f0 + fl], P, &a.pooled[at + (size_t)fl * CNN_POOL_AREA],
+                        &a.argmax[at + (size_t)fl * CNN_POOL_AREA]);
+        }
+    }
+}
 
 /* One image's softmax, loss and dlogits from its logits z. */
 static __device__ void image_loss(const struct persist_args &a, int b, const float *z)
@@ -145,47 +177,24 @@ static __device__ void block_sum10(float v[CNN_CLASSES])
     __syncthreads(); /* red is reused by the next call */
 }
 
-/*
- * Per image a block. Thread = (filter group, pooled position) items in
- * turn, positions fastest, so a warp's threads read the same weights
- * (broadcast) and store m and the decisions of one filter at consecutive
- * positions; each item loads its input patch once for PERSIST_CONV_FILTERS
- * filters and, while each m is in a register, adds its products with fc_w
- * to the thread's 10 logit sums, which a fixed-order block sum then adds
- * (then fc_b). with_loss: the softmax, loss and dlogits too, in the same
- * thread. m and the decisions are stored for the backward.
- */
-static __device__ void forward_phase(const struct persist_args &a, bool with_loss)
+/* Per image a block: logits, and with_loss the loss too. A block per image
+ * keeps the most threads at work at small batches; a block per several
+ * images, sharing each fc_w load, was slower at (100, 32) (bench/NOTES.md,
+ * v7's second run): each thread's chain of dependent rounds sets the time. */
+static __device__ void fc_phase(const struct persist_args &a, bool with_loss)
 {
     size_t K = (size_t)a.F * CNN_POOL_AREA;
-    const float *cw = a.params, *cb = a.params + (size_t)a.F * CNN_KTAPS;
-    const float *fc_w = cb + a.F, *fc_b = fc_w + CNN_CLASSES * K;
-    int groups = (a.F + PERSIST_CONV_FILTERS - 1) / PERSIST_CONV_FILTERS;
-    int items = groups * CNN_POOL_AREA;
+    const float *fc_w = a.params + (size_t)a.F * (CNN_KTAPS + 1), *fc_b = fc_w + CNN_CLASSES * K;
     for (int b = blockIdx.x; b < a.n; b += gridDim.x) {
-        float acc[CNN_CLASSES] = {};
-        const float *img = a.x + (size_t)b * CNN_PIXELS;
-        for (int it = threadIdx.x; it < items; it += blockDim.x) {
-            int pos = it % CNN_POOL_AREA, f0 = it / CNN_POOL_AREA * PERSIST_CONV_FILTERS;
-            int nf = min(PERSIST_CONV_FILTERS, a.F - f0);
-            float P[4][4];
-            load_patch(img, pos / CNN_POOL, pos % CNN_POOL, P);
-            size_t k0 = (size_t)f0 * CNN_POOL_AREA + pos;
+        float acc[CNN_CLASSES] = {0};
+        const float *m = a.pooled + (size_t)b * K;
+        /* unrolled so that several iterations' loads are in flight at once */
+#pragma unroll 4
+        for (size_t k = threadIdx.x; k < K; k += blockDim.x) {
+            float mv = m[k];
 #pragma unroll
-            for (int fl = 0; fl < PERSIST_CONV_FILTERS; fl++) {
-                if (fl >= nf)
-                    break;
-                float w[CNN_KTAPS], m;
-#pragma unroll
-                for (int t = 0; t < CNN_KTAPS; t++)
-                    w[t] = cw[(f0 + fl) * CNN_KTAPS + t];
-                size_t k = k0 + (size_t)fl * CNN_POOL_AREA;
-                pool_output(w, cb[f0 + fl], P, &m, &a.argmax[(size_t)b * K + k]);
-                a.pooled[(size_t)b * K + k] = m;
-#pragma unroll
-                for (int c = 0; c < CNN_CLASSES; c++)
-                    acc[c] = fmaf(fc_w[c * K + k], m, acc[c]);
-            }
+            for (int c = 0; c < CNN_CLASSES; c++)
+                acc[c] = fmaf(fc_w[c * K + k], mv, acc[c]);
         }
         block_sum10(acc);
         if (threadIdx.x == 0) {
@@ -350,16 +359,19 @@ persist_step(struct persist_args a, unsigned phases, int cooperative)
         if (stamps)
             a.stamp[k] = global_ns();
     };
-    if (phases & PHASE_FORWARD)
-        forward_phase(a, (phases & PHASE_LOSS) != 0);
+    if (phases & PHASE_CONV)
+        conv_phase(a);
+    barrier(0);
+    if (phases & PHASE_FC)
+        fc_phase(a, (phases & PHASE_LOSS) != 0);
     else if (phases & PHASE_LOSS)
         loss_phase(a);
-    barrier(0);
+    barrier(1);
     if (phases & PHASE_METRICS)
         metrics_phase(a);
     if (phases & PHASE_BACKWARD)
         backward_phase(a);
-    barrier(1);
+    barrier(2);
     if (phases & PHASE_SUM)
         sum_phase(a, (phases & PHASE_UPDATE) != 0);
     else if (phases & PHASE_UPDATE)
@@ -477,8 +489,8 @@ cnn_status cuda_persist_slot(cnn_state *s, enum cnn_region r)
         return launch(s, PHASE_STEP, 1);
     }
     switch (r) {
-    case CNN_REGION_CONV_FWD: return launch(s, PHASE_FORWARD, 0);
-    case CNN_REGION_FC_FWD: return CNN_OK; /* the forward phase formed the logits */
+    case CNN_REGION_CONV_FWD: return launch(s, PHASE_CONV, 0);
+    case CNN_REGION_FC_FWD: return launch(s, PHASE_FC, 0);
     case CNN_REGION_LOSS_FWD:
         CNN_TRY(launch(s, PHASE_LOSS, 0));
         return launch(s, PHASE_METRICS, 0);
@@ -512,8 +524,8 @@ void cuda_persist_mark(cnn_state *s, enum cnn_region r, int end)
  * later compute regions' events enclose only host time, since their slots
  * enqueue nothing (about 0, unless the host was late). The phases move
  * from conv_fwd to the regions whose work they do, and the host time of a
- * region without work to the next region with work (fc_fwd's,
- * loss_fwd's and loss_bwd's to fc_bwd, conv_bwd's to update), so the regions still tile
+ * region without work to the next region with work (loss_fwd's and
+ * loss_bwd's to fc_bwd, conv_bwd's to update), so the regions still tile
  * the span and a region without work reads exactly 0. */
 void cuda_persist_regions(cnn_state *s, double ms[CNN_REGION_COUNT])
 {
@@ -521,13 +533,13 @@ void cuda_persist_regions(cnn_state *s, double ms[CNN_REGION_COUNT])
     s->persist.ran = 0;
     if (!ran)
         return;
-    /* stamps: after the forward and backward barriers, and the end */
+    /* stamps: after the conv, fc and backward barriers, and the end */
     const unsigned long long *t = s->host_out->stamp;
-    double bwd = (double)(t[1] - t[0]) * 1e-6, sum = (double)(t[2] - t[1]) * 1e-6;
-    ms[CNN_REGION_CONV_FWD] -= bwd + sum;
-    ms[CNN_REGION_FC_BWD] += bwd + ms[CNN_REGION_FC_FWD] + ms[CNN_REGION_LOSS_FWD] +
-                             ms[CNN_REGION_LOSS_BWD];
+    double fc = (double)(t[1] - t[0]) * 1e-6, bwd = (double)(t[2] - t[1]) * 1e-6,
+           sum = (double)(t[3] - t[2]) * 1e-6;
+    ms[CNN_REGION_CONV_FWD] -= fc + bwd + sum;
+    ms[CNN_REGION_FC_FWD] += fc;
+    ms[CNN_REGION_FC_BWD] += bwd + ms[CNN_REGION_LOSS_FWD] + ms[CNN_REGION_LOSS_BWD];
     ms[CNN_REGION_UPDATE] += sum + ms[CNN_REGION_CONV_BWD];
-    ms[CNN_REGION_FC_FWD] = ms[CNN_REGION_LOSS_FWD] = ms[CNN_REGION_LOSS_BWD] = 0.0;
-    ms[CNN_REGION_CONV_BWD] = 0.0;
+    ms[CNN_REGION_LOSS_FWD] = ms[CNN_REGION_LOSS_BWD] = ms[CNN_REGION_CONV_BWD] = 0.0;
 }
