@@ -44,7 +44,7 @@
  * the loss, both directions), fc_bwd = the backward phase, update = the
  * sums and the step, conv_fwd = the rest (the launch and the conv phase);
  * loss_fwd, loss_bwd and conv_bwd read 0, their work being inside those
- * (docs/DESIGN.md, "Regions of a fused variant"). The roofline places v7
+ * (docs/DESIGN.md, "Regions of one persistent kernel"). The roofline places v7
  * as a design with stored m: its fc_bwd also holds the conv weight
  * gradient, which the chart does not credit there.
  */
