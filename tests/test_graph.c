@@ -25,6 +25,7 @@
 #include "check.h"
 #include "cnn.h"
 #include "params.h"
+#include "same_state.h"
 #include "step.h"
 
 /* cuda's variants (impl/cuda/cuda_backend.h); check c fails if they move */
@@ -52,10 +53,8 @@ static int same(const void *a, const void *b, size_t bytes) { return memcmp(a, b
 
 static void check_size(const struct cnn_backend *be, struct size z)
 {
-    struct cnn_params init, pa, pb;
+    struct cnn_params init;
     CHECK_OK(cnn_params_alloc(&init, z.filters));
-    CHECK_OK(cnn_params_alloc(&pa, z.filters));
-    CHECK_OK(cnn_params_alloc(&pb, z.filters));
     cnn_params_init(&init, 3u + (uint64_t)z.filters);
     float *x;
     uint8_t *y;
@@ -94,21 +93,7 @@ static void check_size(const struct cnn_backend *be, struct size z)
         check(1, "B=%d F=%d: %d steps' loss and correct count bitwise equal", z.batch, z.filters,
               STEPS);
 
-    CHECK_OK(be->get_params(eager, &pa));
-    CHECK_OK(be->get_params(graph, &pb));
-    check(same(pa.buf, pb.buf, pa.count * sizeof *pa.buf),
-          "B=%d F=%d: parameters after %d steps bitwise equal", z.batch, z.filters, STEPS);
-    CHECK_OK(be->get_grads(eager, &pa));
-    CHECK_OK(be->get_grads(graph, &pb));
-    check(same(pa.buf, pb.buf, pa.count * sizeof *pa.buf),
-          "B=%d F=%d: the last step's gradients bitwise equal", z.batch, z.filters);
-    size_t choices = (size_t)z.batch * cnn_features(z.filters);
-    uint8_t *ca = malloc(choices), *cb = malloc(choices);
-    memset(cb, 0xAA, choices);
-    CHECK_OK(be->get_pool_choice(eager, ca));
-    CHECK_OK(be->get_pool_choice(graph, cb));
-    check(same(ca, cb, choices), "B=%d F=%d: the last step's pool decisions equal", z.batch,
-          z.filters);
+    check_same_state(be, eager, graph, z.batch, z.filters);
 
     /* d: the slots outside a timed step, as the layer tests drive them */
     size_t nlog = (size_t)z.batch * CNN_CLASSES;
@@ -132,10 +117,6 @@ static void check_size(const struct cnn_backend *be, struct size z)
     be->destroy(eager);
     be->destroy(graph);
     cnn_params_free(&init);
-    cnn_params_free(&pa);
-    cnn_params_free(&pb);
-    free(ca);
-    free(cb);
     free(la);
     free(lb);
     free(x);
@@ -145,19 +126,10 @@ static void check_size(const struct cnn_backend *be, struct size z)
 int main(void)
 {
     check_name = "cuda-graph";
-    const struct cnn_backend *be = cnn_backend_find("cuda");
-    if (!be) {
-        fprintf(stderr, "test_graph: the cuda backend is not built\n");
-        return 1;
-    }
-    CHECK_OK(cnn_backend_validate(be));
-    cnn_status st = be->probe();
-    if (st == CNN_E_UNAVAILABLE) {
-        printf("cuda-graph: skipped: %s\n", cnn_last_error());
-        return CHECK_SKIP;
-    }
-    CHECK_OK(st);
-    check(be->variant_count >= GRAPH, "cuda has variants up to v%d", GRAPH);
+    int skip;
+    const struct cnn_backend *be = cuda_for_test(GRAPH, &skip);
+    if (!be)
+        return skip ? CHECK_SKIP : check_finish();
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         check_size(be, sizes[i]);
     return check_finish();

@@ -25,6 +25,7 @@
 #include "check.h"
 #include "cnn.h"
 #include "params.h"
+#include "same_state.h"
 #include "step.h"
 
 /* cuda's variant (impl/cuda/cuda_backend.h) */
@@ -55,10 +56,8 @@ static void eager_step(const struct cnn_backend *be, cnn_state *s, const float *
 
 static void check_size(const struct cnn_backend *be, struct size z)
 {
-    struct cnn_params init, pa, pb;
+    struct cnn_params init;
     CHECK_OK(cnn_params_alloc(&init, z.filters));
-    CHECK_OK(cnn_params_alloc(&pa, z.filters));
-    CHECK_OK(cnn_params_alloc(&pb, z.filters));
     cnn_params_init(&init, 11u + (uint64_t)z.filters);
     float *x;
     uint8_t *y;
@@ -106,29 +105,11 @@ static void check_size(const struct cnn_backend *be, struct size z)
         check(1, "B=%d F=%d: every timed step's phases split into fc_fwd, fc_bwd and update",
               z.batch, z.filters);
 
-    CHECK_OK(be->get_params(timed, &pa));
-    CHECK_OK(be->get_params(eager, &pb));
-    check(same(pa.buf, pb.buf, pa.count * sizeof *pa.buf),
-          "B=%d F=%d: parameters after %d steps bitwise equal", z.batch, z.filters, STEPS);
-    CHECK_OK(be->get_grads(timed, &pa));
-    CHECK_OK(be->get_grads(eager, &pb));
-    check(same(pa.buf, pb.buf, pa.count * sizeof *pa.buf),
-          "B=%d F=%d: the last step's gradients bitwise equal", z.batch, z.filters);
-    size_t choices = (size_t)z.batch * cnn_features(z.filters);
-    uint8_t *ca = malloc(choices), *cb = malloc(choices);
-    memset(cb, 0xAA, choices);
-    CHECK_OK(be->get_pool_choice(timed, ca));
-    CHECK_OK(be->get_pool_choice(eager, cb));
-    check(same(ca, cb, choices), "B=%d F=%d: the last step's pool decisions equal", z.batch,
-          z.filters);
+    check_same_state(be, timed, eager, z.batch, z.filters);
 
     be->destroy(timed);
     be->destroy(eager);
     cnn_params_free(&init);
-    cnn_params_free(&pa);
-    cnn_params_free(&pb);
-    free(ca);
-    free(cb);
     free(x);
     free(y);
 }
@@ -136,19 +117,10 @@ static void check_size(const struct cnn_backend *be, struct size z)
 int main(void)
 {
     check_name = "cuda-persistent";
-    const struct cnn_backend *be = cnn_backend_find("cuda");
-    if (!be) {
-        fprintf(stderr, "test_persistent: the cuda backend is not built\n");
-        return 1;
-    }
-    CHECK_OK(cnn_backend_validate(be));
-    cnn_status st = be->probe();
-    if (st == CNN_E_UNAVAILABLE) {
-        printf("cuda-persistent: skipped: %s\n", cnn_last_error());
-        return CHECK_SKIP;
-    }
-    CHECK_OK(st);
-    check(be->variant_count >= PERSISTENT, "cuda has variants up to v%d", PERSISTENT);
+    int skip;
+    const struct cnn_backend *be = cuda_for_test(PERSISTENT, &skip);
+    if (!be)
+        return skip ? CHECK_SKIP : check_finish();
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         check_size(be, sizes[i]);
     return check_finish();
