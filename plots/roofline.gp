@@ -42,10 +42,14 @@ solid(r) = r >= 0 && r <= 9 ? region_solid[int(r) + 1] : 0
 hollow(r) = r >= 0 && r <= 9 ? region_hollow[int(r) + 1] : 0
 on_log(v) = v > 0 ? v : NaN
 unstable = roof_unstable
-plot for [k in roof_solid] c index (k + 0) using 1:2 with lines lw 1.5 lc rgb "#555555" \
-         title columnheader(2), \
-     for [k in roof_dashed] c index (k + 0) using 1:2 with lines lw 1.5 dt 2 lc rgb "#555555" \
-         title columnheader(2), \
+# the k-th block of a list of block numbers (words), guarded: gnuplot
+# evaluates an iteration's index once even when the list is empty, as a
+# GPU-only run's list of dashed roofs is
+roof_block(list, k) = k <= words(list) ? word(list, k) + 0 : 0
+plot for [j = 1 : words(roof_solid)] c index roof_block(roof_solid, j) using 1:2 \
+         with lines lw 1.5 lc rgb "#555555" title columnheader(2), \
+     for [j = 1 : words(roof_dashed)] c index roof_block(roof_dashed, j) using 1:2 \
+         with lines lw 1.5 dt 2 lc rgb "#555555" title columnheader(2), \
      for [i = 0 : roof_blocks - 1] f index i using (on_log($1)):(on_log($2)):(solid($4)) \
          with points lt (i % 10 + 1) pt variable notitle, \
      for [i = 0 : roof_blocks - 1] f index i using (NaN):(NaN) with lines lw 6 lt (i % 10 + 1) \

@@ -24,6 +24,17 @@ for chart in roofline energy; do
         check $? "$chart.$fmt: gnuplot printed nothing"
     done
 done
+# a run without a dashed roof (every region fuses multiply and add: a GPU-only
+# run) draws as well
+mkdir -p "$scratch/solid-only"
+cp "$scratch/roofline.csv" "$scratch/roofline_ceilings.csv" "$scratch/solid-only/"
+sed "s/^roof_dashed = .*/roof_dashed = ''/" "$scratch/plotinfo.gp" >"$scratch/solid-only/plotinfo.gp"
+gnuplot -e "datadir='$scratch/solid-only'; plotdir='$plots'; out='$scratch/solid-only/roofline'; fmt='png'" \
+    "$plots/roofline.gp" >"$scratch/solid-only.log" 2>&1
+check $? "roofline.png without a dashed roof: gnuplot exits 0"
+[ ! -s "$scratch/solid-only.log" ] || sed 's/^/    /' "$scratch/solid-only.log"
+[ -s "$scratch/solid-only/roofline.png" ] && [ ! -s "$scratch/solid-only.log" ]
+check $? "roofline.png without a dashed roof: drawn, gnuplot printed nothing"
 # every region row of the table has finite numbers in its numeric columns
 awk -F, 'NF == 11 && $1 != "intensity_flop_per_byte" {
     for (k = 1; k <= 11; k++) if (k != 3 && k != 5 && k != 10 && $k !~ /^[0-9.e+-]+$/) bad++
